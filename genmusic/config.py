@@ -1,0 +1,354 @@
+"""One configuration for the whole pipeline, saved as JSON beside every output.
+
+The settings are frozen dataclasses so that a spectrogram store, a trained model and a generated file
+all carry the exact numbers they were made with, and nobody retypes a hop length:
+
+* :class:`AudioConfig` -- decoding: sample rate, mono, offset / duration.
+* :class:`SpectrogramConfig` -- STFT size, hop, segment length in frames, dB floor.
+* :class:`SplitConfig` -- the song-level train / validation / test split.
+* :class:`ModelConfig` -- the architecture of the autoencoder or VAE.
+* :class:`TrainConfig` -- optimiser, batch size, epochs, devices.
+* :class:`GenmusicConfig` -- all of the above, with JSON in and out and a format version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Tuple
+
+from .errors import ParameterError
+
+__all__ = [
+    "CONFIG_VERSION",
+    "AudioConfig",
+    "SpectrogramConfig",
+    "SplitConfig",
+    "ModelConfig",
+    "TrainConfig",
+    "GenmusicConfig",
+    "ACTIVATIONS",
+]
+
+#: Version of the JSON layout written by :meth:`GenmusicConfig.to_json`. Bump on incompatible change.
+CONFIG_VERSION = 1
+
+#: Activations the models accept.
+ACTIVATIONS = ("leaky_relu", "silu", "relu", "tanh")
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ParameterError(message)
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """How audio files are decoded.
+
+    Parameters
+    ----------
+    sample_rate : int
+        Rate every file is resampled to, in Hz.
+    mono : bool
+        Mix multichannel audio down to one channel. The models work on mono spectrograms.
+    offset : float
+        Seconds skipped at the start of every file.
+    duration : float or None
+        At most this many seconds are read from every file (None: the whole file).
+    """
+
+    sample_rate: int = 22050
+    mono: bool = True
+    offset: float = 0.0
+    duration: Optional[float] = None
+
+    def __post_init__(self) -> None:
+        _check(int(self.sample_rate) > 0, f"sample_rate must be a positive integer, got {self.sample_rate!r}")
+        _check(self.offset >= 0, f"offset must be >= 0 seconds, got {self.offset!r}")
+        _check(self.duration is None or self.duration > 0,
+               f"duration must be None or > 0 seconds, got {self.duration!r}")
+
+
+@dataclass(frozen=True)
+class SpectrogramConfig:
+    """Log-magnitude STFT settings.
+
+    A segment is ``segment_frames`` STFT frames, i.e. ``segment_frames * hop_length`` samples. The top
+    (Nyquist) bin is dropped so that the frequency axis has ``n_fft // 2`` bins, a power of two that
+    strided convolutions can halve cleanly; the inverse puts a zero bin back and uses the same ``n_fft``.
+
+    Parameters
+    ----------
+    n_fft : int
+        FFT size (frame size) in samples. Even.
+    hop_length : int
+        Samples between frames.
+    segment_frames : int
+        Frames per segment (the model's time axis).
+    top_db : float
+        Dynamic range kept below each file's peak, in dB (the dB floor).
+    amin : float
+        Smallest magnitude before the log (``20 * log10(amin)`` dB is the absolute floor).
+    window : str
+        STFT window.
+    """
+
+    n_fft: int = 1024
+    hop_length: int = 256
+    segment_frames: int = 128
+    top_db: float = 80.0
+    amin: float = 1e-5
+    window: str = "hann"
+
+    def __post_init__(self) -> None:
+        _check(self.n_fft >= 16 and self.n_fft % 2 == 0, f"n_fft must be an even integer >= 16, got {self.n_fft!r}")
+        _check(0 < self.hop_length <= self.n_fft,
+               f"hop_length must be in (0, n_fft={self.n_fft}], got {self.hop_length!r}")
+        _check(self.segment_frames >= 1, f"segment_frames must be >= 1, got {self.segment_frames!r}")
+        _check(self.top_db > 0, f"top_db must be > 0 dB, got {self.top_db!r}")
+        _check(self.amin > 0, f"amin must be > 0, got {self.amin!r}")
+
+    @property
+    def n_freq_bins(self) -> int:
+        """Frequency bins kept: ``n_fft // 2`` (the Nyquist bin is dropped)."""
+        return self.n_fft // 2
+
+    @property
+    def segment_samples(self) -> int:
+        """Audio samples covered by one segment: ``segment_frames * hop_length``."""
+        return self.segment_frames * self.hop_length
+
+    @property
+    def segment_shape(self) -> Tuple[int, int]:
+        """Shape of one segment's spectrogram: ``(n_freq_bins, segment_frames)``."""
+        return (self.n_freq_bins, self.segment_frames)
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """Song-level split, stratified by genre.
+
+    Parameters
+    ----------
+    validation_fraction, test_fraction : float
+        Fractions of each genre's songs held out.
+    seed : int
+        Seed of the shuffle; the same seed gives the same split.
+    """
+
+    validation_fraction: float = 0.1
+    test_fraction: float = 0.1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check(0 <= self.validation_fraction < 1 and 0 <= self.test_fraction < 1
+               and self.validation_fraction + self.test_fraction < 1,
+               "validation_fraction and test_fraction must be in [0, 1) and sum to less than 1, got "
+               f"{self.validation_fraction!r} and {self.test_fraction!r}")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of the mirrored convolutional autoencoder / VAE.
+
+    Parameters
+    ----------
+    kind : {"vae", "autoencoder"}
+    conv_filters, conv_kernels : tuple of int
+        Filters and (square) kernel size of each encoder convolution; the decoder mirrors them.
+    conv_strides : tuple of (int, int)
+        Stride (frequency, time) of each encoder convolution.
+    latent_dim : int
+        Latent floats per segment.
+    bottleneck : {"conv", "dense"}
+        ``"conv"`` keeps the time axis: a convolution spanning the whole frequency axis maps the last
+        feature map to ``latent_dim // time_steps`` channels at each of its time steps. ``"dense"``
+        flattens and uses a Dense layer (the tutorial's design).
+    activation : str
+        One of :data:`ACTIVATIONS`.
+    batch_norm : bool
+        Batch normalisation after each convolution.
+    beta : float
+        Weight of the KL term (VAE only).
+    reconstruction_weight : float
+        Weight of the reconstruction (MSE) term.
+    """
+
+    kind: str = "vae"
+    conv_filters: Tuple[int, ...] = (16, 32, 64, 128)
+    conv_kernels: Tuple[int, ...] = (3, 3, 3, 3)
+    conv_strides: Tuple[Tuple[int, int], ...] = ((2, 2), (2, 2), (2, 2), (2, 2))
+    latent_dim: int = 128
+    bottleneck: str = "conv"
+    activation: str = "leaky_relu"
+    batch_norm: bool = True
+    beta: float = 1e-4
+    reconstruction_weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        # JSON gives lists; store tuples so the config stays hashable and comparable.
+        object.__setattr__(self, "conv_filters", tuple(int(f) for f in self.conv_filters))
+        object.__setattr__(self, "conv_kernels", tuple(int(k) for k in self.conv_kernels))
+        object.__setattr__(self, "conv_strides", tuple(
+            (int(s), int(s)) if isinstance(s, (int, float)) else tuple(int(v) for v in s)
+            for s in self.conv_strides))
+        _check(self.kind in ("vae", "autoencoder"), f"kind must be 'vae' or 'autoencoder', got {self.kind!r}")
+        n = len(self.conv_filters)
+        _check(n >= 1, "conv_filters must list at least one layer")
+        _check(len(self.conv_kernels) == n and len(self.conv_strides) == n,
+               f"conv_filters, conv_kernels and conv_strides must have the same length, got "
+               f"{n}, {len(self.conv_kernels)} and {len(self.conv_strides)}")
+        _check(all(f > 0 for f in self.conv_filters), f"conv_filters must be positive, got {self.conv_filters}")
+        _check(all(k > 0 for k in self.conv_kernels), f"conv_kernels must be positive, got {self.conv_kernels}")
+        _check(all(len(s) == 2 and s[0] > 0 and s[1] > 0 for s in self.conv_strides),
+               f"conv_strides must be positive (frequency, time) pairs, got {self.conv_strides}")
+        _check(self.latent_dim > 0, f"latent_dim must be > 0, got {self.latent_dim!r}")
+        _check(self.bottleneck in ("conv", "dense"), f"bottleneck must be 'conv' or 'dense', got {self.bottleneck!r}")
+        _check(self.activation in ACTIVATIONS, f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        _check(self.beta >= 0, f"beta must be >= 0, got {self.beta!r}")
+        _check(self.reconstruction_weight > 0,
+               f"reconstruction_weight must be > 0, got {self.reconstruction_weight!r}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training settings.
+
+    Parameters
+    ----------
+    epochs, batch_size : int
+    learning_rate : float
+    seed : int
+        Seeds weights, shuffling and sampling: the same seed gives the same run on the same machine.
+    patience : int
+        Epochs without validation improvement before early stopping (0 disables it).
+    mixed_precision : {"auto", "on", "off"}
+        ``"auto"`` uses float16 compute on a GPU where the backend supports it.
+    distribution : {"auto", "none", "mirrored", "multi_worker", "data_parallel"}
+        ``"auto"`` spreads over all local GPUs when there are several.
+    max_train_segments : int or None
+        Cap on segments per epoch (None: all).
+    """
+
+    epochs: int = 30
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    seed: int = 0
+    patience: int = 8
+    mixed_precision: str = "auto"
+    distribution: str = "auto"
+    max_train_segments: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        _check(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs!r}")
+        _check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size!r}")
+        _check(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate!r}")
+        _check(self.patience >= 0, f"patience must be >= 0, got {self.patience!r}")
+        _check(self.mixed_precision in ("auto", "on", "off"),
+               f"mixed_precision must be 'auto', 'on' or 'off', got {self.mixed_precision!r}")
+        _check(self.distribution in ("auto", "none", "mirrored", "multi_worker", "data_parallel"),
+               f"distribution must be one of auto/none/mirrored/multi_worker/data_parallel, got {self.distribution!r}")
+
+
+_SECTIONS = {
+    "audio": AudioConfig,
+    "spectrogram": SpectrogramConfig,
+    "split": SplitConfig,
+    "model": ModelConfig,
+    "train": TrainConfig,
+}
+
+
+def _from_dict(cls, data: dict, where: str):
+    if data is None:
+        return cls()
+    if not isinstance(data, dict):
+        raise ParameterError(f"{where}: section must be a JSON object, got {type(data).__name__}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ParameterError(f"{where}: unknown setting(s) {unknown}; known settings are {sorted(known)}")
+    return cls(**data)
+
+
+@dataclass(frozen=True)
+class GenmusicConfig:
+    """Every setting of a genmusic run, saved as JSON beside spectrograms and models.
+
+    Examples
+    --------
+    >>> cfg = GenmusicConfig().replace(spectrogram={"hop_length": 512})
+    >>> GenmusicConfig.from_json(cfg.to_json()) == cfg
+    True
+    """
+
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    spectrogram: SpectrogramConfig = field(default_factory=SpectrogramConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {"genmusic_config_version": CONFIG_VERSION}
+        for name in _SECTIONS:
+            out[name] = dataclasses.asdict(getattr(self, name))
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict, *, where: str = "config") -> "GenmusicConfig":
+        if not isinstance(data, dict):
+            raise ParameterError(f"{where}: expected a JSON object, got {type(data).__name__}")
+        version = data.get("genmusic_config_version", CONFIG_VERSION)
+        if version != CONFIG_VERSION:
+            raise ParameterError(f"{where}: config version {version} is not supported by this genmusic "
+                                 f"(it reads version {CONFIG_VERSION}); re-create it with this version")
+        unknown = sorted(set(data) - set(_SECTIONS) - {"genmusic_config_version"})
+        if unknown:
+            raise ParameterError(f"{where}: unknown section(s) {unknown}; known sections are {sorted(_SECTIONS)}")
+        return cls(**{name: _from_dict(kind, data.get(name), f"{where} [{name}]")
+                      for name, kind in _SECTIONS.items()})
+
+    @classmethod
+    def from_json(cls, text: str, *, where: str = "config") -> "GenmusicConfig":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ParameterError(f"{where}: not valid JSON ({exc})") from None
+        return cls.from_dict(data, where=where)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the config as JSON (atomically) and return the path."""
+        from .store import atomic_write_text  # local import: store imports config
+
+        return atomic_write_text(path, self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "GenmusicConfig":
+        """Read a config written by :meth:`save` (or a hand-written partial one)."""
+        path = Path(path)
+        if not path.is_file():
+            raise ParameterError(f"config file {path} does not exist")
+        return cls.from_json(path.read_text(), where=str(path))
+
+    def replace(self, **sections: Any) -> "GenmusicConfig":
+        """Return a copy with some settings changed.
+
+        Each keyword is a section name and its value either a section object or a dict of the
+        settings to change, e.g. ``cfg.replace(model={"latent_dim": 64})``.
+        """
+        changes = {}
+        for name, value in sections.items():
+            if name not in _SECTIONS:
+                raise ParameterError(f"unknown config section {name!r}; known sections are {sorted(_SECTIONS)}")
+            if isinstance(value, dict):
+                _from_dict(_SECTIONS[name], value, f"replace({name}=...)")  # reject unknown keys early
+                value = dataclasses.replace(getattr(self, name), **value)
+            changes[name] = value
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,41 @@
+"""Exceptions raised for user errors.
+
+Every error a user can cause (a bad file, a bad parameter, a model folder from another version) is a
+:class:`GenmusicError`, so callers can catch one type. Messages name the file or parameter, the value
+found, and the fix.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "GenmusicError",
+    "ParameterError",
+    "AudioLoadError",
+    "DataError",
+    "ModelFolderError",
+    "TrainingError",
+]
+
+
+class GenmusicError(Exception):
+    """Base class of every error genmusic raises for bad input."""
+
+
+class ParameterError(GenmusicError, ValueError):
+    """A parameter has a value that cannot work; the message names it and its value."""
+
+
+class AudioLoadError(GenmusicError):
+    """An audio file cannot be decoded or holds no usable signal; the message names the file."""
+
+
+class DataError(GenmusicError):
+    """A spectrogram store (folder, manifest, shapes) is missing or inconsistent."""
+
+
+class ModelFolderError(GenmusicError):
+    """A model folder is missing, incomplete, or written by an incompatible version or config."""
+
+
+class TrainingError(GenmusicError):
+    """Training cannot go on (for example the loss became NaN); the last good checkpoint is kept."""

@@ -1,0 +1,255 @@
+"""``PreprocessingPipeline``: audio folder -> normalised log spectrograms, in parallel, resumable.
+
+Each file goes ``Loader -> Padder -> LogSpectrogramExtractor -> MinMaxNormaliser -> Saver``. A song
+longer than one segment becomes consecutive segments that cover all of it. A file that cannot be used
+is skipped with one warning that names it and the reason; the run goes on. Songs an earlier run
+finished are reused, so a killed run picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .audio import AUDIO_EXTENSIONS, Loader, Padder, pad_to_segments
+from .config import GenmusicConfig
+from .errors import AudioLoadError, DataError, GenmusicError, ParameterError
+from .spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
+from .store import Saver, SongRecord, make_song_ids
+
+__all__ = ["PreprocessingPipeline", "PreprocessReport", "find_audio_files", "preprocess"]
+
+logger = logging.getLogger("genmusic")
+
+
+def find_audio_files(input_dir: str | os.PathLike) -> Tuple[Path, List[Tuple[Path, str]]]:
+    """Find audio files and their genre labels under ``input_dir``.
+
+    The genre of a file is the name of the first folder under the root that holds it (GTZAN:
+    ``genres_original/<genre>/<file>``); files directly in the root are unlabelled (``""``). When
+    ``input_dir`` holds a ``genres_original`` folder, that folder is the root.
+
+    Returns
+    -------
+    root : Path
+    files : list of (path, genre), sorted by path
+    """
+    root = Path(input_dir)
+    if not root.is_dir():
+        raise ParameterError(f"input folder {root} does not exist or is not a folder")
+    if (root / "genres_original").is_dir():
+        root = root / "genres_original"
+    files = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix.lower() in AUDIO_EXTENSIONS and not path.name.startswith("."):
+            rel = path.relative_to(root)
+            files.append((path, rel.parts[0] if len(rel.parts) > 1 else ""))
+    return root, files
+
+
+@dataclass
+class PreprocessReport:
+    """What a preprocessing run did."""
+
+    output_dir: Path
+    processed: List[SongRecord] = field(default_factory=list)
+    reused: List[SongRecord] = field(default_factory=list)
+    skipped: List[Tuple[str, str]] = field(default_factory=list)
+    wall_seconds: float = 0.0
+    sample_rate: int = 22050
+
+    @property
+    def songs(self) -> List[SongRecord]:
+        return self.processed + self.reused
+
+    @property
+    def n_segments(self) -> int:
+        return sum(r.n_segments for r in self.songs)
+
+    @property
+    def seconds_of_audio(self) -> float:
+        return sum(r.n_samples for r in self.songs) / self.sample_rate
+
+    def summary(self) -> str:
+        lines = [f"files done: {len(self.processed)} new, {len(self.reused)} reused from an earlier run",
+                 f"files skipped: {len(self.skipped)}"]
+        lines += [f"  - {src}: {why}" for src, why in self.skipped]
+        lines += [f"segments: {self.n_segments}",
+                  f"seconds of audio: {self.seconds_of_audio:.1f}",
+                  f"wall time: {self.wall_seconds:.1f} s",
+                  f"output: {self.output_dir}"]
+        return "\n".join(lines)
+
+
+class PreprocessingPipeline:
+    """Turn audio files into normalised log-spectrogram segments.
+
+    Parameters
+    ----------
+    config : GenmusicConfig, optional
+    loader, padder, extractor : optional
+        Stage objects; by default built from ``config``.
+
+    Examples
+    --------
+    >>> pipeline = PreprocessingPipeline(GenmusicConfig())
+    >>> segments, db_min, db_max, n = pipeline.process_signal(y)  # doctest: +SKIP
+    >>> report = pipeline.run("genres_original", "spectrograms", workers=2)  # doctest: +SKIP
+    """
+
+    def __init__(self, config: Optional[GenmusicConfig] = None, *, loader: Optional[Loader] = None,
+                 padder: Optional[Padder] = None, extractor: Optional[LogSpectrogramExtractor] = None) -> None:
+        self.config = config or GenmusicConfig()
+        self.loader = loader or Loader(self.config.audio)
+        self.padder = padder or Padder()
+        self.extractor = extractor or LogSpectrogramExtractor(self.config.spectrogram)
+
+    def process_signal(self, y: np.ndarray, *, name: str = "signal") -> Tuple[np.ndarray, float, float, int]:
+        """Pad, transform and normalise one mono signal.
+
+        Parameters
+        ----------
+        y : np.ndarray [shape=(n,)]
+
+        Returns
+        -------
+        segments : np.ndarray [shape=(n_segments, n_freq_bins, segment_frames)], values in [0, 1]
+        db_min, db_max : float
+            The per-file statistics that undo the normalisation.
+        n_samples : int
+            Length of ``y`` before padding.
+
+        Raises
+        ------
+        AudioLoadError
+            The signal is silent (nothing to learn from, nothing to normalise).
+        """
+        n_samples = int(y.shape[-1])
+        if not np.any(y):
+            raise AudioLoadError(f"{name}: the audio is all silent")
+        padded = pad_to_segments(y, self.config.spectrogram, self.padder)
+        db = self.extractor.extract_segments(padded)
+        normaliser = MinMaxNormaliser().fit(db)
+        if normaliser.data_range_ == 0.0:
+            raise AudioLoadError(f"{name}: the spectrogram is constant (silent or DC-only audio)")
+        return normaliser.transform(db), normaliser.data_min_, normaliser.data_max_, n_samples
+
+    def process_file(self, path: str | os.PathLike, song_id: str, genre: str, saver: Saver) -> SongRecord:
+        """Load, transform and save one file; returns its record."""
+        y = self.loader.load(path)
+        segments, db_min, db_max, n_samples = self.process_signal(y, name=str(path))
+        record = SongRecord(song_id=song_id, source=str(path), genre=genre, n_samples=n_samples,
+                            n_segments=int(segments.shape[0]), db_min=db_min, db_max=db_max)
+        return saver.save_song(record, segments)
+
+    def run(self, input_dir: str | os.PathLike, output_dir: str | os.PathLike, *, workers: Optional[int] = None,
+            overwrite: bool = False, progress: bool = False) -> PreprocessReport:
+        """Preprocess every audio file under ``input_dir`` into a store at ``output_dir``.
+
+        Parameters
+        ----------
+        workers : int, optional
+            Processes working in parallel (default: the number of cores).
+        overwrite : bool
+            Start afresh instead of reusing songs an earlier run finished.
+        progress : bool
+            Show a progress bar (tqdm) on stderr.
+
+        Raises
+        ------
+        ParameterError
+            ``input_dir`` does not exist, or ``output_dir`` holds spectrograms made with other settings.
+        DataError
+            No file could be processed.
+        """
+        start = time.perf_counter()
+        import librosa  # noqa: F401 - imported once here so forked workers do not each pay for it
+
+        root, files = find_audio_files(input_dir)
+        saver = Saver(output_dir, self.config, overwrite=overwrite)
+        report = PreprocessReport(output_dir=Path(output_dir), sample_rate=self.config.audio.sample_rate)
+        ids = make_song_ids([p for p, _ in files], root)
+        todo = []
+        for (path, genre), song_id in zip(files, ids):
+            record = saver.existing(song_id)
+            if record is not None and record.source == str(path) and record.genre == genre:
+                report.reused.append(record)
+            else:
+                todo.append((str(path), song_id, genre))
+        workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+        for result in _map(self, saver, todo, workers, progress):
+            if isinstance(result, SongRecord):
+                report.processed.append(result)
+            else:
+                report.skipped.append(result)
+                logger.warning("skipped %s: %s", *result)
+        if not files:
+            raise DataError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) found under {root}")
+        if not report.songs:
+            saver.finalise([], report.skipped)
+            raise DataError(f"none of the {len(files)} audio file(s) under {root} could be processed; "
+                            f"see the warnings above or {saver.output_dir / 'skipped.csv'}")
+        saver.finalise(report.songs, report.skipped)
+        report.wall_seconds = time.perf_counter() - start
+        return report
+
+
+# --------------------------------------------------------------------------------------------------
+# parallel map; worker state lives in module globals set by the pool initializer
+
+_WORKER: dict = {}
+
+
+def _init_worker(pipeline: PreprocessingPipeline, saver: Saver) -> None:
+    _WORKER["pipeline"], _WORKER["saver"] = pipeline, saver
+
+
+def _work(job: Tuple[str, str, str]):
+    path, song_id, genre = job
+    try:
+        return _WORKER["pipeline"].process_file(path, song_id, genre, _WORKER["saver"])
+    except GenmusicError as exc:
+        return (path, str(exc).replace(f"{path}: ", "", 1))
+    except Exception as exc:  # noqa: BLE001 - one bad file never kills the run
+        return (path, f"unexpected {type(exc).__name__}: {exc}")
+
+
+def _map(pipeline: PreprocessingPipeline, saver: Saver, jobs: Sequence[tuple], workers: int, progress: bool):
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), unit="file", desc="preprocessing", dynamic_ncols=True)
+    try:
+        if workers == 1:
+            _init_worker(pipeline, saver)
+            results = map(_work, jobs)
+            for result in results:
+                yield result
+                if bar:
+                    bar.update()
+        else:
+            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                     initargs=(pipeline, saver)) as pool:
+                for result in pool.map(_work, jobs, chunksize=1):
+                    yield result
+                    if bar:
+                        bar.update()
+    finally:
+        if bar:
+            bar.close()
+
+
+def preprocess(input_dir: str | os.PathLike, output_dir: str | os.PathLike, *,
+               config: Optional[GenmusicConfig] = None, workers: Optional[int] = None, overwrite: bool = False,
+               progress: bool = False) -> PreprocessReport:
+    """Shortcut for ``PreprocessingPipeline(config).run(input_dir, output_dir, ...)``."""
+    return PreprocessingPipeline(config).run(input_dir, output_dir, workers=workers, overwrite=overwrite,
+                                             progress=progress)

@@ -1,0 +1,209 @@
+"""Log-magnitude spectrograms and their normalisation.
+
+:class:`LogSpectrogramExtractor` computes ``|STFT|`` in dB (Nyquist bin dropped, see
+:class:`~genmusic.config.SpectrogramConfig`) and cuts a song into consecutive segments;
+:func:`db_to_magnitude` undoes the dB step for phase reconstruction. :class:`MinMaxNormaliser` maps
+dB values to [0, 1] and back, scikit-learn style.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from .config import SpectrogramConfig
+from .errors import ParameterError
+
+__all__ = ["LogSpectrogramExtractor", "MinMaxNormaliser", "db_to_magnitude", "magnitude_to_db"]
+
+
+def magnitude_to_db(magnitude: np.ndarray, *, amin: float = 1e-5, top_db: Optional[float] = 80.0) -> np.ndarray:
+    """``20 log10(max(amin, |S|))``, clipped to ``top_db`` below its own peak.
+
+    Parameters
+    ----------
+    magnitude : np.ndarray [shape=(..., n_freq, n_frames)]
+    amin : float > 0
+    top_db : float or None
+
+    Returns
+    -------
+    np.ndarray, same shape, float32
+    """
+    db = 20.0 * np.log10(np.maximum(amin, np.abs(magnitude)), dtype=np.float32)
+    if top_db is not None:
+        db = np.maximum(db, db.max() - np.float32(top_db))
+    return db.astype(np.float32, copy=False)
+
+
+def db_to_magnitude(db: np.ndarray, *, restore_nyquist: bool = True) -> np.ndarray:
+    """Magnitudes from dB; optionally append the dropped Nyquist bin (as zeros).
+
+    Parameters
+    ----------
+    db : np.ndarray [shape=(..., n_fft // 2, n_frames)]
+    restore_nyquist : bool
+        Append one zero row so the result has ``n_fft // 2 + 1`` bins, ready for an inverse STFT
+        with the forward transform's ``n_fft``.
+
+    Returns
+    -------
+    np.ndarray [shape=(..., n_fft // 2 + 1, n_frames)], float32
+    """
+    mag = np.power(np.float32(10.0), np.asarray(db, dtype=np.float32) / np.float32(20.0))
+    if restore_nyquist:
+        pad = [(0, 0)] * (mag.ndim - 2) + [(0, 1), (0, 0)]
+        mag = np.pad(mag, pad)
+    return mag.astype(np.float32, copy=False)
+
+
+class LogSpectrogramExtractor:
+    """``|STFT|`` in dB with the Nyquist bin dropped.
+
+    Parameters
+    ----------
+    config : SpectrogramConfig
+    """
+
+    def __init__(self, config: Optional[SpectrogramConfig] = None) -> None:
+        self.config = config or SpectrogramConfig()
+
+    def stft_magnitude(self, y: np.ndarray) -> np.ndarray:
+        """Magnitude STFT, centred frames, Nyquist bin dropped.
+
+        Parameters
+        ----------
+        y : np.ndarray [shape=(n,)]
+
+        Returns
+        -------
+        np.ndarray [shape=(n_fft // 2, 1 + n // hop_length)], float32
+        """
+        import librosa
+
+        cfg = self.config
+        stft = librosa.stft(np.asarray(y, dtype=np.float32), n_fft=cfg.n_fft, hop_length=cfg.hop_length,
+                            window=cfg.window, center=True, pad_mode="constant")
+        return np.abs(stft[: cfg.n_freq_bins]).astype(np.float32, copy=False)
+
+    def extract(self, y: np.ndarray) -> np.ndarray:
+        """Log spectrogram in dB, floored ``top_db`` below the signal's peak.
+
+        Parameters
+        ----------
+        y : np.ndarray [shape=(n,)]
+
+        Returns
+        -------
+        np.ndarray [shape=(n_fft // 2, 1 + n // hop_length)], float32
+        """
+        cfg = self.config
+        return magnitude_to_db(self.stft_magnitude(y), amin=cfg.amin, top_db=cfg.top_db)
+
+    def extract_segments(self, y: np.ndarray) -> np.ndarray:
+        """Cut a padded song into consecutive segments of log spectrogram.
+
+        The STFT runs over the whole song (so segments share context at their edges); segment ``i``
+        holds frames ``[i * segment_frames, (i + 1) * segment_frames)``, i.e. the frames centred on
+        samples ``i * segment_samples`` up to the next segment.
+
+        Parameters
+        ----------
+        y : np.ndarray [shape=(n_segments * segment_samples,)]
+            Use :func:`genmusic.audio.pad_to_segments` first.
+
+        Returns
+        -------
+        np.ndarray [shape=(n_segments, n_fft // 2, segment_frames)], float32
+        """
+        cfg = self.config
+        if y.shape[-1] % cfg.segment_samples or y.shape[-1] == 0:
+            raise ParameterError(f"signal length {y.shape[-1]} is not a positive multiple of segment_samples "
+                                 f"{cfg.segment_samples}; pad it with genmusic.audio.pad_to_segments first")
+        n_seg = y.shape[-1] // cfg.segment_samples
+        db = self.extract(y)[:, : n_seg * cfg.segment_frames]
+        return np.ascontiguousarray(
+            db.reshape(cfg.n_freq_bins, n_seg, cfg.segment_frames).transpose(1, 0, 2))
+
+
+class MinMaxNormaliser:
+    """Map values linearly from ``[data_min_, data_max_]`` to ``[min_val, max_val]`` and back.
+
+    Learned state (``data_min_``, ``data_max_``) exists only after :meth:`fit` (or
+    :meth:`from_stats`). A zero range (silence, a constant input) maps to ``min_val`` instead of
+    dividing by zero, and the inverse gives the constant back.
+
+    Parameters
+    ----------
+    min_val, max_val : float
+        Output range.
+
+    Examples
+    --------
+    >>> x = np.array([-80.0, -40.0, 0.0])
+    >>> norm = MinMaxNormaliser().fit(x)
+    >>> norm.transform(x)
+    array([0. , 0.5, 1. ])
+    """
+
+    def __init__(self, min_val: float = 0.0, max_val: float = 1.0) -> None:
+        if not max_val > min_val:
+            raise ParameterError(f"max_val must be greater than min_val, got min_val={min_val}, max_val={max_val}")
+        self.min_val = float(min_val)
+        self.max_val = float(max_val)
+
+    @classmethod
+    def from_stats(cls, data_min: float, data_max: float, min_val: float = 0.0,
+                   max_val: float = 1.0) -> "MinMaxNormaliser":
+        """A normaliser with known statistics (e.g. read back from a spectrogram store)."""
+        norm = cls(min_val, max_val)
+        if not (np.isfinite(data_min) and np.isfinite(data_max)) or data_max < data_min:
+            raise ParameterError(f"statistics must be finite with data_min <= data_max, got "
+                                 f"data_min={data_min}, data_max={data_max}")
+        norm.data_min_ = float(data_min)
+        norm.data_max_ = float(data_max)
+        return norm
+
+    def fit(self, x: np.ndarray) -> "MinMaxNormaliser":
+        """Learn ``data_min_`` and ``data_max_`` from ``x`` (any shape, finite values)."""
+        x = np.asarray(x)
+        if x.size == 0:
+            raise ParameterError("cannot fit a MinMaxNormaliser on an empty array")
+        if not np.all(np.isfinite(x)):
+            raise ParameterError("cannot fit a MinMaxNormaliser on values holding NaN or inf")
+        self.data_min_ = float(x.min())
+        self.data_max_ = float(x.max())
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "data_min_"):
+            raise ParameterError("this MinMaxNormaliser is not fitted yet: call fit(x) or use from_stats(min, max)")
+
+    @property
+    def data_range_(self) -> float:
+        self._check_fitted()
+        return self.data_max_ - self.data_min_
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """Scale ``x`` to ``[min_val, max_val]`` (values outside the fitted range fall outside it)."""
+        self._check_fitted()
+        x = np.asarray(x)
+        dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+        rng = self.data_range_
+        if rng == 0.0:
+            return np.full(x.shape, self.min_val, dtype=dtype)
+        scale = (self.max_val - self.min_val) / rng
+        return ((x - self.data_min_) * scale + self.min_val).astype(dtype, copy=False)
+
+    def fit_transform(self, x: np.ndarray) -> np.ndarray:
+        return self.fit(x).transform(x)
+
+    def inverse_transform(self, x: np.ndarray) -> np.ndarray:
+        """Undo :meth:`transform`."""
+        self._check_fitted()
+        x = np.asarray(x)
+        dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+        rng = self.data_range_
+        scale = rng / (self.max_val - self.min_val)
+        return ((x - self.min_val) * scale + self.data_min_).astype(dtype, copy=False)

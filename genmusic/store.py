@@ -1,0 +1,444 @@
+"""The spectrogram store: what preprocessing writes and training, generation and analysis read.
+
+Layout of a store folder (no pickle anywhere: ``.npy`` for arrays, JSON / CSV for the rest)::
+
+    config.json           the GenmusicConfig the spectrograms were made with
+    songs/<song_id>.npy   float32 [shape=(n_segments, n_freq_bins, segment_frames)], normalised to [0, 1]
+    songs/<song_id>.json  that song's metadata: source, genre, length, dB statistics (written last)
+    manifest.csv          one row per segment: song_id, segment, offset_samples, genre, split, source, ...
+    stats.json            dataset-level dB statistics, genres, counts, format version
+    skipped.csv           files that could not be used, with the reason
+
+Every file is written to a temporary name and renamed, so a killed run leaves no half-written file, and
+a song whose ``.json`` exists is complete (the run can be resumed).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence
+
+import numpy as np
+
+from .config import GenmusicConfig, SplitConfig
+from .errors import DataError, ParameterError
+from .spectrogram import MinMaxNormaliser
+
+__all__ = [
+    "STORE_VERSION",
+    "SongRecord",
+    "Saver",
+    "SpectrogramStore",
+    "assign_splits",
+    "atomic_write_text",
+    "atomic_save_npy",
+    "make_song_ids",
+]
+
+#: Version of the store layout; a store written by another version is refused with a clear message.
+STORE_VERSION = 1
+
+SPLITS = ("train", "validation", "test")
+
+_MANIFEST_FIELDS = ("song_id", "segment", "offset_samples", "genre", "split", "source", "n_samples",
+                    "n_segments", "db_min", "db_max", "file")
+
+
+# --------------------------------------------------------------------------------------------------
+# atomic writes
+
+
+def _atomic_write(path: Path, write) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    return _atomic_write(Path(path), lambda handle: handle.write(text.encode("utf-8")))
+
+
+def atomic_write_json(path: str | os.PathLike, data) -> Path:
+    return atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
+    """``np.save`` through a temporary file and a rename (never pickles)."""
+    return _atomic_write(Path(path), lambda handle: np.save(handle, np.asarray(array), allow_pickle=False))
+
+
+# --------------------------------------------------------------------------------------------------
+# records, ids, splits
+
+
+@dataclass
+class SongRecord:
+    """Metadata of one preprocessed song.
+
+    ``n_samples`` is the song's length at the store's sample rate before padding to whole segments;
+    ``db_min`` / ``db_max`` are the per-file statistics that undo its normalisation.
+    """
+
+    song_id: str
+    source: str
+    genre: str
+    n_samples: int
+    n_segments: int
+    db_min: float
+    db_max: float
+    split: str = ""
+
+    @property
+    def normaliser(self) -> MinMaxNormaliser:
+        return MinMaxNormaliser.from_stats(self.db_min, self.db_max)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def make_song_ids(paths: Sequence[Path], root: Path) -> List[str]:
+    """Unique, file-system-safe song ids for ``paths``: the file's stem where that is unique (GTZAN's
+    ``blues.00000``), else its path under ``root`` joined with ``__``."""
+    stems = [p.stem for p in paths]
+    counts: Dict[str, int] = {}
+    for stem in stems:
+        counts[stem] = counts.get(stem, 0) + 1
+    ids: List[str] = []
+    seen: set = set()
+    for path, stem in zip(paths, stems):
+        if counts[stem] == 1:
+            raw = stem
+        else:
+            rel = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
+            raw = "__".join(rel.with_suffix("").parts) + ("__" + path.suffix.lstrip(".") if path.suffix else "")
+        song_id = _UNSAFE.sub("_", raw).strip("._") or "song"
+        base, k = song_id, 1
+        while song_id in seen:
+            k += 1
+            song_id = f"{base}_{k}"
+        seen.add(song_id)
+        ids.append(song_id)
+    return ids
+
+
+def assign_splits(song_ids: Sequence[str], genres: Sequence[str], config: SplitConfig) -> Dict[str, str]:
+    """Split songs into train / validation / test, stratified by genre, seeded.
+
+    Within each genre the songs (sorted by id, then shuffled with ``config.seed``) are dealt out so that
+    about ``test_fraction`` and ``validation_fraction`` of them are held out. A genre with at least three
+    songs gets at least one validation and one test song when the fractions are non-zero; every genre
+    keeps at least one training song.
+
+    Returns
+    -------
+    dict song_id -> "train" | "validation" | "test"
+    """
+    by_genre: Dict[str, List[str]] = {}
+    for song_id, genre in zip(song_ids, genres):
+        by_genre.setdefault(genre, []).append(song_id)
+    out: Dict[str, str] = {}
+    for gi, genre in enumerate(sorted(by_genre)):
+        ids = sorted(by_genre[genre])
+        rng = np.random.default_rng([config.seed, gi])
+        order = [ids[i] for i in rng.permutation(len(ids))]
+        n = len(order)
+
+        def count(fraction: float) -> int:
+            if fraction <= 0:
+                return 0
+            k = int(round(fraction * n))
+            return max(k, 1) if n >= 3 else k
+
+        n_test = count(config.test_fraction)
+        n_val = count(config.validation_fraction)
+        while n_test + n_val > n - 1 and (n_test or n_val):
+            if n_val >= n_test and n_val:
+                n_val -= 1
+            else:
+                n_test -= 1
+        for i, song_id in enumerate(order):
+            out[song_id] = "test" if i < n_test else "validation" if i < n_test + n_val else "train"
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# writing
+
+
+class Saver:
+    """Writes a spectrogram store.
+
+    Parameters
+    ----------
+    output_dir : path-like
+    config : GenmusicConfig
+        Saved as ``config.json``; a store folder made with another config is refused unless
+        ``overwrite`` is set.
+    overwrite : bool
+        Remove what an earlier run wrote instead of reusing it.
+    """
+
+    def __init__(self, output_dir: str | os.PathLike, config: GenmusicConfig, *, overwrite: bool = False) -> None:
+        self.output_dir = Path(output_dir)
+        self.config = config
+        self.songs_dir = self.output_dir / "songs"
+        self._prepare(overwrite)
+
+    def _prepare(self, overwrite: bool) -> None:
+        config_path = self.output_dir / "config.json"
+        if self.output_dir.exists() and not self.output_dir.is_dir():
+            raise ParameterError(f"output {self.output_dir} exists and is not a folder")
+        if overwrite and self.songs_dir.is_dir():
+            for child in self.songs_dir.iterdir():
+                child.unlink()
+            for name in ("manifest.csv", "stats.json", "skipped.csv", "config.json"):
+                (self.output_dir / name).unlink(missing_ok=True)
+        elif config_path.is_file():
+            old = GenmusicConfig.load(config_path)
+            if (old.audio, old.spectrogram) != (self.config.audio, self.config.spectrogram):
+                raise ParameterError(
+                    f"{self.output_dir} holds spectrograms made with other audio/spectrogram settings "
+                    f"({old.audio}, {old.spectrogram}); pass --overwrite to replace them or choose another output folder")
+        self.songs_dir.mkdir(parents=True, exist_ok=True)
+        # Leftovers of a killed run (temporary files) are never valid outputs.
+        for tmp in self.songs_dir.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+        self.config.save(config_path)
+
+    def song_path(self, song_id: str) -> Path:
+        return self.songs_dir / f"{song_id}.npy"
+
+    def existing(self, song_id: str) -> Optional[SongRecord]:
+        """The record of a song an earlier run completed, or None."""
+        meta_path = self.songs_dir / f"{song_id}.json"
+        if not (meta_path.is_file() and self.song_path(song_id).is_file()):
+            return None
+        try:
+            return SongRecord(**json.loads(meta_path.read_text()))
+        except (ValueError, TypeError):
+            return None
+
+    def save_song(self, record: SongRecord, segments: np.ndarray) -> SongRecord:
+        """Write one song's normalised segments, then its metadata (which marks it complete).
+
+        Parameters
+        ----------
+        record : SongRecord
+        segments : np.ndarray [shape=(n_segments, n_freq_bins, segment_frames)]
+        """
+        expected = (record.n_segments, *self.config.spectrogram.segment_shape)
+        if segments.shape != expected:
+            raise DataError(f"{record.source}: segments have shape {segments.shape}, expected {expected}")
+        atomic_save_npy(self.song_path(record.song_id), segments.astype(np.float32, copy=False))
+        atomic_write_json(self.songs_dir / f"{record.song_id}.json", asdict(record))
+        return record
+
+    def finalise(self, records: Sequence[SongRecord], skipped: Sequence[tuple] = ()) -> List[SongRecord]:
+        """Assign splits and write ``manifest.csv``, ``stats.json`` and ``skipped.csv``.
+
+        Parameters
+        ----------
+        records : sequence of SongRecord
+            Every song in the store (new and reused).
+        skipped : sequence of (path, reason)
+        """
+        records = sorted(records, key=lambda r: r.song_id)
+        splits = assign_splits([r.song_id for r in records], [r.genre for r in records], self.config.split)
+        for record in records:
+            record.split = splits[record.song_id]
+            atomic_write_json(self.songs_dir / f"{record.song_id}.json", asdict(record))
+        seg = self.config.spectrogram.segment_samples
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(_MANIFEST_FIELDS)
+        for r in records:
+            for i in range(r.n_segments):
+                writer.writerow([r.song_id, i, i * seg, r.genre, r.split, r.source, r.n_samples, r.n_segments,
+                                 f"{r.db_min:.6f}", f"{r.db_max:.6f}", f"songs/{r.song_id}.npy"])
+        atomic_write_text(self.output_dir / "manifest.csv", buf.getvalue())
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(("source", "reason"))
+        writer.writerows(skipped)
+        atomic_write_text(self.output_dir / "skipped.csv", buf.getvalue())
+        atomic_write_json(self.output_dir / "stats.json", dataset_stats(records, self.config))
+        return records
+
+
+def dataset_stats(records: Sequence[SongRecord], config: GenmusicConfig) -> dict:
+    """Dataset-level statistics, used to denormalise spectrograms that come from no single file.
+
+    ``db_min`` / ``db_max`` are the means of the per-file statistics (a typical song's range);
+    ``global_db_min`` / ``global_db_max`` the extremes.
+    """
+    mins = np.array([r.db_min for r in records], dtype=np.float64)
+    maxs = np.array([r.db_max for r in records], dtype=np.float64)
+    genres = sorted({r.genre for r in records if r.genre})
+    counts = {s: sum(1 for r in records if r.split == s) for s in SPLITS}
+    return {
+        "store_version": STORE_VERSION,
+        "n_songs": len(records),
+        "n_segments": int(sum(r.n_segments for r in records)),
+        "seconds_of_audio": float(sum(r.n_samples for r in records) / config.audio.sample_rate),
+        "db_min": float(mins.mean()) if len(mins) else 0.0,
+        "db_max": float(maxs.mean()) if len(maxs) else 0.0,
+        "global_db_min": float(mins.min()) if len(mins) else 0.0,
+        "global_db_max": float(maxs.max()) if len(maxs) else 0.0,
+        "genres": genres,
+        "songs_per_split": counts,
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# reading
+
+
+class SpectrogramStore:
+    """Read a store written by :class:`Saver`; song arrays are memory-mapped, never loaded whole.
+
+    Parameters
+    ----------
+    path : path-like
+        The store folder (the ``--output`` of preprocessing).
+
+    Raises
+    ------
+    DataError
+        The folder, its manifest, config or statistics are missing, or it was written by another
+        store version, or it holds no songs.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise DataError(f"spectrogram folder {self.path} does not exist; run `python scripts/preprocess.py "
+                            f"--output {self.path}` first")
+        for name in ("config.json", "manifest.csv", "stats.json"):
+            if not (self.path / name).is_file():
+                raise DataError(f"{self.path} has no {name}: it is not a finished spectrogram store (run or resume "
+                                f"`python scripts/preprocess.py --output {self.path}`)")
+        self.config = GenmusicConfig.load(self.path / "config.json")
+        self.stats = json.loads((self.path / "stats.json").read_text())
+        version = self.stats.get("store_version")
+        if version != STORE_VERSION:
+            raise DataError(f"{self.path} was written by store version {version}; this genmusic reads version "
+                            f"{STORE_VERSION}: preprocess again with --overwrite")
+        self.songs: List[SongRecord] = self._read_manifest()
+        if not self.songs:
+            raise DataError(f"{self.path}/manifest.csv lists no songs: every input file was skipped "
+                            f"(see {self.path}/skipped.csv)")
+        self._by_id = {r.song_id: r for r in self.songs}
+        self._arrays: Dict[str, np.ndarray] = {}
+
+    def _read_manifest(self) -> List[SongRecord]:
+        songs: Dict[str, SongRecord] = {}
+        with open(self.path / "manifest.csv", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = set(_MANIFEST_FIELDS) - set(reader.fieldnames or ())
+            if missing:
+                raise DataError(f"{self.path}/manifest.csv lacks column(s) {sorted(missing)}")
+            for row in reader:
+                if row["song_id"] not in songs:
+                    songs[row["song_id"]] = SongRecord(
+                        song_id=row["song_id"], source=row["source"], genre=row["genre"],
+                        n_samples=int(row["n_samples"]), n_segments=int(row["n_segments"]),
+                        db_min=float(row["db_min"]), db_max=float(row["db_max"]), split=row["split"])
+        return list(songs.values())
+
+    # ---- metadata
+    @property
+    def segment_shape(self) -> tuple:
+        """``(n_freq_bins, segment_frames)``."""
+        return self.config.spectrogram.segment_shape
+
+    @property
+    def genres(self) -> List[str]:
+        return list(self.stats.get("genres", []))
+
+    def song(self, song_id: str) -> SongRecord:
+        try:
+            return self._by_id[song_id]
+        except KeyError:
+            raise DataError(f"song {song_id!r} is not in {self.path}") from None
+
+    def songs_in(self, split: Optional[str] = None) -> List[SongRecord]:
+        """Songs of one split (``"train"``, ``"validation"``, ``"test"``) or all (None)."""
+        if split is not None and split not in SPLITS:
+            raise ParameterError(f"split must be one of {SPLITS} or None, got {split!r}")
+        return [r for r in self.songs if split is None or r.split == split]
+
+    def segment_index(self, split: Optional[str] = None) -> np.ndarray:
+        """``(song_number, segment)`` pairs of a split, song numbers indexing :attr:`songs`.
+
+        Returns
+        -------
+        np.ndarray [shape=(n_segments, 2), dtype=int64]
+        """
+        rows = [(i, s) for i, r in enumerate(self.songs) if split is None or r.split == split
+                for s in range(r.n_segments)]
+        return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+
+    def dataset_normaliser(self) -> MinMaxNormaliser:
+        """Denormaliser for spectrograms that come from no single file (prior samples, mixes)."""
+        return MinMaxNormaliser.from_stats(self.stats["db_min"], self.stats["db_max"])
+
+    # ---- arrays
+    def song_array(self, song_id: str) -> np.ndarray:
+        """Memory-mapped segments of one song, [shape=(n_segments, n_freq_bins, segment_frames)]."""
+        arr = self._arrays.get(song_id)
+        if arr is None:
+            path = self.path / "songs" / f"{song_id}.npy"
+            record = self.song(song_id)
+            try:
+                arr = np.load(path, mmap_mode="r", allow_pickle=False)
+            except (OSError, ValueError) as exc:
+                raise DataError(f"{path}: cannot read ({exc}); preprocess again") from None
+            expected = (record.n_segments, *self.segment_shape)
+            if arr.shape != expected:
+                raise DataError(f"{path}: shape {arr.shape} does not match the manifest and config {expected}")
+            self._arrays[song_id] = arr
+        return arr
+
+    def load_segments(self, index: np.ndarray) -> np.ndarray:
+        """Gather segments by ``(song_number, segment)`` pairs.
+
+        Returns
+        -------
+        np.ndarray [shape=(len(index), n_freq_bins, segment_frames), dtype=float32]
+        """
+        out = np.empty((len(index), *self.segment_shape), dtype=np.float32)
+        for k, (song_no, seg) in enumerate(np.asarray(index)):
+            out[k] = self.song_array(self.songs[int(song_no)].song_id)[int(seg)]
+        return out
+
+    def iter_segments(self, split: Optional[str] = None, batch_size: int = 64) -> Iterable[np.ndarray]:
+        """Yield segments of a split in manifest order, ``batch_size`` at a time."""
+        index = self.segment_index(split)
+        for start in range(0, len(index), batch_size):
+            yield self.load_segments(index[start:start + batch_size])
+
+    def __len__(self) -> int:
+        return len(self.songs)
+
+    def __repr__(self) -> str:
+        return (f"SpectrogramStore({str(self.path)!r}, songs={len(self.songs)}, "
+                f"segments={self.stats.get('n_segments')}, shape={self.segment_shape})")

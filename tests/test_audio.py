@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+import soundfile as sf
+
+from genmusic.audio import Loader, Padder, n_segments_for, pad_to_segments
+from genmusic.config import AudioConfig, SpectrogramConfig
+from tests.conftest import make_sine
+
+
+def test_loader_reads_wav_exactly(tmp_path):
+    y = make_sine(440, 0.5, 22050)
+    path = tmp_path / "a.wav"
+    sf.write(path, y, 22050, subtype="FLOAT")
+    out = Loader(AudioConfig(sample_rate=22050)).load(path)
+    assert out.dtype == np.float32 and out.shape == y.shape
+    np.testing.assert_array_equal(out, y)
+
+
+def test_loader_resamples_and_mixes_down_44k_stereo(tmp_path):
+    sr_in, sr_out, f = 44100, 22050, 1000.0
+    t = np.arange(sr_in) / sr_in
+    left = 0.6 * np.sin(2 * np.pi * f * t)
+    right = 0.2 * np.sin(2 * np.pi * f * t)
+    path = tmp_path / "stereo.flac"
+    sf.write(path, np.stack([left, right], axis=1), sr_in, subtype="PCM_24")
+    y = Loader(AudioConfig(sample_rate=sr_out)).load(path)
+    assert y.ndim == 1 and y.shape[0] == sr_out  # exactly one second at the new rate
+    # mixdown is the channel mean: amplitude 0.4; the frequency is kept
+    core = y[2000:-2000]
+    assert np.max(np.abs(core)) == pytest.approx(0.4, abs=2e-3)
+    spectrum = np.abs(np.fft.rfft(core * np.hanning(len(core))))
+    peak_hz = np.argmax(spectrum) * sr_out / len(core)
+    assert abs(peak_hz - f) < sr_out / len(core)
+
+
+def test_loader_offset_and_duration(tmp_path):
+    sr = 8000
+    y = np.linspace(-0.5, 0.5, 3 * sr, dtype=np.float32)
+    path = tmp_path / "ramp.wav"
+    sf.write(path, y, sr, subtype="FLOAT")
+    out = Loader(AudioConfig(sample_rate=sr, offset=1.0, duration=0.5)).load(path)
+    np.testing.assert_array_equal(out, y[sr: sr + sr // 2])
+
+
+def test_loader_keeps_channels_when_not_mono(tmp_path):
+    sr = 8000
+    data = np.random.default_rng(0).uniform(-0.5, 0.5, (sr, 2)).astype(np.float32)
+    sf.write(tmp_path / "s.wav", data, sr, subtype="FLOAT")
+    out = Loader(AudioConfig(sample_rate=sr, mono=False)).load(tmp_path / "s.wav")
+    np.testing.assert_array_equal(out, data.T)
+
+
+@pytest.mark.parametrize("n, length", [(10, 16), (16, 16), (20, 16), (0, 5), (7, 0)])
+def test_padder_fix_length(n, length):
+    y = np.arange(1, n + 1, dtype=np.float32)
+    out = Padder().fix_length(y, length)
+    assert out.shape == (length,)
+    k = min(n, length)
+    np.testing.assert_array_equal(out[:k], y[:k])
+    assert not np.any(out[k:])
+
+
+def test_padder_left_right_pad():
+    y = np.ones(3, dtype=np.float32)
+    np.testing.assert_array_equal(Padder().left_pad(y, 2), [0, 0, 1, 1, 1])
+    np.testing.assert_array_equal(Padder().right_pad(y, 1), [1, 1, 1, 0])
+
+
+def test_thirty_second_song_segments_cover_every_sample():
+    cfg = SpectrogramConfig()  # 128 frames x 256 hop = 32768 samples per segment
+    n = 30 * 22050
+    assert n_segments_for(n, cfg) == 21  # ceil(661500 / 32768)
+    y = np.ones(n, dtype=np.float32)
+    padded = pad_to_segments(y, cfg)
+    assert padded.shape == (21 * 32768,)
+    assert padded[:n].all() and not padded[n:].any()
+    assert n_segments_for(1, cfg) == 1 and n_segments_for(32768, cfg) == 1 and n_segments_for(32769, cfg) == 2

@@ -1,0 +1,90 @@
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from genmusic.config import GenmusicConfig
+from genmusic.pipeline import PreprocessingPipeline, find_audio_files, preprocess
+from genmusic.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
+from genmusic.store import SpectrogramStore
+from tests.conftest import make_chirp, make_sine
+
+
+def _write_dataset(root, config, genres=("low", "high"), n=3, seconds=1.3):
+    sr = config.audio.sample_rate
+    for g, f in zip(genres, (300.0, 2000.0)):
+        (root / "genres_original" / g).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            y = make_sine(f * (1 + 0.05 * i), seconds + 0.2 * i, sr)
+            sf.write(root / "genres_original" / g / f"{g}.{i:05d}.wav", y, sr, subtype="FLOAT")
+    return root
+
+
+def test_process_signal_matches_the_stages(small_config):
+    pipe = PreprocessingPipeline(small_config)
+    y = make_chirp(100, 3000, 1.0, small_config.audio.sample_rate)
+    segs, lo, hi, n = pipe.process_signal(y)
+    seg_samples = small_config.spectrogram.segment_samples
+    assert n == len(y) and segs.shape[0] == -(-len(y) // seg_samples)
+    assert segs.min() == 0.0 and segs.max() == pytest.approx(1.0, abs=1e-6)
+    padded = np.zeros(segs.shape[0] * seg_samples, np.float32)
+    padded[: len(y)] = y
+    db = LogSpectrogramExtractor(small_config.spectrogram).extract_segments(padded)
+    assert (lo, hi) == (float(db.min()), float(db.max()))
+    np.testing.assert_allclose(MinMaxNormaliser.from_stats(lo, hi).inverse_transform(segs), db, atol=1e-4)
+
+
+def test_find_audio_files_labels_by_folder(tmp_path, small_config):
+    _write_dataset(tmp_path, small_config)
+    sf.write(tmp_path / "genres_original" / "loose.wav", np.zeros(10), 8000)
+    (tmp_path / "genres_original" / "notes.txt").write_text("x")
+    root, files = find_audio_files(tmp_path)
+    assert root == tmp_path / "genres_original"
+    assert [(p.name, g) for p, g in files][:2] == [("high.00000.wav", "high"), ("high.00001.wav", "high")]
+    assert ("loose.wav", "") in [(p.name, g) for p, g in files] and len(files) == 7
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_run_writes_a_complete_store(tmp_path, small_config, workers):
+    _write_dataset(tmp_path / "in", small_config)
+    report = preprocess(tmp_path / "in", tmp_path / "out", config=small_config, workers=workers)
+    assert len(report.processed) == 6 and not report.skipped
+    store = SpectrogramStore(tmp_path / "out")
+    assert store.config.spectrogram == small_config.spectrogram
+    assert store.genres == ["high", "low"]
+    assert {r.split for r in store.songs} == {"train", "validation", "test"}
+    for r in store.songs:
+        seconds = r.n_samples / small_config.audio.sample_rate
+        assert r.n_segments == -(-r.n_samples // small_config.spectrogram.segment_samples)
+        assert 1.3 - 1e-9 <= seconds <= 1.7 + 1e-9
+    x = store.load_segments(store.segment_index("train"))
+    assert x.dtype == np.float32 and 0.0 <= x.min() and x.max() <= 1.0
+    assert report.n_segments == store.stats["n_segments"]
+
+
+def test_interrupted_run_is_resumed(tmp_path, small_config):
+    _write_dataset(tmp_path / "in", small_config)
+    first = preprocess(tmp_path / "in", tmp_path / "out", config=small_config, workers=1)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "out" / "songs").glob("*.npy")}
+    # what a kill leaves: no manifest yet, one song without its (last-written) metadata, a temp file
+    (tmp_path / "out" / "manifest.csv").unlink()
+    (tmp_path / "out" / "songs" / "low.00001.json").unlink()
+    (tmp_path / "out" / "songs" / ".low.00002.npy.abc.tmp").write_bytes(b"half")
+    again = preprocess(tmp_path / "in", tmp_path / "out", config=small_config, workers=1)
+    assert len(again.reused) == 5 and [r.song_id for r in again.processed] == ["low.00001"]
+    after = {p.name: p.read_bytes() for p in (tmp_path / "out" / "songs").glob("*.npy")}
+    assert after == before
+    assert not list((tmp_path / "out" / "songs").glob(".*"))
+    assert len(SpectrogramStore(tmp_path / "out").songs) == len(first.processed)
+
+
+def test_same_seed_same_split(tmp_path, small_config):
+    _write_dataset(tmp_path / "in", small_config, n=5)
+    preprocess(tmp_path / "in", tmp_path / "o1", config=small_config, workers=1)
+    preprocess(tmp_path / "in", tmp_path / "o2", config=small_config, workers=2)
+    m1 = (tmp_path / "o1" / "manifest.csv").read_text().replace(str(tmp_path / "o1"), "")
+    m2 = (tmp_path / "o2" / "manifest.csv").read_text().replace(str(tmp_path / "o2"), "")
+    assert m1 == m2
+    meta = json.loads((tmp_path / "o1" / "songs" / "low.00000.json").read_text())
+    assert meta["split"] in ("train", "validation", "test") and meta["genre"] == "low"
