@@ -27,7 +27,7 @@ _LAZY = {
     "Saver": "store", "SpectrogramStore": "store",
     "PreprocessingPipeline": "pipeline", "preprocess": "pipeline",
     "Autoencoder": "models", "VAE": "models", "build_model": "models",
-    "load_model": "training", "train": "training",
+    "load_model": "modelio", "load_bundle": "modelio", "train": "training",
     "SoundGenerator": "generation",
     "mel_distance": "metrics",
     "make_synthetic": "datasets",

@@ -56,3 +56,67 @@ def small_config() -> GenmusicConfig:
                           latent_dim=16),
         train=TrainConfig(epochs=2, batch_size=4, patience=0),
     )
+
+
+def _tiny_song(genre: int, index: int, sr: int, seconds: float) -> np.ndarray:
+    """A short 'song' whose genre sets its register and rhythm: notes on a beat grid with harmonics."""
+    rng = np.random.default_rng([genre, index])
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    base = (110.0, 440.0, 1200.0)[genre % 3] * (1 + 0.03 * rng.standard_normal())
+    beat = (0.25, 0.125, 0.5)[genre % 3]
+    y = np.zeros(n, np.float32)
+    for start in np.arange(0, seconds, beat):
+        f = base * 2 ** (rng.integers(0, 8) / 12)
+        idx = (t >= start) & (t < start + beat)
+        env = np.exp(-(t[idx] - start) * 8)
+        for h in (1, 2, 3):
+            y[idx] += (0.4 / h) * env * np.sin(2 * np.pi * f * h * t[idx])
+    return y
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory):
+    """A preprocessed store of 3 'genres' x 4 songs of 1.5 s at 8 kHz (64 x 16 spectrogram segments)."""
+    import soundfile as sf
+
+    from genmusic.pipeline import preprocess
+
+    config = GenmusicConfig(
+        audio=AudioConfig(sample_rate=8000),
+        spectrogram=SpectrogramConfig(n_fft=128, hop_length=64, segment_frames=16),
+        model=ModelConfig(kind="vae", conv_filters=(8, 16), conv_kernels=(3, 3),
+                          conv_strides=((2, 2), (2, 2)), latent_dim=16, beta=1e-3),
+        train=TrainConfig(epochs=3, batch_size=8, patience=0),
+    )
+    root = tmp_path_factory.mktemp("tiny_audio")
+    for g, name in enumerate(("bass", "mid", "treble")):
+        (root / name).mkdir()
+        for i in range(4):
+            sf.write(root / name / f"{name}.{i:05d}.wav", _tiny_song(g, i, 8000, 1.5), 8000, subtype="FLOAT")
+    out = tmp_path_factory.mktemp("tiny_store")
+    preprocess(root, out, config=config, workers=1)
+    from genmusic.store import SpectrogramStore
+
+    return SpectrogramStore(out)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_folder(tiny_store, tmp_path_factory):
+    """A model folder with a VAE trained briefly on ``tiny_store`` (written with genmusic.modelio)."""
+    import keras
+
+    from genmusic.modelio import write_model_metadata
+    from genmusic.models import build_model
+
+    config = tiny_store.config.replace(model=tiny_store.config.model)
+    keras.utils.set_random_seed(0)
+    model = build_model(config.model, config.spectrogram.segment_shape, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(2e-3))
+    x = tiny_store.load_segments(tiny_store.segment_index("train"))[..., None]
+    model.fit(x, x, epochs=40, batch_size=8, verbose=0, shuffle=True)
+    folder = tmp_path_factory.mktemp("tiny_model")
+    model.save(folder / "model.keras")
+    write_model_metadata(folder, config, stats=tiny_store.stats, genres=tiny_store.genres,
+                         spectrograms=str(tiny_store.path))
+    return folder

@@ -61,9 +61,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         if input_dir is None:
             from ..datasets import make_synthetic
 
-            print(f"no --input: using the embedded synthetic dataset in {args.synthetic_dir} "
+            # one folder per setting, so a different --song-seconds never meets songs of another length
+            where = args.synthetic_dir / (f"{args.songs_per_genre}x{args.song_seconds:g}s"
+                                          f"_{config.audio.sample_rate}hz_seed{args.seed}")
+            print(f"no --input: using the embedded synthetic dataset in {where} "
                   f"({args.songs_per_genre} songs per genre, {args.song_seconds:g} s each)")
-            input_dir = make_synthetic(args.synthetic_dir, n_per_genre=args.songs_per_genre,
+            input_dir = make_synthetic(where, n_per_genre=args.songs_per_genre,
                                        duration=args.song_seconds, sample_rate=config.audio.sample_rate,
                                        seed=args.seed, progress=not args.no_progress)
         report = preprocess(input_dir, args.output, config=config, workers=args.workers,

@@ -1,0 +1,159 @@
+"""The model folder: one trained model with everything needed to use it.
+
+Layout::
+
+    model.keras      the best-on-validation model (Keras 3 format, loaded with safe_mode=True)
+    genmusic.json    format version, GenmusicConfig, input shape, dataset statistics, genre names,
+                     compression ratio, where the spectrograms were
+    history.csv      the training log (one row per epoch)
+    loss.png         loss curves
+    checkpoint/      last.keras + state.json, for --resume
+    tensorboard/     TensorBoard logs (TensorFlow backend)
+
+``generate.py`` and ``analyze.py`` read the settings back from ``genmusic.json``, so nobody retypes a
+hop length.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from .config import GenmusicConfig
+from .errors import ModelFolderError
+from .spectrogram import MinMaxNormaliser
+from .store import atomic_write_json
+
+__all__ = ["MODEL_FOLDER_VERSION", "ModelBundle", "write_model_metadata", "load_bundle", "load_model",
+           "compression_ratio"]
+
+#: Version of the model-folder layout; a folder written by another version is refused.
+MODEL_FOLDER_VERSION = 1
+MODEL_FILE = "model.keras"
+META_FILE = "genmusic.json"
+
+
+def compression_ratio(config: GenmusicConfig) -> float:
+    """Audio samples per latent float: ``segment_samples / latent_dim``."""
+    return config.spectrogram.segment_samples / config.model.latent_dim
+
+
+@dataclass
+class ModelBundle:
+    """A loaded model folder.
+
+    Attributes
+    ----------
+    model : Autoencoder or VAE
+    config : GenmusicConfig
+    stats : dict
+        Dataset-level statistics of the training spectrograms (``db_min``, ``db_max``, ...).
+    genres : list of str
+    folder : Path
+    meta : dict
+        Everything in ``genmusic.json``.
+    """
+
+    model: object
+    config: GenmusicConfig
+    stats: dict
+    genres: List[str]
+    folder: Path
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def input_shape(self) -> tuple:
+        """``(n_freq_bins, segment_frames)``."""
+        return tuple(self.meta["input_shape"][:2])
+
+    def dataset_normaliser(self) -> MinMaxNormaliser:
+        """Denormaliser for spectrograms from no single file (prior samples, mixes of songs)."""
+        return MinMaxNormaliser.from_stats(self.stats["db_min"], self.stats["db_max"])
+
+
+def write_model_metadata(folder: str | os.PathLike, config: GenmusicConfig, *, stats: dict, genres: Sequence[str],
+                         spectrograms: Optional[str] = None, extra: Optional[dict] = None) -> Path:
+    """Write ``genmusic.json`` into a model folder."""
+    from . import __version__
+
+    meta = {
+        "genmusic_model_version": MODEL_FOLDER_VERSION,
+        "genmusic_version": __version__,
+        "kind": config.model.kind,
+        "input_shape": [*config.spectrogram.segment_shape, 1],
+        "latent_dim": config.model.latent_dim,
+        "compression_ratio": compression_ratio(config),
+        "config": config.to_dict(),
+        "stats": dict(stats),
+        "genres": list(genres),
+        "spectrograms": spectrograms,
+    }
+    meta.update(extra or {})
+    return atomic_write_json(Path(folder) / META_FILE, meta)
+
+
+def read_model_metadata(folder: str | os.PathLike) -> dict:
+    folder = Path(folder)
+    meta_path = folder / META_FILE
+    if not folder.is_dir():
+        raise ModelFolderError(f"model folder {folder} does not exist; train one with `python scripts/train_vae.py "
+                               f"--model-dir {folder}`")
+    if not meta_path.is_file():
+        raise ModelFolderError(f"{folder} is not a genmusic model folder: it has no {META_FILE}")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except ValueError as exc:
+        raise ModelFolderError(f"{meta_path}: not valid JSON ({exc})") from None
+    version = meta.get("genmusic_model_version")
+    if version != MODEL_FOLDER_VERSION:
+        raise ModelFolderError(f"{folder} was written by model-folder version {version}; this genmusic reads "
+                               f"version {MODEL_FOLDER_VERSION}: train the model again with this version")
+    return meta
+
+
+def load_bundle(folder: str | os.PathLike, *, model_file: str = MODEL_FILE) -> ModelBundle:
+    """Load a model folder: the model (safe mode, no pickle) and its config, statistics and genres.
+
+    Raises
+    ------
+    ModelFolderError
+        The folder or its files are missing, written by another version, or the model's input shape does
+        not match the config saved beside it.
+    """
+    import keras
+
+    from . import models  # noqa: F401 - registers the genmusic classes with Keras
+
+    folder = Path(folder)
+    meta = read_model_metadata(folder)
+    config = GenmusicConfig.from_dict(meta["config"], where=str(folder / META_FILE))
+    path = folder / model_file
+    if not path.is_file():
+        raise ModelFolderError(f"{folder} has no {model_file}: training did not finish an epoch")
+    try:
+        model = keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as exc:  # noqa: BLE001 - any load failure becomes one message naming the file
+        raise ModelFolderError(f"{path}: cannot load the model ({type(exc).__name__}: {exc})") from None
+    expected = tuple(meta["input_shape"])
+    got = _model_input_shape(model)
+    if got is not None and got != expected:
+        raise ModelFolderError(f"{path}: the model takes input {got} but {META_FILE} says {expected}")
+    return ModelBundle(model=model, config=config, stats=meta.get("stats", {}), genres=meta.get("genres", []),
+                       folder=folder, meta=meta)
+
+
+def _model_input_shape(model) -> Optional[tuple]:
+    for obj in (getattr(model, "encoder", None), model):
+        try:
+            return tuple(int(d) for d in obj.input_shape[1:])
+        except (AttributeError, TypeError, ValueError):
+            continue
+    return None
+
+
+def load_model(folder: str | os.PathLike):
+    """Load the model of a model folder (see :func:`load_bundle` for its settings too)."""
+    return load_bundle(folder).model

@@ -1,0 +1,83 @@
+"""Figures shared by training and generation (matplotlib, Agg backend: no screen needed)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+
+__all__ = ["plot_spectrograms", "plot_history", "save_figure"]
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: str | os.PathLike, *, dpi: int = 110) -> Path:
+    """Save a figure atomically (temporary name, then rename) and close it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+    os.replace(tmp, path)
+    _plt().close(fig)
+    return path
+
+
+def plot_spectrograms(panels: Sequence[np.ndarray], path: str | os.PathLike, *, titles: Optional[Sequence[str]] = None,
+                      sample_rate: int = 22050, hop_length: int = 256, n_fft: int = 1024,
+                      suptitle: Optional[str] = None, vmin: Optional[float] = None,
+                      vmax: Optional[float] = None, unit: str = "dB") -> Path:
+    """Stack spectrograms vertically with time (s) and frequency (kHz) axes on a shared colour scale.
+
+    Parameters
+    ----------
+    panels : sequence of np.ndarray [shape=(n_freq, n_frames)]
+        dB (or normalised) spectrograms, e.g. source then result.
+    """
+    plt = _plt()
+    panels = [np.asarray(p, dtype=np.float32) for p in panels]
+    titles = list(titles or [f"#{i}" for i in range(len(panels))])
+    lo = vmin if vmin is not None else float(min(p.min() for p in panels))
+    hi = vmax if vmax is not None else float(max(p.max() for p in panels))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.6 * len(panels)), squeeze=False)
+    image = None
+    for ax, panel, title in zip(axes[:, 0], panels, titles):
+        seconds = panel.shape[1] * hop_length / sample_rate
+        top_khz = panel.shape[0] * sample_rate / n_fft / 1000
+        image = ax.imshow(panel, origin="lower", aspect="auto", cmap="magma", vmin=lo, vmax=hi,
+                          extent=(0, seconds, 0, top_khz))
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel("kHz")
+    axes[-1, 0].set_xlabel("time (s)")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.colorbar(image, ax=axes[:, 0].tolist(), label=unit, fraction=0.025, pad=0.01)
+    return save_figure(fig, path)
+
+
+def plot_history(history: Dict[str, Sequence[float]], path: str | os.PathLike, *, title: str = "training") -> Path:
+    """Loss curves: every ``*loss`` key, training solid and validation dashed, one panel per loss."""
+    plt = _plt()
+    names = [k for k in history if k.endswith("loss") and not k.startswith("val_")]
+    fig, axes = plt.subplots(1, max(1, len(names)), figsize=(4.2 * max(1, len(names)), 3.2), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        values = np.asarray(history[name], dtype=float)
+        epochs = np.arange(1, len(values) + 1)
+        ax.plot(epochs, values, label="train")
+        if f"val_{name}" in history:
+            ax.plot(epochs, np.asarray(history[f"val_{name}"], dtype=float), "--", label="validation")
+        ax.set_title(name.replace("_", " "), fontsize=10)
+        ax.set_xlabel("epoch")
+        if np.all(values[np.isfinite(values)] > 0):
+            ax.set_yscale("log")
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    return save_figure(fig, path)
