@@ -1,0 +1,147 @@
+"""Tests of genmusic.metrics on signals whose answer is known in closed form."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from genmusic.errors import ParameterError
+from genmusic.metrics import (MEL_BANDS, MEL_FFT_SIZES, MEL_FLOOR, _mel_basis, log_spectral_distance,
+                              mel_distance, spectral_convergence)
+
+from tests.conftest import SR, make_chirp, make_sine
+
+LOG10_2 = float(np.log10(2.0))
+
+
+@pytest.fixture
+def noise():
+    """White noise, std 0.1: every STFT bin and mel band lies far above the floors."""
+    return (0.1 * np.random.default_rng(7).standard_normal(SR)).astype(np.float32)
+
+
+def make_song(seconds: float = 1.0) -> np.ndarray:
+    """A short "song": three harmonic notes in sequence over a bass line."""
+    t = np.arange(int(seconds * SR)) / SR
+    y = 0.2 * np.sin(2 * np.pi * 110.0 * t)
+    for i, f0 in enumerate((261.63, 329.63, 392.0)):
+        on = (t >= i * seconds / 3) & (t < (i + 1) * seconds / 3)
+        for k in range(1, 5):
+            y += on * (0.3 / k) * np.sin(2 * np.pi * k * f0 * t)
+    return y.astype(np.float32)
+
+
+def mel_magnitudes(y: np.ndarray, n_fft: int) -> np.ndarray:
+    """Mel spectrogram computed independently of genmusic.metrics (librosa.feature)."""
+    import librosa
+
+    return librosa.feature.melspectrogram(y=y.astype(np.float64), sr=SR, n_fft=n_fft, hop_length=n_fft // 4,
+                                          n_mels=MEL_BANDS, power=1.0, center=True, pad_mode="constant")
+
+
+@pytest.mark.parametrize("make", [make_sine, make_chirp, make_song])
+def test_identical_signals_score_exactly_zero(make):
+    y = make()
+    assert mel_distance(y, y.copy(), SR) == 0.0
+    assert spectral_convergence(y, y.copy()) == 0.0
+    assert log_spectral_distance(y, y.copy()) == 0.0
+
+
+def test_mel_and_log_spectral_distance_are_symmetric(sine, chirp):
+    assert mel_distance(sine, chirp, SR) == mel_distance(chirp, sine, SR)
+    assert log_spectral_distance(sine, chirp) == log_spectral_distance(chirp, sine)
+    assert mel_distance(sine, chirp, SR) > 0.3
+
+
+def test_noise_against_a_song_is_far(noise):
+    song = make_song()
+    assert mel_distance(song, noise, SR) > 0.3  # measured 2.38
+    assert mel_distance(song, noise, SR) > 100 * mel_distance(song, 1.05 * song, SR)  # 0.0122
+
+
+def test_gain_of_two_on_noise_costs_exactly_log10_2(noise):
+    # mel magnitudes are linear in the signal; nothing is near the 1e-5 floor for noise of std 0.1
+    assert mel_distance(noise, 2 * noise, SR) == pytest.approx(LOG10_2, abs=1e-9)
+    assert log_spectral_distance(noise, 2 * noise) == pytest.approx(20 * LOG10_2, abs=1e-9)  # 6.0206 dB
+    assert spectral_convergence(noise, 2 * noise) == pytest.approx(1.0, abs=1e-12)
+    assert spectral_convergence(noise, 0.5 * noise) == pytest.approx(0.5, abs=1e-12)
+
+
+@pytest.mark.parametrize("make", [make_sine, make_chirp])
+def test_gain_of_two_on_a_tone_costs_log10_2_where_it_is_above_the_floor(make):
+    # A pure tone is not "loud everywhere": about half of the mel cells (bands far from the tone) lie
+    # below MEL_FLOOR, where a gain of 2 costs nothing. Per cell the cost is log10(2) above the floor,
+    # log10(2 M / floor) in [0, log10 2] for floor/2 <= M < floor, and 0 below floor/2. Measured:
+    # sine 0.1434, chirp 0.1403 (not 0.301).
+    y = make()
+    low = high = 0.0
+    for n_fft in MEL_FFT_SIZES:
+        mel = mel_magnitudes(y, n_fft)
+        low += LOG10_2 * np.mean(mel >= MEL_FLOOR) / len(MEL_FFT_SIZES)
+        high += LOG10_2 * np.mean(mel >= MEL_FLOOR / 2) / len(MEL_FFT_SIZES)
+    d = mel_distance(y, 2 * y, SR)
+    assert low - 1e-9 <= d <= high + 1e-9
+    assert high - low < 0.02
+    assert 0.13 < d < 0.16
+
+
+def test_mel_distance_ignores_phase(sine):
+    assert mel_distance(sine, -sine, SR) == 0.0  # half a period of phase: the same magnitudes
+    # A real delay of half a period: 441 Hz has a period of exactly 50 samples at 22050 Hz.
+    y = make_sine(441.0)
+    delayed = np.concatenate([np.zeros(25, np.float32), y[:-25]])
+    assert np.mean(np.abs(y - delayed)) > 0.6  # as far apart as two such waveforms get ...
+    d_delay = mel_distance(y, delayed, SR)
+    assert d_delay < 0.01  # ... but close in mel distance (measured 0.0055, the onset only)
+    assert mel_distance(y, make_sine(441.0 * 2 ** (1 / 12)), SR) > 10 * d_delay  # a semitone: 0.17
+
+
+def test_unequal_lengths_are_compared_over_the_shorter(sine, noise):
+    longer = np.concatenate([sine, noise])
+    assert mel_distance(sine, longer, SR) == 0.0
+    assert mel_distance(longer, sine, SR) == 0.0
+    assert spectral_convergence(sine, longer) == 0.0
+    assert log_spectral_distance(longer[:2000], sine) == 0.0
+
+
+def test_mel_basis_is_cached():
+    _mel_basis.cache_clear()
+    first = _mel_basis(SR, 1024)
+    assert _mel_basis(SR, 1024) is first
+    assert _mel_basis.cache_info().hits == 1
+    assert first.shape == (MEL_BANDS, 513) and not first.flags.writeable
+
+
+def test_spectral_convergence_of_silence():
+    silence = np.zeros(4096, np.float32)
+    assert spectral_convergence(silence, silence) == 0.0
+    assert spectral_convergence(silence, make_sine(seconds=4096 / SR)) == float("inf")
+    assert spectral_convergence(make_sine(seconds=4096 / SR), silence) == 1.0
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.array([0.0, np.nan, 0.0]), "estimate holds NaN"),
+    (np.array([0.0, np.inf, 0.0]), "estimate holds NaN or inf"),
+    (np.zeros(0), "estimate is empty"),
+    (np.zeros((2, 100)), r"estimate must be a 1-D signal, got an array of shape \(2, 100\)"),
+    (np.array(["a", "b"]), "estimate must hold real numbers"),
+])
+def test_bad_signals(sine, bad, match):
+    with pytest.raises(ParameterError, match=match):
+        mel_distance(sine, bad, SR)
+    with pytest.raises(ParameterError, match=match.replace("estimate", "reference")):
+        spectral_convergence(bad, sine)
+    with pytest.raises(ParameterError, match=match):
+        log_spectral_distance(sine, bad)
+
+
+def test_bad_options(sine):
+    for sr in (0, -22050, 22050.0, None):
+        with pytest.raises(ParameterError, match=f"sr must be a positive integer sample rate in Hz, got {sr!r}"):
+            mel_distance(sine, sine, sr)
+    with pytest.raises(ParameterError, match="n_fft must be an integer >= 2, got 1"):
+        spectral_convergence(sine, sine, n_fft=1)
+    with pytest.raises(ParameterError, match=r"hop_length must be an integer in \(0, n_fft=512\], got 1024"):
+        log_spectral_distance(sine, sine, n_fft=512, hop_length=1024)
+    with pytest.raises(ParameterError, match="amin must be a finite number > 0, got 0"):
+        log_spectral_distance(sine, sine, amin=0)
