@@ -1,0 +1,58 @@
+"""Named model architectures.
+
+* ``"default"`` -- :class:`~genmusic.config.ModelConfig` ``()``: a VAE with 4 stride-2 layers of 16..128
+  filters and the time-keeping ``"conv"`` bottleneck, for 512 x 128 spectrograms.
+* ``"tutorial"`` -- the classic "sound generation with a VAE" autoencoder: 5 layers of 512..32 filters,
+  the last one striding only along frequency, a dense bottleneck, ReLU, for 256 x 64 spectrograms.
+
+:data:`PRESET_INPUT_SHAPES` gives the ``(n_freq, n_frames)`` each preset was designed for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import MappingProxyType
+
+from ..config import ModelConfig
+from ..errors import ParameterError
+
+__all__ = ["PRESETS", "PRESET_INPUT_SHAPES", "get_preset"]
+
+PRESETS = MappingProxyType({
+    "default": ModelConfig(),
+    "tutorial": ModelConfig(kind="autoencoder", conv_filters=(512, 256, 128, 64, 32), conv_kernels=(3, 3, 3, 3, 3),
+                            conv_strides=((2, 2), (2, 2), (2, 2), (2, 2), (2, 1)), latent_dim=128,
+                            bottleneck="dense", activation="relu", batch_norm=True),
+})
+
+#: ``(n_freq, n_frames)`` each preset was designed for.
+PRESET_INPUT_SHAPES = MappingProxyType({"default": (512, 128), "tutorial": (256, 64)})
+
+
+def get_preset(name: str, **overrides) -> ModelConfig:
+    """The :class:`~genmusic.config.ModelConfig` of a named preset, with some settings changed.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`PRESETS`.
+    **overrides
+        ModelConfig fields to change, e.g. ``kind="vae"`` or ``latent_dim=64``.
+
+    Returns
+    -------
+    ModelConfig
+
+    Examples
+    --------
+    >>> get_preset("tutorial", kind="vae").bottleneck
+    'dense'
+    """
+    if name not in PRESETS:
+        raise ParameterError(f"unknown model preset {name!r}; known presets are {sorted(PRESETS)}")
+    fields = {f.name for f in dataclasses.fields(ModelConfig)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise ParameterError(f"unknown ModelConfig setting(s) {unknown} for preset {name!r}; "
+                             f"known settings are {sorted(fields)}")
+    return dataclasses.replace(PRESETS[name], **overrides)

@@ -1,0 +1,312 @@
+"""Tests of genmusic.models: shapes (odd sizes included), refused configs, losses, training, saving, seeds.
+
+Tiny inputs (tens of bins and frames, 4-8 filters) keep the whole file at well under a minute on a CPU.
+Run it under every installed backend: ``KERAS_BACKEND=jax pytest tests/test_models.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from genmusic.config import ACTIVATIONS, ModelConfig  # noqa: E402
+from genmusic.errors import ParameterError  # noqa: E402
+from genmusic.models import (PRESET_INPUT_SHAPES, PRESETS, VAE, Autoencoder, Sampling, build_model,  # noqa: E402
+                             get_preset, kl_divergence, plan_architecture)
+
+SMALL = dict(conv_filters=(4, 8), conv_kernels=(3, 3), conv_strides=((2, 2), (2, 2)))
+
+
+def small(cls=VAE, input_shape=(32, 16), latent_dim=8, **kwargs):
+    return cls(input_shape=input_shape, latent_dim=latent_dim, **{**SMALL, **kwargs})
+
+
+def structured_spectrograms(n: int, shape, seed: int = 0) -> np.ndarray:
+    """Spectrogram-like images in [0, 1]: a few harmonic stripes with a decaying envelope, plus noise."""
+    rng = np.random.default_rng(seed)
+    n_freq, n_frames = shape
+    f = np.arange(n_freq)[:, None]
+    t = np.arange(n_frames)[None, :]
+    out = np.empty((n, n_freq, n_frames), np.float32)
+    for i in range(n):
+        f0 = rng.uniform(2, n_freq / 4)
+        image = sum(np.exp(-0.5 * ((f - k * f0) / 1.0) ** 2) / k for k in range(1, 4))
+        image = image * np.exp(-t / rng.uniform(n_frames / 2, 2 * n_frames))
+        out[i] = np.clip(0.8 * image + 0.05 * rng.random((n_freq, n_frames)), 0, 1)
+    return out
+
+
+@pytest.fixture
+def restore_policy():
+    policy = keras.config.dtype_policy()
+    yield
+    keras.config.set_dtype_policy(policy)
+
+
+# -- shapes -----------------------------------------------------------------------------------------
+
+SHAPE_CASES = [
+    # input_shape, filters, kernels, strides, latent_dim, bottleneck
+    ((32, 16), (4, 8), (3, 3), ((2, 2), (2, 2)), 8, "conv"),
+    ((33, 17), (4, 8), (3, 3), ((2, 2), (2, 2)), 15, "conv"),
+    ((50, 13), (4, 8, 8), (3, 3, 3), ((2, 1), (1, 2), (2, 2)), 8, "conv"),
+    ((50, 13), (4, 8, 8), (3, 3, 3), ((2, 1), (1, 2), (2, 2)), 7, "dense"),
+    ((64, 16), (4, 8, 8), (3, 3, 3), ((2, 2), (2, 2), (2, 1)), 12, "dense"),
+    ((31, 9), (4, 8), (5, 1), ((3, 1), (1, 3)), 12, "conv"),
+    ((7, 5), (4,), (3,), ((1, 1),), 10, "conv"),
+]
+
+
+@pytest.mark.parametrize("cls", [Autoencoder, VAE])
+@pytest.mark.parametrize("input_shape, filters, kernels, strides, latent_dim, bottleneck", SHAPE_CASES)
+def test_decoder_output_shape_equals_input_shape(cls, input_shape, filters, kernels, strides, latent_dim, bottleneck):
+    model = cls(input_shape=input_shape, conv_filters=filters, conv_kernels=kernels, conv_strides=strides,
+                latent_dim=latent_dim, bottleneck=bottleneck, batch_norm=bottleneck == "conv")
+    x = np.random.default_rng(0).random((3, *input_shape)).astype(np.float32)
+    assert tuple(model.decoder.output_shape) == (None, *input_shape, 1)
+    assert tuple(model.encoder.input_shape) == (None, *input_shape, 1)
+    y = model(x, training=False)
+    assert tuple(y.shape) == (3, *input_shape, 1)
+    assert model.encode(x).shape == (3, latent_dim)
+    assert model.reconstruct(x).shape == (3, *input_shape)
+    # The planned feature maps are the ones the encoder builds.
+    for i, planned in enumerate(model.feature_map_shapes):
+        assert tuple(model.encoder.get_layer(f"encoder_conv_{i}").output.shape[1:]) == planned
+    padded = model.plan.padded_shape
+    assert all(p >= s and p - s < math.prod(st[a] for st in strides)
+               for a, (p, s) in enumerate(zip(padded, input_shape)))
+
+
+def test_conv_bottleneck_latent_keeps_time_steps():
+    plan = plan_architecture((512, 128), (16, 32, 64, 128), [(2, 2)] * 4, 128, "conv")
+    assert plan.feature_shapes == ((256, 64, 16), (128, 32, 32), (64, 16, 64), (32, 8, 128))
+    assert (plan.latent_steps, plan.latent_channels) == (8, 16)
+    assert plan.padding == ((0, 0), (0, 0))
+
+    model = small(VAE, input_shape=(32, 16), latent_dim=12)  # last map (8, 4, 8): 4 steps x 3 channels
+    assert model.encoder.get_layer("mean_conv").output.shape[1:] == (1, 4, 3)
+    mean, log_var = model.encode(np.zeros((2, 32, 16, 1), np.float32), return_log_var=True)
+    assert mean.shape == log_var.shape == (2, 12) and mean.dtype == np.float32
+    assert model.decode(mean).shape == (2, 32, 16)
+
+
+# -- refused configs and bad input -------------------------------------------------------------------
+
+def test_conv_bottleneck_latent_dim_not_divisible_is_refused():
+    with pytest.raises(ParameterError) as info:
+        small(VAE, input_shape=(32, 16), latent_dim=10)
+    message = str(info.value)
+    for part in ("latent_dim=10", "(32, 16)", "(8, 4, 8)", "multiple of 4", "latent_dim=8 or 12", "dense"):
+        assert part in message
+
+
+def test_collapsing_feature_map_is_refused():
+    with pytest.raises(ParameterError) as info:
+        Autoencoder(input_shape=(64, 4), conv_filters=(4, 4, 4), conv_kernels=(3, 3, 3),
+                    conv_strides=((2, 2),) * 3, latent_dim=8)
+    message = str(info.value)
+    assert "(64, 4)" in message and "multiply to 8" in message and "time strides of 1" in message
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(activation="gelu"), dict(bottleneck="attention"), dict(conv_kernels=(3,)), dict(latent_dim=0),
+    dict(conv_strides=((2, 2), (0, 2))), dict(input_shape=(32, 16, 2)), dict(input_shape=(32,)),
+    dict(input_shape=(0, 16)), dict(reconstruction_weight=0.0),
+])
+def test_bad_hyperparameters_raise_parameter_error(kwargs):
+    with pytest.raises(ParameterError):
+        small(Autoencoder, **kwargs)
+
+
+def test_bad_beta_raises_parameter_error():
+    with pytest.raises(ParameterError):
+        small(VAE, beta=-1.0)
+
+
+def test_wrong_input_shapes_name_expected_and_received():
+    model = small(VAE)
+    with pytest.raises(ParameterError, match=r"\(n, 32, 16\).*got \(2, 16, 32\)"):
+        model.encode(np.zeros((2, 16, 32), np.float32))
+    with pytest.raises(ParameterError, match=r"got \(32, 16\)"):
+        model.reconstruct(np.zeros((32, 16), np.float32))
+    with pytest.raises(ParameterError, match=r"\(n, 8\).*got \(2, 7\)"):
+        model.decode(np.zeros((2, 7), np.float32))
+
+
+# -- construction from configs and presets ---------------------------------------------------------
+
+def test_build_model_picks_class_by_kind(small_config):
+    shape = small_config.spectrogram.segment_shape
+    vae = build_model(small_config.model, shape, seed=3)
+    assert isinstance(vae, VAE) and vae.latent_dim == 16 and vae.spectrogram_shape == shape
+    assert vae.input_spec_shape == (*shape, 1) and vae.model_config == small_config.model
+    ae = build_model(ModelConfig(kind="autoencoder", **SMALL, latent_dim=8), (32, 16))
+    assert type(ae) is Autoencoder
+    with pytest.raises(ParameterError, match="build_model"):
+        Autoencoder.from_config_object(small_config.model, shape)
+
+
+def test_same_seed_same_initial_weights():
+    a, b, c = small(Autoencoder, seed=5), small(Autoencoder, seed=5), small(Autoencoder, seed=6)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    assert any(not np.array_equal(wa, wc) for wa, wc in zip(a.get_weights(), c.get_weights()))
+
+
+def test_presets():
+    assert PRESETS["default"] == ModelConfig()
+    tutorial = get_preset("tutorial")
+    assert tutorial.kind == "autoencoder" and tutorial.bottleneck == "dense" and tutorial.conv_filters[0] == 512
+    assert get_preset("tutorial", kind="vae", latent_dim=64).latent_dim == 64
+    with pytest.raises(ParameterError, match="default.*tutorial"):
+        get_preset("huge")
+    with pytest.raises(ParameterError, match="latent_size"):
+        get_preset("default", latent_size=3)
+    for name, config in PRESETS.items():  # every preset plans cleanly on its own input shape
+        plan_architecture(PRESET_INPUT_SHAPES[name], config.conv_filters, config.conv_strides,
+                          config.latent_dim, config.bottleneck)
+
+
+# -- losses ------------------------------------------------------------------------------------------
+
+def test_kl_divergence_values():
+    zeros = np.zeros((4, 6), np.float32)
+    assert float(keras.ops.convert_to_numpy(kl_divergence(zeros, zeros))) == 0.0
+    mean = np.array([[1.0, 2.0], [0.0, 0.0]], np.float32)
+    log_var = np.array([[0.0, math.log(2.0)], [0.0, 0.0]], np.float32)
+    # sample 0: -0.5 * (1 + 0 - 1 - 1) = 0.5 and -0.5 * (1 + ln 2 - 4 - 2) = 2.5 - 0.5 ln 2; sample 1: 0
+    expected = (0.5 + 2.5 - 0.5 * math.log(2.0)) / 2
+    assert float(keras.ops.convert_to_numpy(kl_divergence(mean, log_var))) == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("cls", [Autoencoder, VAE])
+def test_training_lowers_loss_and_reports_terms(cls):
+    x = structured_spectrograms(8, (32, 16), seed=1)
+    kwargs = dict(beta=1e-2) if cls is VAE else {}
+    model = small(cls, latent_dim=8, reconstruction_weight=2.0, seed=0, **kwargs)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    history = model.fit(x[..., None], epochs=30, batch_size=8, shuffle=False, verbose=0,
+                        validation_data=(x[:4, ..., None], x[:4, ..., None])).history
+    assert history["loss"][-1] < 0.7 * history["loss"][0]
+    expected_keys = {"loss", "reconstruction_loss", "val_loss", "val_reconstruction_loss"}
+    if cls is VAE:
+        expected_keys |= {"kl_loss", "val_kl_loss"}
+    assert set(history) == expected_keys
+    for prefix in ("", "val_"):
+        total = 2.0 * history[prefix + "reconstruction_loss"][-1]
+        if cls is VAE:
+            assert history[prefix + "kl_loss"][-1] > 0
+            total += 1e-2 * history[prefix + "kl_loss"][-1]
+        assert history[prefix + "loss"][-1] == pytest.approx(total, rel=1e-4)
+    assert all(np.isfinite(v).all() for v in history.values())
+
+
+def test_fit_with_y_none_uses_x_as_target():
+    x = structured_spectrograms(4, (32, 16))
+    model = small(VAE)
+    model.compile(optimizer="adam")
+    loss_x = model.evaluate(x, verbose=0, return_dict=True)
+    loss_xx = model.evaluate(x, x, verbose=0, return_dict=True)
+    assert loss_x["loss"] == pytest.approx(loss_xx["loss"], rel=1e-6)
+    assert set(loss_x) == {"loss", "reconstruction_loss", "kl_loss"}
+
+
+# -- sampling and determinism --------------------------------------------------------------------------
+
+def test_sampling_layer_is_seedable():
+    mean = np.zeros((3, 5), np.float32)
+    log_var = np.zeros((3, 5), np.float32)
+    draw = lambda layer: keras.ops.convert_to_numpy(layer([mean, log_var]))  # noqa: E731
+    a, b, c = Sampling(seed=7), Sampling(seed=7), Sampling(seed=8)
+    first = draw(a)
+    np.testing.assert_array_equal(first, draw(b))
+    assert not np.array_equal(first, draw(c))
+    assert not np.array_equal(first, draw(a))  # the generator moves on
+    restored = Sampling.from_config(a.get_config())
+    assert restored.seed == 7
+    # mean + exp(0.5 log_var) eps
+    shifted = keras.ops.convert_to_numpy(Sampling(seed=7)([mean + 1, np.full((3, 5), 2 * math.log(3), "float32")]))
+    np.testing.assert_allclose(shifted, 1 + 3 * first, rtol=1e-5, atol=1e-5)
+
+
+def test_vae_sampling_is_seedable_and_inference_deterministic():
+    model = small(VAE)
+    x = structured_spectrograms(4, (32, 16))
+    np.testing.assert_array_equal(model.sample_prior(5, seed=1), model.sample_prior(5, seed=1))
+    assert not np.array_equal(model.sample_prior(5, seed=1), model.sample_prior(5, seed=2))
+    np.testing.assert_allclose(model.sample_prior(5, temperature=0.5, seed=1), 0.5 * model.sample_prior(5, seed=1))
+    assert model.sample_prior(5).shape == (5, 8)
+    np.testing.assert_array_equal(model.sample_posterior(x, seed=3), model.sample_posterior(x, seed=3))
+    assert not np.array_equal(model.sample_posterior(x, seed=3), model.sample_posterior(x, seed=4))
+    np.testing.assert_allclose(model.sample_posterior(x, seed=3, temperature=0.0), model.encode(x), atol=1e-6)
+    generated = model.generate(3, temperature=0.7, seed=2)
+    assert generated.shape == (3, 32, 16) and generated.min() >= 0 and generated.max() <= 1
+    np.testing.assert_array_equal(generated, model.generate(3, temperature=0.7, seed=2))
+    first = keras.ops.convert_to_numpy(model(x, training=False))
+    np.testing.assert_array_equal(first, keras.ops.convert_to_numpy(model(x, training=False)))
+    np.testing.assert_array_equal(first[..., 0], model.reconstruct(x))
+    # training=True samples z, so the output moves away from the mean's reconstruction
+    assert not np.allclose(first, keras.ops.convert_to_numpy(model(x, training=True)))
+
+
+# -- saving -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cls, bottleneck, latent_dim", [(Autoencoder, "dense", 8), (VAE, "conv", 15)])
+def test_save_load_round_trip(tmp_path, cls, bottleneck, latent_dim):
+    x = structured_spectrograms(8, (33, 17), seed=2)
+    model = small(cls, input_shape=(33, 17), latent_dim=latent_dim, bottleneck=bottleneck, seed=4)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    model.fit(x, epochs=2, batch_size=4, verbose=0)  # BN statistics and optimizer state become non-trivial
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert type(loaded) is cls
+    assert loaded.get_config() == model.get_config()
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    z = model.encode(x)
+    np.testing.assert_allclose(loaded.encode(x), z, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(loaded.decode(z), model.decode(z), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x, training=False)),
+                               keras.ops.convert_to_numpy(model(x, training=False)), rtol=0, atol=1e-6)
+    # The compile config travels with the model: the loaded copy keeps training.
+    assert loaded.compiled and int(keras.ops.convert_to_numpy(loaded.optimizer.iterations)) == 4
+    history = loaded.fit(x, epochs=1, batch_size=4, verbose=0).history
+    assert np.isfinite(history["loss"][0])
+
+
+def test_uncompiled_model_saves_loads_and_can_be_compiled(tmp_path):
+    model = small(VAE)
+    path = tmp_path / "fresh.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert not loaded.compiled
+    loaded.compile(optimizer="adam")
+    history = loaded.fit(structured_spectrograms(4, (32, 16)), epochs=1, verbose=0).history
+    assert {"loss", "reconstruction_loss", "kl_loss"} <= set(history)
+
+
+# -- activations and mixed precision ----------------------------------------------------------------
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_every_activation_builds_and_runs(activation):
+    model = small(Autoencoder, activation=activation)
+    out = model.reconstruct(structured_spectrograms(2, (32, 16)))
+    assert out.shape == (2, 32, 16) and np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
+
+
+@pytest.mark.parametrize("cls", [Autoencoder, VAE])
+def test_mixed_precision_gives_float32_outputs(cls, restore_policy):
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    model = small(cls, input_shape=(33, 17), latent_dim=15)
+    assert model.encoder.get_layer("encoder_conv_0").compute_dtype == "bfloat16"
+    x = structured_spectrograms(4, (33, 17))
+    assert keras.backend.standardize_dtype(model(x, training=False).dtype) == "float32"
+    assert model.encode(x).dtype == np.float32 and model.reconstruct(x).dtype == np.float32
+    model.compile(optimizer="adam")
+    history = model.fit(x, epochs=1, batch_size=4, verbose=0).history
+    assert np.isfinite(history["loss"][0])
