@@ -1,0 +1,70 @@
+"""``python scripts/analyze.py``: study the latent space of trained models and write a report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from . import run_main, setup_logging
+
+DEFAULT_MODEL = str(Path("saved_models") / "vae")
+DEFAULT_OUTPUT = str(Path("reports") / "analysis")
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="analyze",
+        description="Encode a spectrogram store with one or more trained models and study the latent space: "
+                    "PCA and t-SNE views, K-means sweeps against the genres, genre classification from latents "
+                    "against an MFCC baseline, reconstruction quality, and (with --input) where new music lands. "
+                    "Writes report.md, report.html (self-contained), results.json, figures and latents.")
+    p.add_argument("--model", dest="models", action="append", type=Path, metavar="DIR",
+                   help=f"model folder; repeat to compare models (default: {DEFAULT_MODEL})")
+    p.add_argument("--spectrograms", type=Path, metavar="DIR",
+                   help="spectrogram store (default: the one named in the first model's genmusic.json, "
+                        "else 'spectrograms')")
+    p.add_argument("--output", type=Path, default=Path(DEFAULT_OUTPUT), metavar="DIR",
+                   help="report folder (default: %(default)s)")
+    p.add_argument("--input", dest="inputs", action="extend", nargs="+", type=Path, default=[], metavar="FILE",
+                   help="audio files from outside the data set to place among the songs (any format, rate, channels)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of PCA, t-SNE, K-means and classifiers (default: %(default)s)")
+    p.add_argument("--max-eval-songs", type=int, default=4, metavar="N",
+                   help="test songs used for the reconstruction figures (default: %(default)s)")
+    p.add_argument("--no-tsne", action="store_true", help="skip the t-SNE view (slow on large data sets)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = get_parser().parse_args(argv)
+    setup_logging(args.verbose)
+
+    def body() -> int:
+        from ..errors import ParameterError
+        from ..report import run_analysis
+
+        if args.max_eval_songs < 1:
+            raise ParameterError(f"--max-eval-songs must be >= 1, got {args.max_eval_songs}")
+        models = args.models or [Path(DEFAULT_MODEL)]
+        report = run_analysis(models, args.output, spectrograms=args.spectrograms, inputs=args.inputs,
+                              seed=args.seed, max_eval_songs=args.max_eval_songs, tsne=not args.no_tsne)
+        for model in report.results["models"]:
+            for song in model.get("new_songs", []):
+                genre = song["predicted_genre"] or "n/a"
+                nearest = ", ".join(n["song_id"] for n in song["nearest"])
+                print(f"{model['name']}: {song['name']} -> genre {genre}; nearest songs: {nearest}")
+        for error in report.errors:
+            print(f"error: {error}", file=sys.stderr)
+        print(f"report: {report.markdown}")
+        print(f"report (HTML): {report.html}")
+        print(f"results: {report.results_path}")
+        return 1 if report.errors else 0
+
+    return run_main(body)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""``genmusic demo`` / ``make demo``: the whole job on the embedded dataset.
+
+preprocess (synthetic GTZAN-shaped songs) -> train the VAE -> generate WAVs and pictures -> analyse the
+latent space; prints where everything is. Each step is the same command a user runs by hand, and a
+finished step is reused when the demo runs again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import List, Optional
+
+from . import setup_logging
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="demo", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--workdir", type=Path, default=Path("."),
+                   help="where data/, spectrograms/, saved_models/, generated/ and reports/ go (default: here)")
+    p.add_argument("--songs-per-genre", type=int, default=8)
+    p.add_argument("--song-seconds", type=float, default=20.0)
+    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--max-train-segments", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = get_parser().parse_args(argv)
+    setup_logging()
+    from . import analyze, generate, preprocess, train
+
+    w = args.workdir
+    spectrograms, model = w / "spectrograms", w / "saved_models" / "vae"
+    quiet = ["--no-progress"] if args.no_progress else []
+    t0 = time.perf_counter()
+    steps = []
+
+    def step(title: str, fn, argv: List[str]) -> None:
+        print(f"\n=== {title}: {' '.join(argv)}", flush=True)
+        start = time.perf_counter()
+        rc = fn(argv)
+        steps.append((title, time.perf_counter() - start))
+        if rc != 0:
+            raise SystemExit(rc)
+
+    step("1/4 preprocess", preprocess.main,
+         ["--output", str(spectrograms), "--synthetic-dir", str(w / "data" / "synthetic"),
+          "--songs-per-genre", str(args.songs_per_genre), "--song-seconds", str(args.song_seconds),
+          "--seed", str(args.seed), *quiet])
+    train_argv = ["--spectrograms", str(spectrograms), "--model-dir", str(model), "--epochs", str(args.epochs),
+                  "--seed", str(args.seed), *quiet]
+    if args.max_train_segments:
+        train_argv += ["--max-train-segments", str(args.max_train_segments)]
+    if (model / "model.keras").is_file():
+        train_argv += ["--resume"]
+    step("2/4 train the VAE", lambda a: train.main(a, kind="vae"), train_argv)
+    out = w / "generated"
+    for mode, extra in (("reconstruct", []), ("resynth", []), ("sample", ["--n", "3"]),
+                        ("interpolate", ["--steps", "5"]), ("average", []), ("remix", []),
+                        ("noise", ["--sigma", "0.1", "0.5"]), ("smooth", [])):
+        step(f"3/4 generate {mode}", generate.main,
+             ["--model", str(model), "--mode", mode, "--output", str(out / mode), "--overwrite", *extra])
+    report_dir = w / "reports" / "analysis"
+    step("4/4 analyse the latent space", analyze.main,
+         ["--model", str(model), "--spectrograms", str(spectrograms), "--output", str(report_dir)])
+    print("\n=== done in {:.0f} s".format(time.perf_counter() - t0))
+    for title, seconds in steps:
+        print(f"  {title:<32} {seconds:6.1f} s")
+    print(f"spectrograms: {spectrograms}\nmodel:        {model}\nsounds:       {out}\n"
+          f"report:       {report_dir / 'report.html'} (and report.md)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

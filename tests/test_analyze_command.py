@@ -1,0 +1,152 @@
+"""Tests of ``python scripts/analyze.py`` through ``genmusic.commands.analyze.main([...])``: several models
+(one of them made with other settings), new music, a one-genre store, and bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from genmusic.commands.analyze import main
+from genmusic.report import format_number
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _song(freq: float, seconds: float = 1.5, sr: int = 8000, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    y = 0.3 * np.sin(2 * np.pi * freq * (1 + 0.02 * rng.standard_normal()) * t) * (1 + 0.5 * np.sin(2 * np.pi * 4 * t))
+    return y.astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def mismatched_model(tiny_model_folder, tmp_path_factory) -> Path:
+    """A copy of the tiny model whose genmusic.json says it was made at 16 kHz."""
+    folder = tmp_path_factory.mktemp("models") / "at_16k"
+    shutil.copytree(tiny_model_folder, folder)
+    meta = json.loads((folder / "genmusic.json").read_text())
+    meta["config"]["audio"]["sample_rate"] = 16000
+    (folder / "genmusic.json").write_text(json.dumps(meta))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def multi_model_run(tiny_store, tiny_model_folder, mismatched_model, tmp_path_factory):
+    """Three models (two good, one at 16 kHz) and one new stereo file; spectrograms from genmusic.json."""
+    import soundfile as sf
+
+    work = tmp_path_factory.mktemp("multi")
+    second = work / "second_vae"
+    shutil.copytree(tiny_model_folder, second)
+    new = work / "new_song.flac"
+    y = _song(1200.0, seconds=1.0, sr=16000)
+    sf.write(new, np.stack([y, y], axis=1), 16000)
+    out = work / "out"
+    argv = ["--model", str(tiny_model_folder), "--model", str(second), "--model", str(mismatched_model),
+            "--output", str(out), "--input", str(new), "--no-tsne", "--max-eval-songs", "1", "--seed", "3"]
+    return argv, out
+
+
+def test_several_models_with_one_mismatched(multi_model_run, tiny_store, tiny_model_folder, mismatched_model, capsys):
+    argv, out = multi_model_run
+    rc = main(argv)
+    captured = capsys.readouterr()
+    assert rc == 1  # one model could not be analysed
+    # A clear error naming both the model and the spectrograms, and the setting that differs.
+    error = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    assert len(error) == 1
+    assert str(mismatched_model) in error[0] and str(tiny_store.path) in error[0]
+    assert "audio.sample_rate: 16000 (model) vs 8000 (spectrograms)" in error[0]
+    assert f"report: {out / 'report.md'}" in captured.out
+    # The report is still written for the two good models.
+    results = json.loads((out / "results.json").read_text())
+    assert results["seed"] == 3 and results["dataset"]["path"] == str(tiny_store.path)
+    assert [m["status"] for m in results["models"]] == ["ok", "ok", "error"]
+    for name in (tiny_model_folder.name, "second_vae"):
+        assert (out / f"latents_{name}.npz").is_file() and (out / f"songs_{name}.csv").is_file()
+        assert (out / "figures" / f"{name}_pca2d.png").is_file()
+        assert not (out / "figures" / f"{name}_tsne.png").exists()  # --no-tsne
+    assert not list(out.glob("latents_at_16k*"))
+    md = (out / "report.md").read_text()
+    assert "## Errors" in md and "## Model at_16k" in md and "Not analysed: model" in md
+    # The comparison table across models holds the numbers of results.json.
+    f = format_number
+    assert len(results["comparison"]) == 2
+    for r in results["comparison"]:
+        assert ("| " + " | ".join([r["name"], r["kind"], f(r["latent_dim"]), f(r["compression_ratio"], 1),
+                                   f(r["mse"], 4), f(r["mel_distance"]), f(r["resynth_mel_distance"]),
+                                   f(r["accuracy"]), f(r["macro_f1"]), f(r["cv_accuracy"]),
+                                   f(r["v_measure_at_n_genres"])]) + " |") in md
+    # The two copies of one model give the same latents.
+    a, b = results["models"][0], results["models"][1]
+    assert a["kmeans"]["latent"]["rows"] == b["kmeans"]["latent"]["rows"]
+    # New music: placed, nearest training songs listed, genre predicted.
+    (new,) = a["new_songs"]
+    assert new["name"] == "new_song.flac" and len(new["nearest"]) == 5
+    assert new["predicted_genre"] in ("bass", "mid", "treble")
+    assert "### New music" in md and new["nearest"][0]["song_id"] in md
+    assert f"{a['name']}: new_song.flac -> genre {new['predicted_genre']}; nearest songs: " \
+           f"{', '.join(n['song_id'] for n in new['nearest'])}" in captured.out
+
+
+def test_one_genre_store_skips_label_parts_with_a_note(tiny_store, tiny_model_folder, tmp_path, capsys):
+    import soundfile as sf
+
+    from genmusic.pipeline import preprocess
+
+    audio = tmp_path / "audio" / "solo"
+    audio.mkdir(parents=True)
+    for i, freq in enumerate((220.0, 330.0, 495.0)):
+        sf.write(audio / f"solo.{i}.wav", _song(freq, seed=i), 8000)
+    store = tmp_path / "store"
+    preprocess(audio.parent, store, config=tiny_store.config, workers=1)
+    out = tmp_path / "out"
+    rc = main(["--model", str(tiny_model_folder), "--spectrograms", str(store), "--output", str(out),
+               "--max-eval-songs", "1"])
+    assert rc == 0, capsys.readouterr().err
+    results = json.loads((out / "results.json").read_text())
+    (model,) = results["models"]
+    assert model["label_note"].startswith("only one genre (solo)")
+    assert model["classification"] is None and model["cross_validation"] is None
+    assert not model["kmeans"]["latent"]["labelled"]
+    assert model["kmeans"]["latent"]["notes"][0].startswith("only one genre (solo)")
+    assert [r["k"] for r in model["kmeans"]["latent"]["rows"]] == [2, 3]
+    assert all(r["v_measure"] is None and r["inertia"] is not None for r in model["kmeans"]["latent"]["rows"])
+    assert model["v_measure_at_n_genres"] is None
+    assert results["baseline_mfcc"]["notes"][0].startswith("MFCC baseline skipped: only one genre")
+    md = (out / "report.md").read_text()
+    assert "Skipped: only one genre (solo)" in md and "note: only one genre (solo)" in md
+    assert (out / "figures" / f"{tiny_model_folder.name}_elbow.png").is_file()
+    assert not (out / "figures" / f"{tiny_model_folder.name}_confusion.png").exists()
+    assert "only one genre (solo)" in (out / "report.html").read_text()
+
+
+def test_missing_model_and_missing_store_are_clear_errors(tiny_store, tmp_path, capsys):
+    rc = main(["--model", str(tmp_path / "nope"), "--spectrograms", str(tiny_store.path), "--output",
+               str(tmp_path / "out"), "--no-tsne"])
+    err = capsys.readouterr().err
+    assert rc == 1 and f"model folder {tmp_path / 'nope'} does not exist" in err
+    assert (tmp_path / "out" / "report.md").is_file()
+    rc = main(["--model", str(tmp_path / "nope"), "--spectrograms", str(tmp_path / "no_store"),
+               "--output", str(tmp_path / "out2")])
+    err = capsys.readouterr().err
+    assert rc == 1 and f"spectrogram folder {tmp_path / 'no_store'} does not exist" in err
+    assert main(["--max-eval-songs", "0"]) == 1
+    assert "--max-eval-songs must be >= 1" in capsys.readouterr().err
+
+
+def test_script_and_cli_dispatch():
+    from genmusic import cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["analyze", "--help"])
+    assert exit_info.value.code == 0
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "analyze.py"), "--help"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0 and "--no-tsne" in proc.stdout and "--max-eval-songs" in proc.stdout
