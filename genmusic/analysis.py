@@ -38,7 +38,7 @@ import numpy as np
 
 from .config import GenmusicConfig
 from .errors import DataError, GenmusicError, ModelFolderError, ParameterError
-from .store import SpectrogramStore, _atomic_write, atomic_write_text
+from .store import SpectrogramStore, atomic_save_npz, atomic_write_text
 
 __all__ = [
     "LATENT_FILE_VERSION",
@@ -214,7 +214,7 @@ class LatentSet:
         path_npz = Path(path_npz)
         if path_npz.suffix != ".npz":
             raise ParameterError(f"path_npz must end in .npz (np.savez adds it otherwise), got {path_npz}")
-        _atomic_write(path_npz, lambda handle: np.savez(handle, **arrays))
+        atomic_save_npz(path_npz, **arrays)
         if path_csv is not None:
             buf = io.StringIO()
             writer = csv.writer(buf, lineterminator="\n")

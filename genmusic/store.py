@@ -39,6 +39,7 @@ __all__ = [
     "assign_splits",
     "atomic_write_text",
     "atomic_save_npy",
+    "atomic_save_npz",
     "make_song_ids",
 ]
 
@@ -79,6 +80,15 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 def atomic_write_json(path: str | os.PathLike, data) -> Path:
     return atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def atomic_save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> Path:
+    """``np.savez`` through a temporary file and a rename (arrays must not need pickle)."""
+    arrays = {k: np.asarray(v) for k, v in arrays.items()}
+    for name, value in arrays.items():
+        if value.dtype == object:
+            raise ParameterError(f"array {name!r} has dtype object, which would need pickle")
+    return _atomic_write(Path(path), lambda handle: np.savez(handle, **arrays))
 
 
 def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
