@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Callable
 
 from ..errors import GenmusicError
 
 __all__ = ["run_main", "setup_logging"]
+
+# The commands print their own progress; TensorFlow's C++ start-up chatter only hides it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def setup_logging(verbose: bool = False) -> None:

@@ -1,0 +1,198 @@
+"""Tests of ``scripts/generate.py`` through ``genmusic.commands.generate.main([...])`` on the tiny VAE."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from genmusic.commands.generate import MODES, main
+from tests.conftest import make_sine
+
+FAST = ["--n-iter", "4"]
+
+
+def outputs(folder):
+    """{stem: sidecar} of a generate output folder, checking each stem has its WAV, PNG and JSON."""
+    stems = sorted(p.stem for p in folder.glob("*.wav"))
+    assert stems, f"no WAV in {folder}"
+    found = {}
+    for stem in stems:
+        assert (folder / f"{stem}.png").stat().st_size > 1000
+        found[stem] = json.loads((folder / f"{stem}.json").read_text())
+        audio, sr = sf.read(folder / f"{stem}.wav", dtype="float32")
+        assert sr == 8000 and audio.ndim == 1 and len(audio) == found[stem]["n_samples"]
+        assert np.all(np.isfinite(audio)) and np.max(np.abs(audio)) <= 1.0
+    assert not list(folder.glob(".*"))  # no temporary files left
+    return found
+
+
+def check_sidecar(meta, mode, model_folder, normaliser):
+    from genmusic import __version__
+
+    assert meta["mode"] == mode and meta["genmusic_version"] == __version__
+    assert meta["model_folder"] == str(model_folder.resolve())
+    assert meta["n_iter"] == 4 and meta["griffin_lim_method"] == "librosa" and meta["seed"] == 0
+    assert meta["normaliser"] == normaliser
+    assert set(meta["normaliser_stats"]) == {"db_min", "db_max"}
+    assert isinstance(meta["peak_normalised"], bool) and meta["gain"] > 0
+    assert meta["sample_rate"] == 8000
+
+
+@pytest.mark.parametrize("mode, normaliser, n_outputs, parameter", [
+    ("reconstruct", "song", 2, ("overlap", 0.5)),
+    ("resynth", "song", 2, ("model_used", False)),
+    ("sample", "dataset", 2, ("temperature", 0.7)),
+    ("average", "dataset", 1, ("average_mode", "segments")),
+    ("remix", "dataset", 1, ("segments_from_first", 6)),
+    ("noise", "song", 2, ("sigma", 0.5)),
+    ("scale", "song", 2, ("factor", 1.5)),
+    ("smooth", "song", 1, ("width", 3)),
+])
+def test_every_mode_writes_wav_png_and_sidecar(tiny_model_folder, tmp_path, capsys, mode, normaliser, n_outputs,
+                                              parameter):
+    extra = {"sample": ["--n", "2", "--temperature", "0.7"], "noise": ["--sigma", "0.1", "0.5"],
+             "scale": ["--factor", "0.5", "1.5"], "average": ["--genre", "mid", "--n", "3"]}.get(mode, [])
+    out = tmp_path / mode
+    rc = main(["--model", str(tiny_model_folder), "--mode", mode, "--output", str(out), *FAST, *extra])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert str(out) in printed
+    found = outputs(out)
+    assert len(found) == n_outputs
+    for meta in found.values():
+        check_sidecar(meta, mode, tiny_model_folder, normaliser)
+    key, value = parameter
+    assert any(meta["parameters"].get(key) == value for meta in found.values()), found
+    if mode != "sample":  # inputs come from the training store: test songs, re-read from their audio
+        for meta in found.values():
+            assert meta["inputs"] and all(i["from"] == "audio" for i in meta["inputs"])
+    if mode == "average":
+        (meta,) = found.values()
+        assert [i["genre"] for i in meta["inputs"]] == ["mid"] * 3
+    if mode == "remix":
+        (meta,) = found.values()
+        assert len({i["genre"] for i in meta["inputs"]}) == 2  # two songs of different genres
+        assert meta["n_samples"] == 12000  # half of each 1.5 s song
+
+
+def test_interpolate_from_files_and_overwrite(tiny_model_folder, tiny_store, tmp_path, capsys):
+    a, b = tiny_store.songs[0].source, tiny_store.songs[-1].source
+    out = tmp_path / "interp"
+    args = ["--model", str(tiny_model_folder), "--mode", "interpolate", "--input", a, b, "--steps", "3",
+            "--output", str(out), *FAST]
+    assert main(args) == 0
+    found = outputs(out)
+    assert len(found) == 3
+    names = sorted(found)
+    assert [found[n]["normaliser"] for n in names] == ["song", "dataset", "song"]
+    assert [found[n]["parameters"]["t"] for n in names] == [0.0, 0.5, 1.0]
+    assert found[names[0]]["inputs"][0]["source"] == a and found[names[0]]["inputs"][1]["source"] == b
+    assert found[names[0]]["normaliser_stats"]["db_min"] == pytest.approx(tiny_store.songs[0].db_min, abs=1e-4)
+    capsys.readouterr()
+
+    before = (out / f"{names[1]}.wav").stat().st_mtime_ns
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--overwrite" in err and names[0] in err
+    assert (out / f"{names[1]}.wav").stat().st_mtime_ns == before  # nothing rewritten
+    assert main(args + ["--overwrite"]) == 0
+
+
+def test_new_file_short_input_and_sidecar(tiny_model_folder, tmp_path, capsys):
+    short = tmp_path / "short tone.flac"  # 44.1 kHz stereo, shorter than one segment (0.128 s)
+    y = make_sine(700.0, 0.05, sr=44100)
+    sf.write(short, np.stack([y, y], axis=1), 44100)
+    out = tmp_path / "rec"
+    assert main(["--model", str(tiny_model_folder), "--mode", "reconstruct", "--input", str(short),
+                 "--output", str(out), *FAST]) == 0
+    printed = capsys.readouterr().out
+    assert "shorter than one segment" in printed
+    (meta,) = outputs(out).values()
+    assert meta["n_samples"] == 400 and meta["inputs"][0]["source"] == str(short)
+    assert "shorter than one segment" in meta["notes"][0]
+    assert meta["command"][:3] == ["generate", "--model", str(tiny_model_folder)]
+
+
+def test_store_songs_whose_audio_is_gone_use_the_stored_spectrograms(tiny_model_folder, tiny_store, tmp_path):
+    import csv
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(tiny_store.path, store)
+    with open(store / "manifest.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["source"] = str(tmp_path / "gone" / row["source"].split("/")[-1])
+    with open(store / "manifest.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_folder, model)
+    meta = json.loads((model / "genmusic.json").read_text())
+    meta["spectrograms"] = str(store)
+    (model / "genmusic.json").write_text(json.dumps(meta))
+
+    out = tmp_path / "out"
+    assert main(["--model", str(model), "--mode", "reconstruct", "--n", "1", "--output", str(out), *FAST]) == 0
+    (meta,) = outputs(out).values()
+    assert meta["inputs"][0]["from"] == "stored spectrogram" and meta["n_samples"] == 12000
+    assert "is gone" in meta["notes"][0]
+
+
+def test_user_errors(tiny_model_folder, tiny_store, tmp_path, capsys):
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(4000, np.float32), 8000)
+    base = ["--model", str(tiny_model_folder), "--output", str(tmp_path / "x"), *FAST]
+
+    assert main(base + ["--mode", "reconstruct", "--input", str(silent)]) == 1
+    err = capsys.readouterr().err
+    assert "silent.wav" in err and "silent" in err
+
+    assert main(["--model", str(tmp_path / "nope"), "--mode", "resynth"]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+    assert main(base + ["--mode", "remix", "--input", str(tiny_store.songs[0].source)]) == 1
+    assert "needs 2 inputs" in capsys.readouterr().err
+
+    assert main(base + ["--mode", "average", "--genre", "polka"]) == 1
+    err = capsys.readouterr().err
+    assert "polka" in err and "bass, mid, treble" in err
+
+    with pytest.raises(SystemExit) as exc:
+        main(base + ["--mode", "dream"])
+    assert exc.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_sample_refused_for_an_autoencoder(tiny_store, tmp_path, capsys):
+    from genmusic.modelio import write_model_metadata
+    from genmusic.models import build_model
+
+    config = tiny_store.config.replace(model={"kind": "autoencoder"})
+    model = build_model(config.model, config.spectrogram.segment_shape)
+    folder = tmp_path / "ae"
+    folder.mkdir()
+    model.save(folder / "model.keras")
+    write_model_metadata(folder, config, stats=tiny_store.stats, genres=tiny_store.genres, spectrograms=None)
+    assert main(["--model", str(folder), "--mode", "sample", "--output", str(tmp_path / "s")]) == 1
+    assert "sampling needs a VAE" in capsys.readouterr().err
+    assert main(["--model", str(folder), "--mode", "resynth", "--output", str(tmp_path / "s")]) == 1
+    assert "--input" in capsys.readouterr().err  # no training store recorded: say how to give inputs
+
+
+def test_script_shim_runs_the_command():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "scripts" / "generate.py"), "--help"], capture_output=True,
+                          text=True, cwd=root, timeout=60)
+    assert done.returncode == 0
+    for mode in MODES:
+        assert mode in done.stdout
