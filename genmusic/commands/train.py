@@ -1,0 +1,139 @@
+"""``python scripts/train_vae.py`` / ``python scripts/train_autoencoder.py``: spectrogram store -> model folder.
+
+The settings are built in this order, each step overriding the one before:
+
+1. the store's config (or, with ``--resume``, the config saved in the model folder);
+2. ``--config FILE`` (a partial GenmusicConfig JSON is fine; its spectrogram settings, when it has any,
+   must match the store's);
+3. ``--preset NAME`` (replaces the model architecture);
+4. the single-setting flags (``--epochs``, ``--latent-dim``, ...); the script sets the model kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import List, Optional
+
+from ..config import GenmusicConfig
+from ..errors import ParameterError
+from . import run_main, setup_logging
+
+DEFAULT_SPECTROGRAMS = "spectrograms"
+DEFAULT_MODEL_DIRS = {"vae": "saved_models/vae", "autoencoder": "saved_models/autoencoder"}
+KINDS = tuple(DEFAULT_MODEL_DIRS)
+
+
+def add_training_arguments(p: argparse.ArgumentParser) -> None:
+    """The options shared by training and the latent-size sweep."""
+    p.add_argument("--spectrograms", type=Path, default=Path(DEFAULT_SPECTROGRAMS),
+                   help="spectrogram store written by preprocess (default: %(default)s)")
+    p.add_argument("--config", type=Path, help="GenmusicConfig JSON (a partial one is fine)")
+    p.add_argument("--preset", choices=("default", "tutorial"), help="named model architecture")
+    p.add_argument("--epochs", type=int, help="override train.epochs")
+    p.add_argument("--batch-size", type=int, help="override train.batch_size (the global batch over all devices)")
+    p.add_argument("--learning-rate", type=float, help="override train.learning_rate")
+    p.add_argument("--seed", type=int, help="override train.seed")
+    p.add_argument("--patience", type=int, help="override train.patience (0: no early stopping)")
+    p.add_argument("--max-train-segments", type=int, help="override train.max_train_segments (segments per epoch)")
+    p.add_argument("--beta", type=float, help="override model.beta (VAE only)")
+    p.add_argument("--mixed-precision", choices=("auto", "on", "off"), help="override train.mixed_precision")
+    p.add_argument("--distribution", choices=("auto", "none", "mirrored", "multi_worker", "data_parallel"),
+                   help="override train.distribution")
+    p.add_argument("--no-progress", action="store_true", help="one line per epoch instead of a progress bar")
+    p.add_argument("-v", "--verbose", action="store_true")
+
+
+def get_parser(kind: str = "vae") -> argparse.ArgumentParser:
+    if kind not in KINDS:
+        raise ParameterError(f"kind must be one of {KINDS}, got {kind!r}")
+    p = argparse.ArgumentParser(
+        prog=f"train_{kind}",
+        description=f"Train the {'variational autoencoder' if kind == 'vae' else 'plain autoencoder'} on a "
+                    f"spectrogram store and write a model folder (model.keras, genmusic.json, history.csv, "
+                    f"loss.png, checkpoint/).")
+    add_training_arguments(p)
+    p.add_argument("--model-dir", type=Path, default=Path(DEFAULT_MODEL_DIRS[kind]),
+                   help="model folder (default: %(default)s)")
+    p.add_argument("--latent-dim", type=int, help="override model.latent_dim")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the model in --model-dir from its last checkpoint (raise --epochs to train longer)")
+    p.add_argument("--overwrite", action="store_true", help="replace a model already in --model-dir")
+    return p
+
+
+def _load_partial_config(path: Path, store) -> GenmusicConfig:
+    """A config file, with the store's audio / spectrogram sections where the file has none."""
+    if not path.is_file():
+        raise ParameterError(f"config file {path} does not exist")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ParameterError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ParameterError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    base = store.config.to_dict()
+    for section in ("audio", "spectrogram"):
+        data.setdefault(section, base[section])
+    return GenmusicConfig.from_dict(data, where=str(path))
+
+
+def config_from_args(args: argparse.Namespace, store, *, kind: str, base: Optional[GenmusicConfig] = None) -> GenmusicConfig:
+    """The GenmusicConfig that the command line asks for (see the module docstring for the order)."""
+    from ..models import get_preset
+
+    config = base if base is not None else store.config
+    if args.config:
+        config = _load_partial_config(args.config, store)
+    if args.preset:
+        config = config.replace(model=get_preset(args.preset))
+    train = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                               ("learning_rate", args.learning_rate), ("seed", args.seed),
+                               ("patience", args.patience), ("max_train_segments", args.max_train_segments),
+                               ("mixed_precision", args.mixed_precision), ("distribution", args.distribution))
+             if v is not None}
+    model = {k: v for k, v in (("latent_dim", getattr(args, "latent_dim", None)), ("beta", args.beta))
+             if v is not None}
+    model["kind"] = kind
+    if args.beta is not None and kind != "vae":
+        print(f"note: --beta weighs the VAE's KL term; the {kind} has none, so it changes nothing")
+    return config.replace(train=train, model=model)
+
+
+def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
+    args = get_parser(kind).parse_args(argv)
+    setup_logging(args.verbose)
+
+    def body() -> int:
+        from ..modelio import META_FILE, read_model_metadata
+        from ..store import SpectrogramStore
+        from ..training import train
+
+        store = SpectrogramStore(args.spectrograms)
+        base = None
+        if args.resume and (args.model_dir / META_FILE).is_file():
+            meta = read_model_metadata(args.model_dir)
+            base = GenmusicConfig.from_dict(meta["config"], where=str(args.model_dir / META_FILE))
+        config = config_from_args(args, store, kind=kind, base=base)
+        m = config.model
+        print(f"training a {kind} (latent_dim={m.latent_dim}, {m.bottleneck} bottleneck, filters {list(m.conv_filters)}) "
+              f"on {store} for up to {config.train.epochs} epoch(s) -> {args.model_dir}")
+        result = train(store, args.model_dir, config, kind=kind, resume=args.resume, overwrite=args.overwrite,
+                       progress=not args.no_progress)
+        print(result.summary())
+        return 0
+
+    return run_main(body)
+
+
+def main_vae(argv: Optional[List[str]] = None) -> int:
+    return main(argv, kind="vae")
+
+
+def main_autoencoder(argv: Optional[List[str]] = None) -> int:
+    return main(argv, kind="autoencoder")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""Data-parallel training over two logical CPU devices, in subprocesses (device setup is process-wide)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TRAIN = textwrap.dedent("""
+    import logging, sys
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    {setup}
+    from genmusic.store import SpectrogramStore
+    from genmusic.training import train
+    store = SpectrogramStore(sys.argv[1])
+    config = store.config.replace(train={{"epochs": 1, "batch_size": 8, "patience": 0,
+                                          "distribution": sys.argv[3]}})
+    result = train(store, sys.argv[2], config, progress=None)
+    print("RESULT", result.n_replicas, result.epochs_run, result.best_val_loss, "tensorflow" in sys.modules)
+""")
+
+TF_SETUP = """
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+"""
+
+
+def _run(setup: str, env: dict, store, folder, distribution: str) -> str:
+    code = TRAIN.format(setup=setup)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env}
+    proc = subprocess.run([sys.executable, "-c", code, str(store.path), str(folder), distribution], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-4000:]
+    return output
+
+
+def _result(output: str):
+    line = next(line for line in output.splitlines() if line.startswith("RESULT"))
+    replicas, epochs, loss, tf_loaded = line.split()[1:]
+    return int(replicas), int(epochs), float(loss), tf_loaded == "True"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed")
+def test_mirrored_strategy_on_two_logical_cpus(tiny_store, tmp_path):
+    output = _run(TF_SETUP, {"KERAS_BACKEND": "tensorflow"}, tiny_store, tmp_path / "mirrored", "mirrored")
+    assert "training on 2 replica(s)" in output and "MirroredStrategy" in output
+    replicas, epochs, loss, _ = _result(output)
+    assert replicas == 2 and epochs == 1 and 0 < loss < 0.2  # the loss is not reported twice over
+    assert (tmp_path / "mirrored" / "model.keras").is_file()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed")
+def test_jax_data_parallel_on_two_cpu_devices(tiny_store, tmp_path):
+    env = {"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    output = _run("", env, tiny_store, tmp_path / "dp", "data_parallel")
+    assert "training on 2 replica(s)" in output and "DataParallel" in output
+    replicas, epochs, loss, _ = _result(output)
+    assert replicas == 2 and epochs == 1 and 0 < loss < 0.2
+    assert (tmp_path / "dp" / "model.keras").is_file()

@@ -1,0 +1,105 @@
+"""genmusic.evaluation: song reconstruction, the mel-distance report and the PCA baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from genmusic.errors import DataError, ParameterError
+from genmusic.evaluation import PCABaseline, evaluate_reconstruction, reconstruct_song_frames, select_songs
+from genmusic.modelio import load_model
+from genmusic.store import SpectrogramStore
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tiny_model_folder):
+    return load_model(tiny_model_folder)
+
+
+def test_reconstruct_song_frames(tiny_model, tiny_store):
+    record = tiny_store.songs[0]
+    frames = reconstruct_song_frames(tiny_model, tiny_store, record.song_id)
+    n_freq, n_frames = tiny_store.segment_shape
+    assert frames.shape == (n_freq, record.n_segments * n_frames) and frames.dtype == np.float32
+    assert 0.0 <= frames.min() and frames.max() <= 1.0
+    first = tiny_model.reconstruct(np.asarray(tiny_store.song_array(record.song_id)[:1]))[0]
+    np.testing.assert_allclose(frames[:, :n_frames], first, atol=1e-6)
+
+
+def test_select_songs_spreads_over_genres_deterministically(tiny_store):
+    chosen = select_songs(tiny_store, None, 3, seed=0)
+    assert len({r.genre for r in chosen}) == 3
+    assert [r.song_id for r in chosen] == [r.song_id for r in select_songs(tiny_store, None, 3, seed=0)]
+    assert len(select_songs(tiny_store, "test", None)) == len(tiny_store.songs_in("test"))
+
+
+def test_evaluate_reconstruction(tiny_model, tiny_store):
+    report = evaluate_reconstruction(tiny_model, tiny_store, split="test", max_songs=3, n_iter=8)
+    assert report["n_songs"] == 3 and len(report["per_song"]) == 3 and not report["missing_sources"]
+    for key in ("mel_distance", "resynth_mel_distance", "mse"):
+        assert np.isfinite(report[key]) and report[key] > 0, key
+    # the stored spectrogram through Griffin-Lim is the ceiling: the model's rebuild is further away
+    assert report["resynth_mel_distance"] < report["mel_distance"]
+    for row in report["per_song"].values():
+        assert row["reference"] == "original" and row["seconds"] > 0
+
+    ceiling = evaluate_reconstruction(None, tiny_store, split="test", max_songs=3, n_iter=8)
+    assert ceiling["mel_distance"] is None and ceiling["mse"] is None
+    assert ceiling["resynth_mel_distance"] == pytest.approx(report["resynth_mel_distance"])
+
+    short = evaluate_reconstruction(tiny_model, tiny_store, split="test", max_songs=1, max_seconds=0.5, n_iter=2)
+    assert next(iter(short["per_song"].values()))["seconds"] == pytest.approx(0.5)
+
+
+def test_evaluate_with_a_missing_source(tiny_model, tiny_store):
+    store = SpectrogramStore(tiny_store.path)  # its own records, so the session store stays intact
+    record = store.songs_in("test")[0]
+    record.source = str(store.path / "gone.wav")
+    report = evaluate_reconstruction(tiny_model, store, split="test", max_songs=None, n_iter=4)
+    assert report["missing_sources"] == [record.song_id]
+    row = report["per_song"][record.song_id]
+    assert row["reference"] == "resynth" and row["resynth_mel_distance"] is None
+    assert np.isfinite(row["mel_distance"]) and np.isfinite(report["resynth_mel_distance"])
+
+
+def test_evaluate_empty_split(tiny_store):
+    store = SpectrogramStore(tiny_store.path)
+    for record in store.songs:
+        record.split = "train"
+    with pytest.raises(DataError, match="no songs in the 'test' split"):
+        evaluate_reconstruction(None, store)
+
+
+def test_pca_round_trip_of_a_rank_k_dataset_is_exact():
+    rng = np.random.default_rng(0)
+    k, n, shape = 5, 60, (16, 8)
+    basis = rng.standard_normal((k, shape[0] * shape[1]))
+    x = (0.5 + 0.02 * rng.standard_normal((n, k)) @ basis).reshape(n, *shape).astype(np.float32)
+    pca = PCABaseline(k, clip=False).fit(x)
+    z = pca.encode(x)
+    assert z.shape == (n, k) and z.dtype == np.float32
+    np.testing.assert_allclose(pca.reconstruct(x), x, atol=1e-5)
+    np.testing.assert_allclose(pca.decode(z), x, atol=1e-5)
+    # one component fewer cannot rebuild it
+    assert np.abs(PCABaseline(k - 1, clip=False).fit(x).reconstruct(x) - x).max() > 1e-3
+
+
+def test_pca_caps_memory_and_checks_input(tiny_store):
+    pca = PCABaseline(8, max_fit_segments=20, seed=1).fit_store(tiny_store)
+    assert pca.n_components_ == 8 and pca.segment_shape_ == tuple(tiny_store.segment_shape)
+    few = PCABaseline(50).fit(np.random.default_rng(0).random((10, 4, 4)))
+    assert few.n_components_ == 10
+    with pytest.raises(ParameterError, match="not fitted"):
+        PCABaseline(4).encode(np.zeros((1, 4, 4)))
+    with pytest.raises(ParameterError, match="shape"):
+        pca.encode(np.zeros((2, 3, 3)))
+    with pytest.raises(ParameterError, match="latent_dim"):
+        PCABaseline(0)
+
+
+def test_pca_as_a_model_in_the_evaluation(tiny_store):
+    pca = PCABaseline(16).fit_store(tiny_store)
+    report = evaluate_reconstruction(pca, tiny_store, split="test", max_songs=2, n_iter=4)
+    assert np.isfinite(report["mel_distance"]) and 0 < report["mse"] < 0.1
+    out = pca.reconstruct(np.asarray(tiny_store.song_array(tiny_store.songs[0].song_id)))
+    assert out.min() >= 0.0 and out.max() <= 1.0

@@ -1,0 +1,276 @@
+"""genmusic.training: the streaming dataset, train(), the model folder, resume, NaN guard, bad input.
+
+Runs under every backend: ``KERAS_BACKEND=jax pytest tests/test_training.py``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import keras
+import numpy as np
+import pytest
+
+from genmusic.errors import DataError, ModelFolderError, ParameterError, TrainingError
+from genmusic.modelio import load_bundle, load_model
+from genmusic.training import (CHECKPOINT_DIR, LAST_MODEL_FILE, STATE_FILE, SpectrogramDataset, TimeLimit,
+                               TrainResult, train)
+
+
+def _config(store, **train):
+    settings = {"epochs": 2, "batch_size": 8, "learning_rate": 3e-3, "patience": 0}
+    settings.update(train)
+    return store.config.replace(train=settings)
+
+
+def _history_rows(folder):
+    with open(folder / "history.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _iterations(folder) -> int:
+    model = keras.saving.load_model(folder / CHECKPOINT_DIR / LAST_MODEL_FILE, compile=True)
+    return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+
+
+# --------------------------------------------------------------------------------------------------
+# SpectrogramDataset
+
+
+def test_dataset_batches_shapes_and_every_segment_once(tiny_store):
+    index = tiny_store.segment_index("train")
+    ds = SpectrogramDataset(tiny_store, index, batch_size=8, seed=3)
+    assert len(ds) == -(-len(index) // 8)
+    seen = []
+    for i in range(len(ds)):
+        x, y = ds[i]
+        assert x.dtype == np.float32 and x.shape[1:] == (*tiny_store.segment_shape, 1)
+        assert x is y
+        seen.extend(map(tuple, index[ds.batch_positions(i)]))
+    assert sorted(seen) == sorted(map(tuple, index))  # nothing lost, nothing twice
+    x0, _ = ds[0]
+    expected = tiny_store.load_segments(index[ds.batch_positions(0)])
+    np.testing.assert_array_equal(x0[..., 0], expected)
+
+
+def test_dataset_seeded_shuffle(tiny_store):
+    a = SpectrogramDataset(tiny_store, "train", batch_size=8, seed=1)
+    b = SpectrogramDataset(tiny_store, "train", batch_size=8, seed=1)
+    c = SpectrogramDataset(tiny_store, "train", batch_size=8, seed=2)
+    np.testing.assert_array_equal(a.order, b.order)
+    assert not np.array_equal(a.order, c.order)
+    first = a.order.copy()
+    a.on_epoch_end()
+    assert a.epoch == 1 and not np.array_equal(first, a.order)
+    np.testing.assert_array_equal(np.sort(first), np.sort(a.order))
+    resumed = SpectrogramDataset(tiny_store, "train", batch_size=8, seed=1, epoch=1)
+    np.testing.assert_array_equal(resumed.order, a.order)
+    fixed = SpectrogramDataset(tiny_store, "train", batch_size=8, shuffle=False)
+    np.testing.assert_array_equal(fixed.order, np.arange(len(fixed.index)))
+
+
+def test_dataset_max_segments_and_padding(tiny_store):
+    ds = SpectrogramDataset(tiny_store, "train", batch_size=4, seed=0, max_segments=10)
+    assert ds.n_segments == 10 and len(ds) == 3 and ds.batch_samples(2) == 2
+    padded = SpectrogramDataset(tiny_store, "train", batch_size=4, seed=0, max_segments=10, pad_to_multiple=4)
+    assert [padded.batch_samples(i) for i in range(len(padded))] == [4, 4, 4]
+    with pytest.raises(ParameterError, match="batch_size"):
+        SpectrogramDataset(tiny_store, "train", batch_size=0)
+
+
+def test_dataset_nan_batch_names_the_song(tiny_store, monkeypatch):
+    real = tiny_store.load_segments
+
+    def poisoned(index):
+        x = real(index)
+        x[0, 0, 0] = np.nan
+        return x
+
+    monkeypatch.setattr(tiny_store, "load_segments", poisoned)
+    ds = SpectrogramDataset(tiny_store, "train", batch_size=4, shuffle=False)
+    first_song = tiny_store.songs[int(ds.index[0, 0])].song_id
+    with pytest.raises(DataError, match=first_song):
+        ds[0]
+
+
+# --------------------------------------------------------------------------------------------------
+# train(): one run, resumed
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_store, tmp_path_factory):
+    """2 epochs, then resumed to 4: (result after 2, iterations after 2, result after 4, folder)."""
+    folder = tmp_path_factory.mktemp("trained") / "model"
+    first = train(tiny_store, folder, _config(tiny_store, epochs=2), progress=None)
+    iterations = _iterations(folder)
+    second = train(tiny_store, folder, _config(tiny_store, epochs=4), resume=True, progress=None)
+    return first, iterations, second, folder
+
+
+def test_train_writes_the_model_folder(trained):
+    first, _, second, folder = trained
+    assert isinstance(second, TrainResult) and second.model_dir == folder
+    for name in ("model.keras", "genmusic.json", "history.csv", "loss.png", "checkpoint/last.keras",
+                 "checkpoint/state.json"):
+        assert (folder / name).is_file(), name
+    if keras.backend.backend() == "tensorflow":
+        pass  # tensorboard/ is written when the tensorboard package is installed
+    meta = json.loads((folder / "genmusic.json").read_text())
+    assert meta["status"] == "finished" and meta["epochs_run"] == 4
+    assert meta["train_segments"] > 0 and meta["val_segments"] > 0 and meta["backend"] == keras.backend.backend()
+    assert meta["samples_per_second"] > 0 and meta["audio_seconds_per_second"] > 0
+    assert np.isclose(meta["best_val_loss"], second.best_val_loss)
+    assert second.samples_per_second > 0 and second.wall_seconds > 0
+
+
+def test_training_lowers_the_loss(trained):
+    _, _, second, _ = trained
+    loss = second.history["loss"]
+    assert len(loss) == 4
+    assert loss[-1] < 0.75 * loss[0], loss
+    assert min(second.history["val_loss"]) < second.history["val_loss"][0]
+
+
+def test_saved_model_gives_the_in_memory_best_model_outputs(trained, tiny_store):
+    _, _, second, folder = trained
+    x = tiny_store.load_segments(tiny_store.segment_index("validation")[:8])[..., None]
+    loaded = load_bundle(folder).model
+    ours = keras.ops.convert_to_numpy(second.model(x, training=False))
+    theirs = keras.ops.convert_to_numpy(loaded(x, training=False))
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_resume_continues_from_the_saved_epoch(trained):
+    first, iterations_after_2, second, folder = trained
+    assert first.epochs_run == 2 and second.epochs_run == 4
+    rows = _history_rows(folder)
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]
+    steps = iterations_after_2 // 2
+    assert iterations_after_2 == 2 * steps and steps > 0
+    assert _iterations(folder) == 4 * steps  # the optimizer state went on from epoch 2
+    state = json.loads((folder / CHECKPOINT_DIR / STATE_FILE).read_text())
+    assert state["epoch"] == 4 and state["seed"] == 0
+    # rows 0 and 1 are the first run's, unchanged
+    assert np.isclose(float(rows[0]["loss"]), first.history["loss"][0])
+
+
+def test_existing_model_needs_resume_or_overwrite(trained, tiny_store):
+    *_, folder = trained
+    with pytest.raises(ModelFolderError, match="--resume.*--overwrite"):
+        train(tiny_store, folder, _config(tiny_store), progress=None)
+    with pytest.raises(ParameterError, match="--epochs"):
+        train(tiny_store, folder, _config(tiny_store, epochs=4), resume=True, progress=None)
+    # an architecture that cannot work is refused before --overwrite removes the old model
+    with pytest.raises(ParameterError, match="latent_dim=15"):
+        train(tiny_store, folder, _config(tiny_store).replace(model={"latent_dim": 15}), overwrite=True)
+    assert (folder / "model.keras").is_file() and (folder / CHECKPOINT_DIR / LAST_MODEL_FILE).is_file()
+
+
+def test_resume_refuses_other_versions_shapes_and_architectures(trained, tiny_store, tmp_path):
+    *_, folder = trained
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    meta_path = copy / "genmusic.json"
+    meta = json.loads(meta_path.read_text())
+
+    with pytest.raises(ModelFolderError, match="architecture.*latent_dim"):
+        train(tiny_store, copy, _config(tiny_store, epochs=6).replace(model={"latent_dim": 32}), resume=True)
+
+    other = dict(meta, input_shape=[128, 32, 1])
+    meta_path.write_text(json.dumps(other))
+    with pytest.raises(ModelFolderError, match=r"\(128, 32\).*\(64, 16\)"):
+        train(tiny_store, copy, _config(tiny_store, epochs=6), resume=True)
+
+    meta_path.write_text(json.dumps(dict(meta, genmusic_model_version=999)))
+    with pytest.raises(ModelFolderError, match="version 999"):
+        train(tiny_store, copy, _config(tiny_store, epochs=6), resume=True)
+
+
+def test_resume_without_checkpoint(tiny_store, tmp_path):
+    with pytest.raises(ModelFolderError, match="nothing to resume"):
+        train(tiny_store, tmp_path / "fresh", _config(tiny_store), resume=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# NaN, bad input
+
+
+class _PoisonWeights(keras.callbacks.Callback):
+    """Make the weights NaN at the start of an epoch, as a diverging optimizer would."""
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            weights = self.model.get_weights()
+            weights[0] = weights[0] * np.nan
+            self.model.set_weights(weights)
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_model(tiny_store, tmp_path):
+    folder = tmp_path / "nan"
+    with pytest.raises(TrainingError, match=r"NaN at epoch 2 batch 1.*last good model.*--learning-rate"):
+        train(tiny_store, folder, _config(tiny_store, epochs=3), progress=None, extra_callbacks=[_PoisonWeights(1)])
+    model = load_model(folder)  # the epoch-1 model
+    x = tiny_store.load_segments(tiny_store.segment_index("test")[:4])
+    assert np.all(np.isfinite(model.reconstruct(x)))
+    state = json.loads((folder / CHECKPOINT_DIR / STATE_FILE).read_text())
+    assert state["epoch"] == 1
+    assert json.loads((folder / "genmusic.json").read_text())["status"].startswith("stopped")
+
+
+def test_nan_data_raises_data_error(tiny_store, tmp_path, monkeypatch):
+    real = tiny_store.load_segments
+    calls = {"n": 0}
+
+    def poisoned(index):
+        calls["n"] += 1
+        x = real(index)
+        if calls["n"] > 4:  # let the first batches (peeked by Keras) through
+            x[:] = np.nan
+        return x
+
+    monkeypatch.setattr(tiny_store, "load_segments", poisoned)
+    with pytest.raises(DataError, match="NaN or infinite values"):
+        train(tiny_store, tmp_path / "nan-data", _config(tiny_store, epochs=1), progress=None)
+
+
+def test_config_with_other_spectrogram_settings(tiny_store, tmp_path):
+    config = _config(tiny_store).replace(spectrogram={"n_fft": 256})
+    with pytest.raises(DataError, match=r"\(128, 16\).*\(64, 16\)"):
+        train(tiny_store, tmp_path / "m", config)
+
+
+def test_missing_or_empty_store(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        train(tmp_path / "no-such-store", tmp_path / "m")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="not a finished spectrogram store"):
+        train(tmp_path / "empty", tmp_path / "m")
+
+
+def test_time_limit_stops_training(tiny_store, tmp_path):
+    limit = TimeLimit(1e-6)
+    result = train(tiny_store, tmp_path / "t", _config(tiny_store, epochs=50), progress=None,
+                   extra_callbacks=[limit])
+    assert limit.stopped and result.epochs_run == 1 and result.stopped_early
+    with pytest.raises(ParameterError):
+        TimeLimit(0)
+
+
+def test_mixed_precision_on_is_restored_afterwards(tiny_store, tmp_path):
+    from genmusic.training import visible_gpus
+
+    assert visible_gpus() >= 0
+    before = keras.mixed_precision.global_policy().name
+    result = train(tiny_store, tmp_path / "mp", _config(tiny_store, epochs=1, mixed_precision="on"), progress=None)
+    expected = "mixed_bfloat16" if keras.backend.backend() == "jax" else "mixed_float16"
+    assert result.mixed_precision == expected
+    assert keras.mixed_precision.global_policy().name == before
+    assert np.isfinite(result.best_val_loss)
+    meta = json.loads((tmp_path / "mp" / "genmusic.json").read_text())
+    assert meta["mixed_precision"] == expected
