@@ -28,5 +28,6 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_generate.py
 
-clean:
-	rm -rf data spectrograms/*/ saved_models/*/ generated reports
+clean:  # everything the demo wrote; the folders' README.md files stay
+	rm -rf data generated reports saved_models/*/
+	find spectrograms -mindepth 1 ! -name README.md -exec rm -rf {} +

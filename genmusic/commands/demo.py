@@ -22,7 +22,7 @@ def get_parser() -> argparse.ArgumentParser:
                    help="where data/, spectrograms/, saved_models/, generated/ and reports/ go (default: here)")
     p.add_argument("--songs-per-genre", type=int, default=8)
     p.add_argument("--song-seconds", type=float, default=20.0)
-    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--max-train-segments", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-progress", action="store_true")
