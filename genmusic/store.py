@@ -3,7 +3,7 @@
 Layout of a store folder (no pickle anywhere: ``.npy`` for arrays, JSON / CSV for the rest)::
 
     config.json           the GenmusicConfig the spectrograms were made with
-    songs/<song_id>.npy   float32 [shape=(n_segments, n_freq_bins, segment_frames)], normalised to [0, 1]
+    songs/<song_id>.npy   float16 [shape=(n_segments, n_freq_bins, segment_frames)], normalised to [0, 1]
     songs/<song_id>.json  that song's metadata: source, genre, length, dB statistics (written last)
     manifest.csv          one row per segment: song_id, segment, offset_samples, genre, split, source, ...
     stats.json            dataset-level dB statistics, genres, counts, format version
@@ -45,6 +45,11 @@ __all__ = [
 
 #: Version of the store layout; a store written by another version is refused with a clear message.
 STORE_VERSION = 1
+
+#: dtype of stored spectrograms. Values are in [0, 1], where float16 is exact to 2**-11 (0.07 dB over a
+#: 140 dB range): half the disk, half the write time of preprocessing and half the read I/O of training.
+#: Readers cast to float32.
+STORE_DTYPE = np.float16
 
 SPLITS = ("train", "validation", "test")
 
@@ -258,7 +263,7 @@ class Saver:
         expected = (record.n_segments, *self.config.spectrogram.segment_shape)
         if segments.shape != expected:
             raise DataError(f"{record.source}: segments have shape {segments.shape}, expected {expected}")
-        atomic_save_npy(self.song_path(record.song_id), segments.astype(np.float32, copy=False))
+        atomic_save_npy(self.song_path(record.song_id), segments.astype(STORE_DTYPE, copy=False))
         atomic_write_json(self.songs_dir / f"{record.song_id}.json", asdict(record))
         return record
 
@@ -306,6 +311,7 @@ def dataset_stats(records: Sequence[SongRecord], config: GenmusicConfig) -> dict
     counts = {s: sum(1 for r in records if r.split == s) for s in SPLITS}
     return {
         "store_version": STORE_VERSION,
+        "dtype": np.dtype(STORE_DTYPE).name,
         "n_songs": len(records),
         "n_segments": int(sum(r.n_segments for r in records)),
         "seconds_of_audio": float(sum(r.n_samples for r in records) / config.audio.sample_rate),
@@ -413,7 +419,8 @@ class SpectrogramStore:
 
     # ---- arrays
     def song_array(self, song_id: str) -> np.ndarray:
-        """Memory-mapped segments of one song, [shape=(n_segments, n_freq_bins, segment_frames)]."""
+        """Memory-mapped segments of one song, [shape=(n_segments, n_freq_bins, segment_frames)], float16
+        (cast with ``np.asarray(..., dtype=np.float32)`` to compute)."""
         arr = self._arrays.get(song_id)
         if arr is None:
             path = self.path / "songs" / f"{song_id}.npy"
