@@ -35,6 +35,8 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from genmusic.config import TrainConfig  # noqa: E402
+
 MODELS = ("ours", "tutorial", "pca")
 TUTORIAL_SPECTROGRAM = {"n_fft": 512, "hop_length": 256, "segment_frames": 64}
 
@@ -47,9 +49,16 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--song-seconds", type=float, default=30.0, help="default: %(default)s")
     p.add_argument("--genres", nargs="+", help="genres of the synthetic dataset (default: all 8)")
     p.add_argument("--seconds", type=float, default=240.0, help="training wall time per model (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=16, help="default: %(default)s")
-    p.add_argument("--learning-rate", type=float, default=1e-3, help="default: %(default)s")
+    p.add_argument("--batch-size", type=int, default=TrainConfig().batch_size,
+                   help="default: TrainConfig's, %(default)s")
+    p.add_argument("--learning-rate", type=float, default=TrainConfig().learning_rate,
+                   help="default: TrainConfig's, %(default)s")
     p.add_argument("--ours-preset", default="default", help="model preset for 'ours' (default: %(default)s)")
+    p.add_argument("--ours-set", nargs="+", default=[], metavar="FIELD=VALUE",
+                   help="change ModelConfig fields of 'ours', values in JSON, e.g. beta=1e-6 batch_norm=false")
+    p.add_argument("--ours-learning-rate", type=float, help="learning rate of 'ours' (default: --learning-rate)")
+    p.add_argument("--tutorial-learning-rate", type=float,
+                   help="learning rate of 'tutorial' (default: --learning-rate)")
     p.add_argument("--eval-songs", type=int, default=8, help="held-out songs measured (default: %(default)s)")
     p.add_argument("--eval-seconds", type=float, default=10.0,
                    help="seconds of each held-out song measured (default: %(default)s)")
@@ -84,6 +93,20 @@ def prepare(args) -> dict:
     return stores
 
 
+def _overrides(items) -> dict:
+    """``["beta=1e-6", "batch_norm=false"]`` -> ``{"beta": 1e-06, "batch_norm": False}`` (values read as JSON)."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--ours-set takes FIELD=VALUE, got {item!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
 def peak_memory_mb() -> float:
     """Peak resident memory of this process, in MiB (``ru_maxrss`` is KiB on Linux, bytes on macOS)."""
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -102,12 +125,17 @@ def child(args) -> None:
 
     stores = json.loads(os.environ["GENMUSIC_BENCH_STORES"])
     store = SpectrogramStore(stores["tutorial" if args.child == "tutorial" else "default"])
-    model_cfg = get_preset("tutorial") if args.child == "tutorial" else get_preset(args.ours_preset)
+    if args.child == "tutorial":
+        model_cfg, lr = get_preset("tutorial"), args.tutorial_learning_rate or args.learning_rate
+    else:
+        model_cfg = get_preset(args.ours_preset, **_overrides(args.ours_set))
+        lr = args.ours_learning_rate or args.learning_rate
     config = store.config.replace(model=model_cfg, train={
-        "epochs": 100000, "batch_size": args.batch_size, "learning_rate": args.learning_rate, "patience": 0,
-        "seed": args.seed})
-    out = {"model": args.child, "input_shape": list(store.segment_shape), "compression_ratio": compression_ratio(config),
-           "backend": keras.backend.backend()}
+        "epochs": 100000, "batch_size": args.batch_size, "learning_rate": lr, "patience": 0, "seed": args.seed})
+    out = {"model": args.child, "input_shape": list(store.segment_shape),
+           "compression_ratio": compression_ratio(config),
+           "backend": keras.backend.backend(), "learning_rate": lr,
+           "model_config": {k: v for k, v in config.to_dict()["model"].items()}}
     if args.child == "pca":
         t = time.perf_counter()
         model = PCABaseline(config.model.latent_dim, seed=args.seed).fit_store(store)
@@ -137,11 +165,13 @@ def run_child(args, name: str, stores: dict) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
         argv = [sys.executable, os.path.abspath(__file__), "--child", name, "--result", str(result)]
-        for key in ("work_dir", "seconds", "batch_size", "learning_rate", "ours_preset", "eval_songs", "eval_seconds",
-                    "n_iter", "seed"):
+        for key in ("work_dir", "seconds", "batch_size", "learning_rate", "ours_preset", "ours_learning_rate",
+                    "tutorial_learning_rate", "eval_songs", "eval_seconds", "n_iter", "seed"):
             value = getattr(args, key)
             if value is not None:
                 argv += [f"--{key.replace('_', '-')}", str(value)]
+        if args.ours_set:
+            argv += ["--ours-set", *args.ours_set]
         env = dict(os.environ, GENMUSIC_BENCH_STORES=json.dumps(stores), TF_CPP_MIN_LOG_LEVEL="3")
         t = time.perf_counter()
         proc = subprocess.run(argv, env=env)
@@ -179,7 +209,8 @@ def table(results: dict) -> str:
         ratio = results["ours"]["audio_seconds_per_second"] / results["tutorial"]["audio_seconds_per_second"]
         lines.append(f"\nours / tutorial training throughput per audio second: {ratio:.1f}x")
     if "ours" in results and "pca" in results:
-        lines.append(f"mel distance ours - PCA: {results['ours']['mel_distance'] - results['pca']['mel_distance']:+.4f} "
+        diff = results["ours"]["mel_distance"] - results["pca"]["mel_distance"]
+        lines.append(f"mel distance ours - PCA: {diff:+.4f} "
                      f"(negative: ours rebuilds held-out music better)")
     return "\n".join(lines)
 
@@ -197,6 +228,12 @@ def main(argv=None) -> int:
         results[name] = run_child(args, name, stores)
     text = table(results)
     print("\n" + text)
+    for name in ("ours", "tutorial"):
+        if name in results:
+            m = results[name]["model_config"]
+            print(f"{name}: {m['kind']}, filters {m['conv_filters']}, strides {m['conv_strides']}, {m['bottleneck']} "
+                  f"bottleneck, latent_dim {m['latent_dim']}, batch_norm {m['batch_norm']}, beta {m['beta']:g}, "
+                  f"learning rate {results[name]['learning_rate']:g}, batch {args.batch_size}")
     print(f"\n{os.cpu_count()} CPU core(s); timings depend on the machine and its load.")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -91,8 +91,8 @@ def _mean(values) -> Optional[float]:
     return float(np.mean(values)) if values else None
 
 
-def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[str] = "test", max_songs: Optional[int] = 8,
-                            max_seconds: Optional[float] = None, n_iter: int = 32, seed: int = 0,
+def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[str] = "test",
+                            max_songs: Optional[int] = 8, max_seconds: Optional[float] = None, n_iter: int = 32, seed: int = 0,
                             batch_size: int = 32) -> dict:
     """Rebuild songs through a model and measure how far the result sounds from the original.
 

@@ -57,7 +57,7 @@ def normalised_to_audio(frames: np.ndarray, normaliser: MinMaxNormaliser, config
         The statistics that undo the normalisation (a song's own, or the dataset's).
     config : SpectrogramConfig
     length : int, optional
-        Output length in samples (default ``n_frames * hop_length``).
+        Output length in samples (default ``(n_frames - 1) * hop_length``, what centred frames span).
 
     Returns
     -------
@@ -71,7 +71,8 @@ def normalised_to_audio(frames: np.ndarray, normaliser: MinMaxNormaliser, config
                              "(was training stopped by a NaN loss?)")
     db = normaliser.inverse_transform(np.clip(frames, 0.0, 1.0))
     magnitude = db_to_magnitude(db, restore_nyquist=True)
-    length = int(length if length is not None else frames.shape[-1] * config.hop_length)
+    # centred frames: n_frames frames span (n_frames - 1) hops
+    length = int(length if length is not None else (frames.shape[-1] - 1) * config.hop_length)
     if magnitude.ndim == 3 and method == "keras":
         return griffinlim(magnitude, n_fft=config.n_fft, hop_length=config.hop_length, n_iter=n_iter,
                           length=length, window=config.window, seed=seed, method="keras")

@@ -298,7 +298,7 @@ class ResumeCheckpoint(keras.callbacks.Callback):
     """
 
     def __init__(self, folder, *, seed: int, best: float = float("inf"), wait: int = 0,
-                 guard: Optional[NaNGuard] = None, early_stopping=None, write: bool = True) -> None:
+                 guard: Optional[NaNGuard] = None, early_stopping=None) -> None:
         super().__init__()
         self.folder = Path(folder)
         self.seed = int(seed)
@@ -306,7 +306,6 @@ class ResumeCheckpoint(keras.callbacks.Callback):
         self.wait = int(wait)
         self.guard = guard
         self.early_stopping = early_stopping
-        self.write = write
         self.epochs_done: Optional[int] = None
         self.best_weights: Optional[list] = None
 
@@ -324,8 +323,6 @@ class ResumeCheckpoint(keras.callbacks.Callback):
         if self.early_stopping is not None:
             self.wait = int(self.early_stopping.wait)
         self.epochs_done = epoch + 1
-        if not self.write:
-            return
         ckpt = self.folder / CHECKPOINT_DIR
         ckpt.mkdir(parents=True, exist_ok=True)
         tmp = ckpt / f".{LAST_MODEL_FILE[:-6]}.tmp.keras"
@@ -336,6 +333,30 @@ class ResumeCheckpoint(keras.callbacks.Callback):
     def state(self) -> dict:
         return {"epoch": self.epochs_done, "best_val_loss": _json_float(self.best), "wait": self.wait,
                 "seed": self.seed}
+
+
+class BestCheckpoint(keras.callbacks.Callback):
+    """Save the model whenever the monitored loss improves, atomically (temporary name, then rename),
+    so a run killed mid-write never leaves a broken ``model.keras``. Non-finite values never count."""
+
+    def __init__(self, path, *, monitor: str = "val_loss", best: float = float("inf"),
+                 guard: Optional[NaNGuard] = None) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.monitor = monitor
+        self.best = float(best)
+        self.guard = guard
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.guard is not None and self.guard.tripped is not None:
+            return
+        current = (logs or {}).get(self.monitor)
+        if current is None or not np.isfinite(current) or current >= self.best:
+            return
+        self.best = float(current)
+        tmp = self.path.with_name(f".{self.path.stem}.tmp{self.path.suffix}")
+        self.model.save(tmp, overwrite=True)
+        os.replace(tmp, self.path)
 
 
 class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
@@ -819,8 +840,7 @@ def train(spectrograms: Union[str, os.PathLike, SpectrogramStore], model_dir: Un
             _truncate_history(history_path, initial_epoch)
         callbacks: List[keras.callbacks.Callback] = [
             guard, meter,
-            keras.callbacks.ModelCheckpoint(write_dir / MODEL_FILE, monitor="val_loss", save_best_only=True,
-                                            initial_value_threshold=best),
+            BestCheckpoint(write_dir / MODEL_FILE, monitor="val_loss", best=best, guard=guard),
         ]
         if early is not None:
             callbacks.append(early)

@@ -321,3 +321,14 @@ def test_song_latents_borders():
     assert list(song.window_borders()) == [512, 1024, 1536, 2048, 2560]
     with pytest.raises(ParameterError, match="windows"):
         song.replace_latents(np.zeros((4, 4)))
+
+
+def test_normalised_to_audio_default_length_matches_centred_frames():
+    from genmusic.config import SpectrogramConfig
+    from genmusic.spectrogram import MinMaxNormaliser
+    from genmusic.synthesis import normalised_to_audio
+
+    cfg = SpectrogramConfig(n_fft=128, hop_length=32, segment_frames=8)
+    frames = np.full((64, 10), 0.5, np.float32)
+    out = normalised_to_audio(frames, MinMaxNormaliser.from_stats(-100.0, 0.0), cfg, n_iter=2)
+    assert out.shape == ((10 - 1) * 32,)

@@ -6,6 +6,7 @@ Runs under every backend: ``KERAS_BACKEND=jax pytest tests/test_training.py``.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import shutil
 
@@ -115,8 +116,8 @@ def test_train_writes_the_model_folder(trained):
     for name in ("model.keras", "genmusic.json", "history.csv", "loss.png", "checkpoint/last.keras",
                  "checkpoint/state.json"):
         assert (folder / name).is_file(), name
-    if keras.backend.backend() == "tensorflow":
-        pass  # tensorboard/ is written when the tensorboard package is installed
+    has_tensorboard = importlib.util.find_spec("tensorboard") is not None
+    assert (folder / "tensorboard").is_dir() == (keras.backend.backend() == "tensorflow" and has_tensorboard)
     meta = json.loads((folder / "genmusic.json").read_text())
     assert meta["status"] == "finished" and meta["epochs_run"] == 4
     assert meta["train_segments"] > 0 and meta["val_segments"] > 0 and meta["backend"] == keras.backend.backend()
@@ -274,3 +275,20 @@ def test_mixed_precision_on_is_restored_afterwards(tiny_store, tmp_path):
     assert np.isfinite(result.best_val_loss)
     meta = json.loads((tmp_path / "mp" / "genmusic.json").read_text())
     assert meta["mixed_precision"] == expected
+
+
+def test_best_checkpoint_is_written_atomically_and_only_on_improvement(tmp_path):
+    import keras
+
+    from genmusic.training import BestCheckpoint
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    cb = BestCheckpoint(tmp_path / "model.keras", best=1.0)
+    cb.set_model(model)
+    cb.on_epoch_end(0, {"val_loss": 2.0})
+    assert not (tmp_path / "model.keras").exists()
+    cb.on_epoch_end(1, {"val_loss": float("nan")})
+    assert not (tmp_path / "model.keras").exists()
+    cb.on_epoch_end(2, {"val_loss": 0.5})
+    assert (tmp_path / "model.keras").is_file() and cb.best == 0.5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]  # no temporary file left

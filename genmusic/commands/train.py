@@ -79,7 +79,8 @@ def _load_partial_config(path: Path, store) -> GenmusicConfig:
     return GenmusicConfig.from_dict(data, where=str(path))
 
 
-def config_from_args(args: argparse.Namespace, store, *, kind: str, base: Optional[GenmusicConfig] = None) -> GenmusicConfig:
+def config_from_args(args: argparse.Namespace, store, *, kind: str,
+                     base: Optional[GenmusicConfig] = None) -> GenmusicConfig:
     """The GenmusicConfig that the command line asks for (see the module docstring for the order)."""
     from ..models import get_preset
 
@@ -117,7 +118,8 @@ def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
             base = GenmusicConfig.from_dict(meta["config"], where=str(args.model_dir / META_FILE))
         config = config_from_args(args, store, kind=kind, base=base)
         m = config.model
-        print(f"training a {kind} (latent_dim={m.latent_dim}, {m.bottleneck} bottleneck, filters {list(m.conv_filters)}) "
+        print(f"training a {kind} (latent_dim={m.latent_dim}, {m.bottleneck} bottleneck, "
+              f"filters {list(m.conv_filters)}) "
               f"on {store} for up to {config.train.epochs} epoch(s) -> {args.model_dir}")
         result = train(store, args.model_dir, config, kind=kind, resume=args.resume, overwrite=args.overwrite,
                        progress=not args.no_progress)
