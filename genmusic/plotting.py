@@ -48,6 +48,7 @@ def plot_spectrograms(panels: Sequence[np.ndarray], path: str | os.PathLike, *, 
     lo = vmin if vmin is not None else float(min(p.min() for p in panels))
     hi = vmax if vmax is not None else float(max(p.max() for p in panels))
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.6 * len(panels)), squeeze=False)
+    fig.subplots_adjust(hspace=0.5)  # room for each panel's title below the tick labels above it
     image = None
     for ax, panel, title in zip(axes[:, 0], panels, titles):
         seconds = panel.shape[1] * hop_length / sample_rate
@@ -79,5 +80,5 @@ def plot_history(history: Dict[str, Sequence[float]], path: str | os.PathLike, *
         if np.all(values[np.isfinite(values)] > 0):
             ax.set_yscale("log")
         ax.legend(fontsize=8)
-    fig.suptitle(title)
+    fig.suptitle(title, y=1.04)
     return save_figure(fig, path)
