@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +44,7 @@ import numpy as np
 from .config import GenmusicConfig, SpectrogramConfig
 from .errors import ParameterError
 from .spectrogram import MinMaxNormaliser
+from .store import atomic_write
 
 __all__ = [
     "SoundGenerator",
@@ -404,14 +404,7 @@ def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, over
         raise ParameterError(f"sr must be a positive integer, got {sr!r}")
     audio, info = prevent_clipping(audio)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.wav", dir=path.parent)
-    os.close(fd)
-    try:
-        sf.write(tmp, audio, int(sr), subtype=subtype, format="WAV")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda handle: sf.write(handle, audio, int(sr), subtype=subtype, format="WAV"))
     return info
 
 

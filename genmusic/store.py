@@ -21,7 +21,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
 
@@ -37,6 +37,7 @@ __all__ = [
     "Saver",
     "SpectrogramStore",
     "assign_splits",
+    "atomic_write",
     "atomic_write_text",
     "atomic_save_npy",
     "atomic_save_npz",
@@ -61,7 +62,9 @@ _MANIFEST_FIELDS = ("song_id", "segment", "offset_samples", "genre", "split", "s
 # atomic writes
 
 
-def _atomic_write(path: Path, write) -> Path:
+def atomic_write(path: str | os.PathLike, write) -> Path:
+    """Call ``write(binary_handle)`` on a temporary file beside ``path``, then rename it to ``path``: readers
+    see the old file or the whole new one, never a part; a failed write leaves nothing behind."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -80,7 +83,7 @@ def _atomic_write(path: Path, write) -> Path:
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file and a rename."""
-    return _atomic_write(Path(path), lambda handle: handle.write(text.encode("utf-8")))
+    return atomic_write(Path(path), lambda handle: handle.write(text.encode("utf-8")))
 
 
 def atomic_write_json(path: str | os.PathLike, data) -> Path:
@@ -93,12 +96,12 @@ def atomic_save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> Path:
     for name, value in arrays.items():
         if value.dtype == object:
             raise ParameterError(f"array {name!r} has dtype object, which would need pickle")
-    return _atomic_write(Path(path), lambda handle: np.savez(handle, **arrays))
+    return atomic_write(Path(path), lambda handle: np.savez(handle, **arrays))
 
 
 def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
     """``np.save`` through a temporary file and a rename (never pickles)."""
-    return _atomic_write(Path(path), lambda handle: np.save(handle, np.asarray(array), allow_pickle=False))
+    return atomic_write(Path(path), lambda handle: np.save(handle, np.asarray(array), allow_pickle=False))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genmusic.config import GenmusicConfig
 from genmusic.pipeline import PreprocessingPipeline, find_audio_files, preprocess
 from genmusic.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
 from genmusic.store import SpectrogramStore

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from genmusic.config import GenmusicConfig, SplitConfig
+from genmusic.config import SplitConfig
 from genmusic.errors import DataError, ParameterError
 from genmusic.store import Saver, SongRecord, SpectrogramStore, assign_splits, atomic_save_npy, make_song_ids
 

@@ -34,7 +34,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -42,6 +41,7 @@ import numpy as np
 from scipy import signal
 
 from ..errors import ParameterError
+from ..store import atomic_write, atomic_write_text
 
 __all__ = ["GENRES", "make_synthetic", "synthesize_song", "SYNTHETIC_FORMAT_VERSION"]
 
@@ -1016,31 +1016,7 @@ def synthesize_song(genre: str, index: int, *, duration: float = 30.0, sample_ra
 def _atomic_write_wav(path: Path, y: np.ndarray, sr: int) -> None:
     import soundfile as sf
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        sf.write(tmp, y, sr, subtype="PCM_16", format="WAV")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, lambda handle: sf.write(handle, y, sr, subtype="PCM_16", format="WAV"))
 
 
 def make_synthetic(output_dir: str | os.PathLike, *, n_per_genre: int = 10, duration: float = 30.0,
@@ -1154,5 +1130,5 @@ def make_synthetic(output_dir: str | os.PathLike, *, n_per_genre: int = 10, dura
     }
     text = json.dumps(info, indent=2) + "\n"
     if not info_path.is_file() or info_path.read_text(encoding="utf-8") != text:
-        _atomic_write_text(info_path, text)
+        atomic_write_text(info_path, text)
     return root
