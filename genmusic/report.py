@@ -24,7 +24,6 @@ import html
 import logging
 import math
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -34,7 +33,7 @@ import numpy as np
 from .analysis import MfccBaseline, ModelStudy, mfcc_baseline, study_model
 from .errors import GenmusicError, ParameterError
 from .plotting import _plt, save_figure
-from .store import SPLITS, SpectrogramStore, atomic_write_json, atomic_write_text
+from .store import SPLITS, SpectrogramStore, atomic_write_json, atomic_write_text, unique_safe_names
 
 __all__ = ["REPORT_VERSION", "AnalysisReport", "format_number", "run_analysis", "write_report",
            "default_spectrograms", "model_names", "plot_projection", "plot_projection_3d", "plot_elbow",
@@ -337,16 +336,7 @@ class AnalysisReport:
 
 def model_names(folders: Sequence[str | os.PathLike]) -> List[str]:
     """File-safe, unique names of model folders (their folder names; ``_2``, ``_3`` for repeats)."""
-    names, seen = [], set()
-    for folder in folders:
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(folder).resolve().name).strip("._") or "model"
-        name, k = base, 1
-        while name in seen:
-            k += 1
-            name = f"{base}_{k}"
-        seen.add(name)
-        names.append(name)
-    return names
+    return unique_safe_names((Path(folder).resolve().name for folder in folders), fallback="model")
 
 
 def default_spectrograms(model_folders: Sequence[str | os.PathLike], fallback: str = "spectrograms") -> Path:

@@ -42,6 +42,7 @@ __all__ = [
     "atomic_save_npy",
     "atomic_save_npz",
     "make_song_ids",
+    "unique_safe_names",
 ]
 
 #: Version of the store layout; a store written by another version is refused with a clear message.
@@ -133,6 +134,22 @@ class SongRecord:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+def unique_safe_names(raw_names: Iterable[str], *, fallback: str) -> List[str]:
+    """File-system-safe versions of ``raw_names`` (runs of other characters become ``_``; ``fallback``
+    for a name left empty), made unique in order with ``_2``, ``_3`` ... suffixes."""
+    names: List[str] = []
+    seen: set = set()
+    for raw in raw_names:
+        base = _UNSAFE.sub("_", raw).strip("._") or fallback
+        name, k = base, 1
+        while name in seen:
+            k += 1
+            name = f"{base}_{k}"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
 def make_song_ids(paths: Sequence[Path], root: Path) -> List[str]:
     """Unique, file-system-safe song ids for ``paths``: the file's stem where that is unique (GTZAN's
     ``blues.00000``), else its path under ``root`` joined with ``__``."""
@@ -140,22 +157,14 @@ def make_song_ids(paths: Sequence[Path], root: Path) -> List[str]:
     counts: Dict[str, int] = {}
     for stem in stems:
         counts[stem] = counts.get(stem, 0) + 1
-    ids: List[str] = []
-    seen: set = set()
+    raws: List[str] = []
     for path, stem in zip(paths, stems):
         if counts[stem] == 1:
-            raw = stem
+            raws.append(stem)
         else:
             rel = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
-            raw = "__".join(rel.with_suffix("").parts) + ("__" + path.suffix.lstrip(".") if path.suffix else "")
-        song_id = _UNSAFE.sub("_", raw).strip("._") or "song"
-        base, k = song_id, 1
-        while song_id in seen:
-            k += 1
-            song_id = f"{base}_{k}"
-        seen.add(song_id)
-        ids.append(song_id)
-    return ids
+            raws.append("__".join(rel.with_suffix("").parts) + ("__" + path.suffix.lstrip(".") if path.suffix else ""))
+    return unique_safe_names(raws, fallback="song")
 
 
 def assign_splits(song_ids: Sequence[str], genres: Sequence[str], config: SplitConfig) -> Dict[str, str]:

@@ -202,6 +202,16 @@ def _rolloff(n: int, power: float = 1.0, odd: float = 1.0, even: float = 1.0, cu
 Instrument = Callable[[float, int], np.ndarray]
 
 
+def _finish(y: np.ndarray, drive: float, sos: Optional[np.ndarray], sr: int) -> np.ndarray:
+    """The end of a voice: optional tanh overdrive (unity gain at full scale), then the optional filter
+    (with short fades so the filter's start-up does not click)."""
+    if drive:
+        y = np.tanh(drive * y) / np.tanh(drive)
+    if sos is not None:
+        y = _fade(signal.sosfilt(sos, y), sr)
+    return y
+
+
 def _voice(wave: _Wavetable, sr: int, *, attack: float, decay: float, sustain: float, release: float,
            tau: float = 0.0, vibrato: float = 0.0, vibrato_rate: float = 5.5, detune: float = 0.0,
            tremolo: float = 0.0, tremolo_rate: float = 6.0, glide: float = 0.0, drive: float = 0.0,
@@ -226,11 +236,7 @@ def _voice(wave: _Wavetable, sr: int, *, attack: float, decay: float, sustain: f
             if tremolo:
                 env = env * (1.0 - tremolo * 0.5 * (1.0 - np.cos(2 * np.pi * tremolo_rate * t)))
         y *= env
-        if drive:
-            y = np.tanh(drive * y) / np.tanh(drive)
-        if sos is not None:
-            y = _fade(signal.sosfilt(sos, y), sr)
-        return y
+        return _finish(y, drive, sos, sr)
 
     return render
 
@@ -296,12 +302,7 @@ def _pluck(rng: np.random.Generator, sr: int, *, tau: float, brightness: float, 
         a = max(int(0.001 * sr), 1)
         env[:a] = np.linspace(0.0, 1.0, a)
         env[n:] = np.linspace(1.0, 0.0, r)
-        out = out * env
-        if drive:
-            out = np.tanh(drive * out) / np.tanh(drive)
-        if sos is not None:
-            out = _fade(signal.sosfilt(sos, out), sr)
-        return out
+        return _finish(out * env, drive, sos, sr)
 
     return render
 
