@@ -38,7 +38,9 @@ import numpy as np
 
 from .config import GenmusicConfig
 from .errors import DataError, GenmusicError, ModelFolderError, ParameterError
-from .store import SpectrogramStore, atomic_save_npz, atomic_write_text
+from ._checks import valid_matrix
+from ._io import atomic_save_npz, atomic_write_text
+from .store import SpectrogramStore
 
 __all__ = [
     "LATENT_FILE_VERSION",
@@ -93,21 +95,6 @@ POOLINGS = ("mean", "mean_std")
 
 # --------------------------------------------------------------------------------------------------
 # validation
-
-
-def _as_matrix(X, name: str = "X", *, min_rows: int = 0) -> np.ndarray:
-    """Check a feature matrix (2-D, finite, real) and return it as float64."""
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ParameterError(f"{name} must be a 2-D array (n_samples, n_features), got shape {X.shape}")
-    if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
-        raise ParameterError(f"{name} must hold real numbers, got dtype {X.dtype}")
-    X = X.astype(np.float64, copy=False)
-    if not np.all(np.isfinite(X)):
-        raise ParameterError(f"{name} holds {int(np.sum(~np.isfinite(X)))} NaN or infinite value(s)")
-    if X.shape[0] < min_rows:
-        raise ParameterError(f"{name} needs at least {min_rows} row(s), got {X.shape[0]}")
-    return X
 
 
 def _as_labels(y, n: int, name: str) -> np.ndarray:
@@ -434,7 +421,7 @@ class Projection:
         if self.method != "pca" or self.estimator is None:
             raise ParameterError(f"only a PCA projection can place new points, this one is {self.method!r}")
         out = np.zeros((len(X), self.n_components))
-        fitted = self.estimator.transform(_as_matrix(X, "X"))
+        fitted = self.estimator.transform(valid_matrix(X, "X"))
         out[:, :fitted.shape[1]] = fitted
         return out
 
@@ -465,7 +452,7 @@ def pca_projection(X, n_components: int = 2, *, seed: int = 0) -> Projection:
 
     if n_components not in (2, 3):
         raise ParameterError(f"n_components must be 2 or 3, got {n_components!r}")
-    X = _as_matrix(X, "X", min_rows=1)
+    X = valid_matrix(X, "X", min_rows=1)
     usable = min(n_components, X.shape[0], X.shape[1])
     notes = []
     if usable < n_components:
@@ -494,7 +481,7 @@ def tsne_projection(X, n_components: int = 2, *, seed: int = 0, perplexity: floa
     """
     from sklearn.manifold import TSNE
 
-    X = _as_matrix(X, "X")
+    X = valid_matrix(X, "X")
     n = X.shape[0]
     if n < 3:
         raise ParameterError(f"t-SNE needs at least 3 samples, got {n}")
@@ -606,7 +593,7 @@ def kmeans_sweep(X, labels=None, ks: Optional[Sequence[int]] = None, *, seed: in
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import adjusted_rand_score, homogeneity_completeness_v_measure, silhouette_score
 
-    X = _as_matrix(X, "X")
+    X = valid_matrix(X, "X")
     n = X.shape[0]
     notes: List[str] = []
     y = None
@@ -792,8 +779,8 @@ def classify(X_train, y_train, X_test, y_test, *, seed: int = 0,
         Skipped (with a note) when there are fewer than 2 test samples or fewer than 2 training classes;
         a test class absent from the training set is noted (its samples count as errors).
     """
-    X_train = _as_matrix(X_train, "X_train")
-    X_test = _as_matrix(X_test, "X_test")
+    X_train = valid_matrix(X_train, "X_train")
+    X_test = valid_matrix(X_test, "X_test")
     if X_train.shape[1] != X_test.shape[1]:
         raise ParameterError(f"X_train and X_test must have the same number of features, got "
                              f"{X_train.shape[1]} and {X_test.shape[1]}")
@@ -848,8 +835,8 @@ def segment_vote_score(seg_X_train, seg_y_train, seg_X_test, seg_song_test, y_te
     ClassifierScore
         The song's class is the argmax of the mean predicted probability over its segments.
     """
-    seg_X_train = _as_matrix(seg_X_train, "seg_X_train")
-    seg_X_test = _as_matrix(seg_X_test, "seg_X_test")
+    seg_X_train = valid_matrix(seg_X_train, "seg_X_train")
+    seg_X_test = valid_matrix(seg_X_test, "seg_X_test")
     y_test_songs = np.asarray(y_test_songs)
     model = _fit_quietly(_make_classifier("logistic_regression", len(seg_X_train), seed), seg_X_train,
                          np.asarray(seg_y_train))
@@ -875,7 +862,7 @@ def cross_validate_songs(X, y, *, seed: int = 0, n_splits: int = 5,
     """
     from sklearn.model_selection import StratifiedKFold
 
-    X = _as_matrix(X, "X")
+    X = valid_matrix(X, "X")
     y = _as_labels(y, X.shape[0], "y")
     classes, counts = np.unique(y, return_counts=True)
     out = {"classifier": CLASSIFIERS.get(classifier, classifier), "accuracy": None, "fold_accuracies": [],
@@ -923,7 +910,8 @@ def mfcc_features(source: Union[SpectrogramStore, Sequence[Tuple[np.ndarray, int
     """
     import librosa
 
-    from .audio import Loader, valid_audio
+    from ._checks import valid_audio
+    from .audio import Loader
 
     if int(n_mfcc) < 1:
         raise ParameterError(f"n_mfcc must be >= 1, got {n_mfcc!r}")
@@ -1012,8 +1000,8 @@ def nearest_songs(query_latents, song_latents, song_ids: Sequence[str], *, k: in
 
     if metric not in ("cosine", "euclidean"):
         raise ParameterError(f"metric must be 'cosine' or 'euclidean', got {metric!r}")
-    Q = _as_matrix(query_latents, "query_latents")
-    S = _as_matrix(song_latents, "song_latents", min_rows=1)
+    Q = valid_matrix(query_latents, "query_latents")
+    S = valid_matrix(song_latents, "song_latents", min_rows=1)
     if Q.shape[1] != S.shape[1]:
         raise ParameterError(f"query_latents and song_latents must have the same width, got {Q.shape[1]} and "
                              f"{S.shape[1]}")
@@ -1039,12 +1027,12 @@ def predict_genres(X_train, y_train, X_query, *, seed: int = 0) -> Tuple[np.ndar
     probability : np.ndarray [shape=(n_queries,)]
         The predicted genre's probability.
     """
-    X_train = _as_matrix(X_train, "X_train")
+    X_train = valid_matrix(X_train, "X_train")
     y_train = _as_labels(y_train, X_train.shape[0], "y_train")
     if len(np.unique(y_train)) < 2:
         raise ParameterError("predict_genres needs training songs of at least 2 genres")
     model = _fit_quietly(_make_classifier("logistic_regression", len(y_train), seed), X_train, y_train)
-    proba = model.predict_proba(_as_matrix(X_query, "X_query"))
+    proba = model.predict_proba(valid_matrix(X_query, "X_query"))
     best = np.argmax(proba, axis=1)
     return model.classes_[best], proba[np.arange(len(best)), best]
 

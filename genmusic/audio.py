@@ -16,44 +16,14 @@ from typing import Optional
 
 import numpy as np
 
+from ._checks import valid_audio
 from .config import AudioConfig, SpectrogramConfig
 from .errors import AudioLoadError, ParameterError
 
-__all__ = ["Loader", "Padder", "valid_audio", "n_segments_for", "pad_to_segments", "AUDIO_EXTENSIONS"]
+__all__ = ["Loader", "Padder", "n_segments_for", "pad_to_segments", "AUDIO_EXTENSIONS"]
 
 #: File extensions the pipeline looks for when it walks a folder.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".opus")
-
-
-def valid_audio(y: np.ndarray, *, mono: bool = True, name: str = "audio") -> np.ndarray:
-    """Check that ``y`` is a usable signal and return it as float32.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,) or (channels, n)]
-    mono : bool
-        Require a one-dimensional signal.
-    name : str
-        What to call the signal (a file name) in error messages.
-
-    Raises
-    ------
-    AudioLoadError
-        If ``y`` is not floating point, has the wrong number of dimensions, is empty, or holds NaN/inf.
-    """
-    y = np.asarray(y)
-    if not np.issubdtype(y.dtype, np.floating):
-        raise AudioLoadError(f"{name}: audio must be floating point, got dtype {y.dtype}")
-    if mono and y.ndim != 1:
-        raise AudioLoadError(f"{name}: expected a mono signal of shape (n,), got shape {y.shape}")
-    if y.ndim not in (1, 2):
-        raise AudioLoadError(f"{name}: expected shape (n,) or (channels, n), got {y.shape}")
-    if y.shape[-1] == 0:
-        raise AudioLoadError(f"{name}: the signal has no samples")
-    if not np.all(np.isfinite(y)):
-        bad = int(np.size(y) - np.count_nonzero(np.isfinite(y)))
-        raise AudioLoadError(f"{name}: the signal holds {bad} NaN or infinite sample(s)")
-    return y.astype(np.float32, copy=False)
 
 
 class Loader:
@@ -104,7 +74,10 @@ class Loader:
             y = y.mean(axis=0)
         if y.shape[-1] == 0:
             raise AudioLoadError(f"{path}: decoded to no samples (offset {offset} s may be past the end)")
-        y = valid_audio(y, mono=cfg.mono, name=str(path))
+        try:
+            y = valid_audio(y, mono=cfg.mono, name=f"{path}: the signal")
+        except ParameterError as exc:  # the file, not an argument, is at fault
+            raise AudioLoadError(str(exc)) from None
         if sr != cfg.sample_rate:
             import librosa
 

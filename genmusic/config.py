@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Tuple
 
+from ._checks import require
+from ._io import atomic_write_text
 from .errors import ParameterError
 
 __all__ = [
@@ -38,11 +40,6 @@ CONFIG_VERSION = 1
 
 #: Activations the models accept.
 ACTIVATIONS = ("leaky_relu", "silu", "relu", "tanh")
-
-
-def _check(condition: bool, message: str) -> None:
-    if not condition:
-        raise ParameterError(message)
 
 
 @dataclass(frozen=True)
@@ -67,9 +64,9 @@ class AudioConfig:
     duration: Optional[float] = None
 
     def __post_init__(self) -> None:
-        _check(int(self.sample_rate) > 0, f"sample_rate must be a positive integer, got {self.sample_rate!r}")
-        _check(self.offset >= 0, f"offset must be >= 0 seconds, got {self.offset!r}")
-        _check(self.duration is None or self.duration > 0,
+        require(int(self.sample_rate) > 0, f"sample_rate must be a positive integer, got {self.sample_rate!r}")
+        require(self.offset >= 0, f"offset must be >= 0 seconds, got {self.offset!r}")
+        require(self.duration is None or self.duration > 0,
                f"duration must be None or > 0 seconds, got {self.duration!r}")
 
 
@@ -106,12 +103,12 @@ class SpectrogramConfig:
     window: str = "hann"
 
     def __post_init__(self) -> None:
-        _check(self.n_fft >= 16 and self.n_fft % 2 == 0, f"n_fft must be an even integer >= 16, got {self.n_fft!r}")
-        _check(0 < self.hop_length <= self.n_fft,
+        require(self.n_fft >= 16 and self.n_fft % 2 == 0, f"n_fft must be an even integer >= 16, got {self.n_fft!r}")
+        require(0 < self.hop_length <= self.n_fft,
                f"hop_length must be in (0, n_fft={self.n_fft}], got {self.hop_length!r}")
-        _check(self.segment_frames >= 1, f"segment_frames must be >= 1, got {self.segment_frames!r}")
-        _check(self.top_db > 0, f"top_db must be > 0 dB, got {self.top_db!r}")
-        _check(self.amin > 0, f"amin must be > 0, got {self.amin!r}")
+        require(self.segment_frames >= 1, f"segment_frames must be >= 1, got {self.segment_frames!r}")
+        require(self.top_db > 0, f"top_db must be > 0 dB, got {self.top_db!r}")
+        require(self.amin > 0, f"amin must be > 0, got {self.amin!r}")
 
     @property
     def n_freq_bins(self) -> int:
@@ -146,7 +143,7 @@ class SplitConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check(0 <= self.validation_fraction < 1 and 0 <= self.test_fraction < 1
+        require(0 <= self.validation_fraction < 1 and 0 <= self.test_fraction < 1
                and self.validation_fraction + self.test_fraction < 1,
                "validation_fraction and test_fraction must be in [0, 1) and sum to less than 1, got "
                f"{self.validation_fraction!r} and {self.test_fraction!r}")
@@ -199,21 +196,21 @@ class ModelConfig:
         object.__setattr__(self, "conv_strides", tuple(
             (int(s), int(s)) if isinstance(s, (int, float)) else tuple(int(v) for v in s)
             for s in self.conv_strides))
-        _check(self.kind in ("vae", "autoencoder"), f"kind must be 'vae' or 'autoencoder', got {self.kind!r}")
+        require(self.kind in ("vae", "autoencoder"), f"kind must be 'vae' or 'autoencoder', got {self.kind!r}")
         n = len(self.conv_filters)
-        _check(n >= 1, "conv_filters must list at least one layer")
-        _check(len(self.conv_kernels) == n and len(self.conv_strides) == n,
+        require(n >= 1, "conv_filters must list at least one layer")
+        require(len(self.conv_kernels) == n and len(self.conv_strides) == n,
                f"conv_filters, conv_kernels and conv_strides must have the same length, got "
                f"{n}, {len(self.conv_kernels)} and {len(self.conv_strides)}")
-        _check(all(f > 0 for f in self.conv_filters), f"conv_filters must be positive, got {self.conv_filters}")
-        _check(all(k > 0 for k in self.conv_kernels), f"conv_kernels must be positive, got {self.conv_kernels}")
-        _check(all(len(s) == 2 and s[0] > 0 and s[1] > 0 for s in self.conv_strides),
+        require(all(f > 0 for f in self.conv_filters), f"conv_filters must be positive, got {self.conv_filters}")
+        require(all(k > 0 for k in self.conv_kernels), f"conv_kernels must be positive, got {self.conv_kernels}")
+        require(all(len(s) == 2 and s[0] > 0 and s[1] > 0 for s in self.conv_strides),
                f"conv_strides must be positive (frequency, time) pairs, got {self.conv_strides}")
-        _check(self.latent_dim > 0, f"latent_dim must be > 0, got {self.latent_dim!r}")
-        _check(self.bottleneck in ("conv", "dense"), f"bottleneck must be 'conv' or 'dense', got {self.bottleneck!r}")
-        _check(self.activation in ACTIVATIONS, f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        _check(self.beta >= 0, f"beta must be >= 0, got {self.beta!r}")
-        _check(self.reconstruction_weight > 0,
+        require(self.latent_dim > 0, f"latent_dim must be > 0, got {self.latent_dim!r}")
+        require(self.bottleneck in ("conv", "dense"), f"bottleneck must be 'conv' or 'dense', got {self.bottleneck!r}")
+        require(self.activation in ACTIVATIONS, f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        require(self.beta >= 0, f"beta must be >= 0, got {self.beta!r}")
+        require(self.reconstruction_weight > 0,
                f"reconstruction_weight must be > 0, got {self.reconstruction_weight!r}")
 
 
@@ -247,13 +244,13 @@ class TrainConfig:
     max_train_segments: Optional[int] = None
 
     def __post_init__(self) -> None:
-        _check(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs!r}")
-        _check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size!r}")
-        _check(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate!r}")
-        _check(self.patience >= 0, f"patience must be >= 0, got {self.patience!r}")
-        _check(self.mixed_precision in ("auto", "on", "off"),
+        require(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs!r}")
+        require(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size!r}")
+        require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate!r}")
+        require(self.patience >= 0, f"patience must be >= 0, got {self.patience!r}")
+        require(self.mixed_precision in ("auto", "on", "off"),
                f"mixed_precision must be 'auto', 'on' or 'off', got {self.mixed_precision!r}")
-        _check(self.distribution in ("auto", "none", "mirrored", "multi_worker", "data_parallel"),
+        require(self.distribution in ("auto", "none", "mirrored", "multi_worker", "data_parallel"),
                f"distribution must be one of auto/none/mirrored/multi_worker/data_parallel, got {self.distribution!r}")
 
 
@@ -328,8 +325,6 @@ class GenmusicConfig:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the config as JSON (atomically) and return the path."""
-        from .store import atomic_write_text  # local import: store imports config
-
         return atomic_write_text(path, self.to_json() + "\n")
 
     @classmethod

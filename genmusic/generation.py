@@ -41,10 +41,11 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ._checks import check_choice, check_integer, check_number
 from .config import GenmusicConfig, SpectrogramConfig
 from .errors import ParameterError
 from .spectrogram import MinMaxNormaliser
-from .store import atomic_write
+from ._io import atomic_write
 
 __all__ = [
     "SoundGenerator",
@@ -80,9 +81,8 @@ def hop_frames_for(segment_frames: int, overlap: float) -> int:
     overlap : float in [0, 1)
         Fraction of a window shared with the next one (0: consecutive segments).
     """
-    if isinstance(overlap, bool) or not isinstance(overlap, (int, float, np.integer, np.floating)) \
-            or not 0.0 <= float(overlap) < 1.0:
-        raise ParameterError(f"overlap must be a number in [0, 1), got {overlap!r}")
+    overlap = check_number(overlap, "overlap", minimum=0.0, maximum=1.0, exclusive_maximum=True,
+                           what="a number in [0, 1)")
     return max(1, int(round(segment_frames * (1.0 - float(overlap)))))
 
 
@@ -400,8 +400,7 @@ def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, over
     path = Path(path)
     if path.exists() and not overwrite:
         raise ParameterError(f"{path} already exists; pass overwrite=True (--overwrite) to replace it")
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ParameterError(f"sr must be a positive integer, got {sr!r}")
+    check_integer(sr, "sr", minimum=1, what="a positive integer sample rate in Hz")
     audio, info = prevent_clipping(audio)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda handle: sf.write(handle, audio, int(sr), subtype=subtype, format="WAV"))
@@ -526,10 +525,8 @@ class SoundGenerator:
 
         if not isinstance(config, GenmusicConfig):
             raise ParameterError(f"config must be a GenmusicConfig, got {type(config).__name__}")
-        if method not in METHODS:
-            raise ParameterError(f"method must be one of {METHODS}, got {method!r}")
-        if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
-            raise ParameterError(f"n_iter must be an integer >= 0, got {n_iter!r}")
+        check_choice(method, "method", METHODS)
+        check_integer(n_iter, "n_iter", minimum=0)
         shape = getattr(model, "spectrogram_shape", None)
         if shape is not None and tuple(shape) != tuple(config.spectrogram.segment_shape):
             raise ParameterError(f"the model takes spectrograms of shape {tuple(shape)} but the config's segments are "
@@ -597,10 +594,10 @@ class SoundGenerator:
 
         Raises
         ------
-        AudioLoadError
+        ParameterError
             The signal is silent, empty or holds NaN/inf.
         """
-        from .audio import valid_audio
+        from ._checks import valid_audio
         from .synthesis import segments_to_frames
 
         y = valid_audio(y, name=name)
@@ -660,7 +657,7 @@ class SoundGenerator:
 
         Raises
         ------
-        AudioLoadError
+        ParameterError
             Silent audio.
         """
         return self.encode_spectrogram(self.analyse(y, name=name), overlap=overlap)
@@ -693,8 +690,7 @@ class SoundGenerator:
         """
         from .synthesis import normalised_to_audio
 
-        if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length <= 0:
-            raise ParameterError(f"length must be a positive number of samples, got {length!r}")
+        check_integer(length, "length", minimum=1, what="a positive number of samples")
         frames = fit_frames(np.asarray(frames, dtype=np.float32), 1 + int(length) // self.spec.hop_length)
         return normalised_to_audio(frames, normaliser, self.spec, length=int(length), n_iter=self.n_iter,
                                    method=self.method, seed=self.seed)
@@ -827,10 +823,8 @@ class SoundGenerator:
         if not self.is_vae:
             raise ParameterError("sampling needs a VAE: this model is a plain autoencoder, whose latent space has "
                                  "no prior to sample from; train one with `python scripts/train_vae.py`")
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ParameterError(f"n must be an integer >= 1, got {n!r}")
-        if isinstance(n_segments, bool) or not isinstance(n_segments, (int, np.integer)) or n_segments < 1:
-            raise ParameterError(f"n_segments must be an integer >= 1, got {n_segments!r}")
+        check_integer(n, "n", minimum=1)
+        check_integer(n_segments, "n_segments", minimum=1)
         z = self.model.sample_prior(int(n) * int(n_segments), temperature=temperature, seed=int(seed))
         z = z.reshape(int(n), int(n_segments), -1)
         if n_segments == 1:

@@ -34,6 +34,7 @@ from typing import Optional, Tuple, Union
 
 import numpy as np
 
+from ._checks import check_choice, check_integer, check_number, check_stft, valid_array
 from .config import SpectrogramConfig
 from .errors import ParameterError
 
@@ -48,54 +49,36 @@ WindowSpec = Union[str, tuple, float, np.ndarray]
 def _validate(magnitude, *, n_fft: int, hop_length: int, n_iter: int, momentum: float,
               length: Optional[int]) -> np.ndarray:
     """Check every input of a Griffin-Lim call; return the magnitude as float32."""
-    def is_int(value) -> bool:
-        return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-    if not is_int(n_fft) or n_fft < 2:
-        raise ParameterError(f"n_fft must be an integer >= 2, got {n_fft!r}")
-    if not is_int(hop_length) or not 0 < hop_length <= n_fft:
-        raise ParameterError(f"hop_length must be an integer in (0, n_fft={n_fft}], got {hop_length!r}")
+    n_fft, hop_length = check_stft(n_fft, hop_length)
     mag = _valid_magnitude(magnitude, n_fft=n_fft)
     n_frames = mag.shape[-1]
-    if not is_int(n_iter) or n_iter < 0:
-        raise ParameterError(f"n_iter must be an integer >= 0, got {n_iter!r}")
-    if not (isinstance(momentum, (int, float, np.floating, np.integer)) and np.isfinite(momentum)
-            and momentum >= 0):
-        raise ParameterError(f"momentum must be a finite number >= 0, got {momentum!r}")
+    check_integer(n_iter, "n_iter", minimum=0)
+    check_number(momentum, "momentum", minimum=0)
     if momentum > 1:
         warnings.warn(f"Griffin-Lim with momentum={momentum} > 1 can be unstable", stacklevel=3)
-    if length is not None:
-        if not is_int(length) or length <= 0:
-            raise ParameterError(f"length must be None or a positive integer, got {length!r}")
-        # Every iteration re-analyses `length` samples: centred frames give 1 + length // hop_length.
-        if 1 + length // hop_length != n_frames:
-            raise ParameterError(
-                f"length={length} gives 1 + length // hop_length = {1 + length // hop_length} frames at "
-                f"hop_length={hop_length}, but the magnitude has {n_frames} frames; give a length in "
-                f"[{(n_frames - 1) * hop_length}, {n_frames * hop_length - 1}] or None")
+    length = check_integer(length, "length", minimum=1, allow_none=True, what="a positive integer")
+    # Every iteration re-analyses `length` samples: centred frames give 1 + length // hop_length.
+    if length is not None and 1 + length // hop_length != n_frames:
+        raise ParameterError(
+            f"length={length} gives 1 + length // hop_length = {1 + length // hop_length} frames at "
+            f"hop_length={hop_length}, but the magnitude has {n_frames} frames; give a length in "
+            f"[{(n_frames - 1) * hop_length}, {n_frames * hop_length - 1}] or None")
     return mag
 
 
 def _valid_magnitude(magnitude, *, n_fft: int) -> np.ndarray:
-    """Check a magnitude spectrogram and return it as float32."""
-    mag = np.asarray(magnitude)
-    if mag.ndim < 2:
+    """Check a magnitude spectrogram [shape=(..., n_fft // 2 + 1, n_frames)] and return it as float32."""
+    if np.ndim(magnitude) < 2:
         raise ParameterError("magnitude must have at least 2 dimensions "
-                             f"(..., n_fft // 2 + 1, n_frames), got shape {mag.shape}")
-    if np.iscomplexobj(mag) or not (np.issubdtype(mag.dtype, np.floating) or np.issubdtype(mag.dtype, np.integer)):
-        raise ParameterError(f"magnitude must hold real non-negative numbers, got dtype {mag.dtype}")
-    if mag.shape[-1] == 0 or mag.size == 0:
-        raise ParameterError(f"magnitude is empty (shape {mag.shape}); give at least one frame")
+                             f"(..., n_fft // 2 + 1, n_frames), got shape {np.shape(magnitude)}")
+    mag = np.asarray(magnitude)
     n_bins = n_fft // 2 + 1
     if mag.shape[-2] != n_bins:
         raise ParameterError(
             f"magnitude has {mag.shape[-2]} frequency bins but n_fft={n_fft} needs n_fft // 2 + 1 = {n_bins}"
             + ("; genmusic spectrograms drop the Nyquist bin: use db_to_magnitude(db, restore_nyquist=True)"
                if mag.shape[-2] == n_bins - 1 else ""))
-    mag = mag.astype(np.float32, copy=False)
-    bad = ~np.isfinite(mag)
-    if bad.any():
-        raise ParameterError(f"magnitude holds NaN or inf values ({int(bad.sum())} of {mag.size})")
+    mag = valid_array(mag, "magnitude", dtype=np.float32)
     if (mag < 0).any():
         raise ParameterError(f"magnitude holds negative values (minimum {float(mag.min())}); "
                              "give |STFT|, not dB or a signed array")
@@ -327,8 +310,7 @@ def griffinlim(magnitude: np.ndarray, *, n_fft: int, hop_length: int, n_iter: in
         Unknown ``method``; magnitudes with NaN, inf or negative values, or with a number of
         frequency bins other than ``n_fft // 2 + 1``; a ``length`` that does not fit the frame count.
     """
-    if method not in METHODS:
-        raise ParameterError(f"method must be one of {METHODS}, got {method!r}")
+    check_choice(method, "method", METHODS)
     run = griffinlim_librosa if method == "librosa" else griffinlim_keras
     return run(magnitude, n_fft=n_fft, hop_length=hop_length, n_iter=n_iter, momentum=momentum, length=length,
                window=window, seed=seed)
@@ -360,11 +342,7 @@ def resynthesize(y: np.ndarray, config: Optional[SpectrogramConfig] = None, *, n
     from .spectrogram import LogSpectrogramExtractor, db_to_magnitude
 
     config = config or SpectrogramConfig()
-    y = np.asarray(y)
-    if y.ndim != 1 or y.size == 0:
-        raise ParameterError(f"y must be a non-empty 1-D signal, got an array of shape {y.shape}")
-    if not np.all(np.isfinite(y)):
-        raise ParameterError("y holds NaN or inf values")
+    y = valid_array(y, "y", ndim=1, shape="a 1-D signal")
     db = LogSpectrogramExtractor(config).extract(y)
     magnitude = db_to_magnitude(db, restore_nyquist=True)
     return griffinlim(magnitude, n_fft=config.n_fft, hop_length=config.hop_length, n_iter=n_iter, length=len(y),

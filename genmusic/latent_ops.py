@@ -15,6 +15,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ._checks import check_choice, check_integer, check_number, require, valid_array
 from .errors import ParameterError
 
 __all__ = ["interpolate", "slerp", "average", "remix", "splice", "add_noise", "scale", "smooth",
@@ -26,26 +27,16 @@ INTERPOLATION_METHODS = ("linear", "slerp")
 AVERAGE_MODES = ("segments", "time")
 
 
+_SHAPES = {1: "(latent_dim,)", 2: "(n_segments, latent_dim)"}
+
+
 def _as_latents(z, name: str, *, ndim: Optional[Tuple[int, ...]] = None) -> np.ndarray:
-    """Check a latent array (real, finite, non-empty) and return it as a float array."""
-    arr = np.asarray(z)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-        raise ParameterError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    if ndim is not None and arr.ndim not in ndim:
-        shapes = " or ".join({1: "(latent_dim,)", 2: "(n_segments, latent_dim)"}.get(d, f"{d}-D") for d in ndim)
-        raise ParameterError(f"{name} must have shape {shapes}, got {arr.shape}")
-    if arr.ndim == 0 or arr.size == 0:
-        raise ParameterError(f"{name} must be a non-empty array of latents, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ParameterError(f"{name} holds NaN or inf values")
-    if not np.issubdtype(arr.dtype, np.floating):
-        arr = arr.astype(np.float32)
-    return arr
-
-
-def _check_seed(seed) -> None:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ParameterError(f"seed must be None or an integer >= 0, got {seed!r}")
+    """Check a latent array (real, finite, non-empty; ``ndim`` dimensions, or any number but 0); integers
+    become float32."""
+    shape = ("an array of shape " + " or ".join(_SHAPES[d] for d in ndim)) if ndim else "an array of latents"
+    arr = valid_array(z, name, ndim=ndim, shape=shape)
+    require(arr.ndim >= 1, f"{name} must be {shape}, got a scalar")
+    return arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(np.float32)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -121,10 +112,8 @@ def interpolate(a: np.ndarray, b: np.ndarray, steps: int, *, method: str = "line
     if a.shape != b.shape:
         raise ParameterError(f"a and b must have the same shape, got {a.shape} and {b.shape}; cut latent "
                              f"sequences to a common number of segments first (e.g. b[:len(a)])")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
-        raise ParameterError(f"steps must be an integer >= 2 (the two endpoints included), got {steps!r}")
-    if method not in INTERPOLATION_METHODS:
-        raise ParameterError(f"method must be one of {INTERPOLATION_METHODS}, got {method!r}")
+    check_integer(steps, "steps", minimum=2, what="an integer >= 2 (the two endpoints included)")
+    check_choice(method, "method", INTERPOLATION_METHODS)
     dtype = np.result_type(a.dtype, b.dtype)
     t = np.linspace(0.0, 1.0, int(steps))
     if method == "linear":
@@ -168,8 +157,7 @@ def average(latent_list: Sequence[np.ndarray], *, mode: str = "segments",
     ParameterError
         No songs, songs with different ``latent_dim``, unknown ``mode`` or a bad ``n_segments``.
     """
-    if mode not in AVERAGE_MODES:
-        raise ParameterError(f"mode must be one of {AVERAGE_MODES}, got {mode!r}")
+    check_choice(mode, "mode", AVERAGE_MODES)
     if isinstance(latent_list, np.ndarray) and latent_list.ndim == 3:
         latent_list = list(latent_list)
     if not isinstance(latent_list, (list, tuple)) or len(latent_list) == 0:
@@ -181,8 +169,7 @@ def average(latent_list: Sequence[np.ndarray], *, mode: str = "segments",
     shortest = min(len(z) for z in songs)
     if n_segments is None:
         n_segments = shortest
-    if isinstance(n_segments, bool) or not isinstance(n_segments, (int, np.integer)) or n_segments < 1:
-        raise ParameterError(f"n_segments must be None or an integer >= 1, got {n_segments!r}")
+    check_integer(n_segments, "n_segments", minimum=1, what="None or an integer >= 1")
     dtype = np.result_type(*[z.dtype for z in songs])
     if mode == "segments":
         if n_segments > shortest:
@@ -278,10 +265,8 @@ def add_noise(z: np.ndarray, sigma: float, *, seed: Optional[int] = 0) -> np.nda
     np.ndarray, same shape and float dtype as ``z``
     """
     z = _as_latents(z, "z")
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(sigma) or sigma < 0:
-        raise ParameterError(f"sigma must be a finite number >= 0, got {sigma!r}")
-    _check_seed(seed)
+    check_number(sigma, "sigma", minimum=0)
+    check_integer(seed, "seed", minimum=0, allow_none=True)
     noise = np.random.default_rng(seed).standard_normal(z.shape)
     return (z.astype(np.float64) + float(sigma) * noise).astype(z.dtype)
 
@@ -299,9 +284,7 @@ def scale(z: np.ndarray, factor: float) -> np.ndarray:
     np.ndarray, same shape and dtype as ``z``
     """
     z = _as_latents(z, "z")
-    if isinstance(factor, bool) or not isinstance(factor, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(factor):
-        raise ParameterError(f"factor must be a finite number, got {factor!r}")
+    check_number(factor, "factor")
     return z * z.dtype.type(factor)
 
 
@@ -323,8 +306,7 @@ def smooth(z: np.ndarray, width: int) -> np.ndarray:
     np.ndarray [shape=(n_segments, latent_dim)]
     """
     z = _as_latents(z, "z", ndim=(2,))
-    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
-        raise ParameterError(f"width must be an integer >= 1, got {width!r}")
+    check_integer(width, "width", minimum=1)
     if width == 1:
         return z.copy()
     n = len(z)

@@ -18,7 +18,7 @@ from typing import Tuple
 
 import numpy as np
 
-from .errors import ParameterError
+from ._checks import check_integer, check_number, check_stft, valid_array
 
 __all__ = ["mel_distance", "spectral_convergence", "log_spectral_distance", "MEL_FFT_SIZES", "MEL_BANDS",
            "MEL_FLOOR"]
@@ -31,33 +31,12 @@ MEL_BANDS: int = 80
 MEL_FLOOR: float = 1e-5
 
 
-def _valid_signal(y, name: str) -> np.ndarray:
-    """Check a metric input (1-D, real, non-empty, finite) and return it as float64."""
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ParameterError(f"{name} must be a 1-D signal, got an array of shape {y.shape}")
-    if y.size == 0:
-        raise ParameterError(f"{name} is empty; give at least one sample")
-    if not (np.issubdtype(y.dtype, np.floating) or np.issubdtype(y.dtype, np.integer)):
-        raise ParameterError(f"{name} must hold real numbers, got dtype {y.dtype}")
-    y = y.astype(np.float64, copy=False)
-    if not np.all(np.isfinite(y)):
-        raise ParameterError(f"{name} holds NaN or inf values ({int(np.sum(~np.isfinite(y)))} of {y.size})")
-    return y
-
-
 def _valid_pair(reference, estimate) -> Tuple[np.ndarray, np.ndarray]:
-    reference = _valid_signal(reference, "reference")
-    estimate = _valid_signal(estimate, "estimate")
+    """Both signals checked (1-D, real, non-empty, finite), as float64, cut to the shorter length."""
+    reference, estimate = (valid_array(y, name, ndim=1, shape="a 1-D signal", dtype=np.float64)
+                           for y, name in ((reference, "reference"), (estimate, "estimate")))
     n = min(reference.shape[0], estimate.shape[0])
     return reference[:n], estimate[:n]
-
-
-def _valid_stft_options(n_fft: int, hop_length: int) -> None:
-    if not isinstance(n_fft, (int, np.integer)) or n_fft < 2:
-        raise ParameterError(f"n_fft must be an integer >= 2, got {n_fft!r}")
-    if not isinstance(hop_length, (int, np.integer)) or not 0 < hop_length <= n_fft:
-        raise ParameterError(f"hop_length must be an integer in (0, n_fft={n_fft}], got {hop_length!r}")
 
 
 def _stft_magnitude(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
@@ -111,8 +90,7 @@ def mel_distance(reference: np.ndarray, estimate: np.ndarray, sr: int) -> float:
     >>> mel_distance(y, y, 22050)
     0.0
     """
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ParameterError(f"sr must be a positive integer sample rate in Hz, got {sr!r}")
+    check_integer(sr, "sr", minimum=1, what="a positive integer sample rate in Hz")
     reference, estimate = _valid_pair(reference, estimate)
     total = 0.0
     for n_fft in MEL_FFT_SIZES:
@@ -141,7 +119,7 @@ def spectral_convergence(reference: np.ndarray, estimate: np.ndarray, *, n_fft: 
         0.0 for identical signals; 1.0 for a silent estimate. A silent reference gives 0.0 when the
         estimate is silent too and ``inf`` otherwise.
     """
-    _valid_stft_options(n_fft, hop_length)
+    check_stft(n_fft, hop_length)
     reference, estimate = _valid_pair(reference, estimate)
     mag_ref = _stft_magnitude(reference, n_fft, hop_length)
     mag_est = _stft_magnitude(estimate, n_fft, hop_length)
@@ -173,9 +151,8 @@ def log_spectral_distance(reference: np.ndarray, estimate: np.ndarray, *, n_fft:
     float >= 0, in dB
         0.0 for identical signals; ``20 log10(g)`` for a gain ``g >= 1`` where nothing is floored.
     """
-    _valid_stft_options(n_fft, hop_length)
-    if not (np.isfinite(amin) and amin > 0):
-        raise ParameterError(f"amin must be a finite number > 0, got {amin!r}")
+    check_stft(n_fft, hop_length)
+    check_number(amin, "amin", minimum=0, exclusive_minimum=True)
     reference, estimate = _valid_pair(reference, estimate)
     db_ref = 20.0 * np.log10(np.maximum(amin, _stft_magnitude(reference, n_fft, hop_length)))
     db_est = 20.0 * np.log10(np.maximum(amin, _stft_magnitude(estimate, n_fft, hop_length)))

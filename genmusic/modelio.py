@@ -25,7 +25,7 @@ from typing import List, Optional, Sequence
 from .config import GenmusicConfig
 from .errors import ModelFolderError
 from .spectrogram import MinMaxNormaliser
-from .store import atomic_write_json
+from ._io import atomic_write_json
 
 __all__ = ["MODEL_FOLDER_VERSION", "ModelBundle", "write_model_metadata", "load_bundle", "load_model",
            "compression_ratio"]

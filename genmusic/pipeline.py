@@ -128,23 +128,32 @@ class PreprocessingPipeline:
 
         Raises
         ------
-        AudioLoadError
+        ParameterError
             The signal is silent (nothing to learn from, nothing to normalise).
         """
         n_samples = int(y.shape[-1])
         if not np.any(y):
-            raise AudioLoadError(f"{name}: the audio is all silent")
+            raise ParameterError(f"{name}: the audio is all silent")
         padded = pad_to_segments(y, self.config.spectrogram, self.padder)
         db = self.extractor.extract_segments(padded)
         normaliser = MinMaxNormaliser().fit(db)
         if normaliser.data_range_ == 0.0:
-            raise AudioLoadError(f"{name}: the spectrogram is constant (silent or DC-only audio)")
+            raise ParameterError(f"{name}: the spectrogram is constant (silent or DC-only audio)")
         return normaliser.transform(db), normaliser.data_min_, normaliser.data_max_, n_samples
 
     def process_file(self, path: str | os.PathLike, song_id: str, genre: str, saver: Saver) -> SongRecord:
-        """Load, transform and save one file; returns its record."""
+        """Load, transform and save one file; returns its record.
+
+        Raises
+        ------
+        AudioLoadError
+            The file cannot be decoded, or holds no usable signal (NaN, silence).
+        """
         y = self.loader.load(path)
-        segments, db_min, db_max, n_samples = self.process_signal(y, name=str(path))
+        try:
+            segments, db_min, db_max, n_samples = self.process_signal(y, name=str(path))
+        except ParameterError as exc:  # the file, not an argument, is at fault
+            raise AudioLoadError(str(exc)) from None
         record = SongRecord(song_id=song_id, source=str(path), genre=genre, n_samples=n_samples,
                             n_segments=int(segments.shape[0]), db_min=db_min, db_max=db_max)
         return saver.save_song(record, segments)

@@ -8,6 +8,8 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
+from ._io import atomic_path
+
 __all__ = ["plot_spectrograms", "plot_history", "save_figure"]
 
 
@@ -23,11 +25,11 @@ def _plt():
 def save_figure(fig, path: str | os.PathLike, *, dpi: int = 110) -> Path:
     """Save a figure atomically (temporary name, then rename) and close it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-    os.replace(tmp, path)
-    _plt().close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+    finally:
+        _plt().close(fig)
     return path
 
 

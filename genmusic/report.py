@@ -33,7 +33,8 @@ import numpy as np
 from .analysis import MfccBaseline, ModelStudy, mfcc_baseline, study_model
 from .errors import GenmusicError, ParameterError
 from .plotting import _plt, save_figure
-from .store import SPLITS, SpectrogramStore, atomic_write_json, atomic_write_text, unique_safe_names
+from ._io import atomic_write_json, atomic_write_text, unique_safe_names
+from .store import SPLITS, SpectrogramStore
 
 __all__ = ["REPORT_VERSION", "AnalysisReport", "format_number", "run_analysis", "write_report",
            "default_spectrograms", "model_names", "plot_projection", "plot_projection_3d", "plot_elbow",

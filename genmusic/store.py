@@ -19,14 +19,13 @@ import csv
 import io
 import json
 import os
-import re
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ._io import atomic_save_npy, atomic_write_json, atomic_write_text, remove_leftovers, unique_safe_names
 from .config import GenmusicConfig, SplitConfig
 from .errors import DataError, ParameterError
 from .spectrogram import MinMaxNormaliser
@@ -37,12 +36,7 @@ __all__ = [
     "Saver",
     "SpectrogramStore",
     "assign_splits",
-    "atomic_write",
-    "atomic_write_text",
-    "atomic_save_npy",
-    "atomic_save_npz",
     "make_song_ids",
-    "unique_safe_names",
 ]
 
 #: Version of the store layout; a store written by another version is refused with a clear message.
@@ -57,52 +51,6 @@ SPLITS = ("train", "validation", "test")
 
 _MANIFEST_FIELDS = ("song_id", "segment", "offset_samples", "genre", "split", "source", "n_samples",
                     "n_segments", "db_min", "db_max", "file")
-
-
-# --------------------------------------------------------------------------------------------------
-# atomic writes
-
-
-def atomic_write(path: str | os.PathLike, write) -> Path:
-    """Call ``write(binary_handle)`` on a temporary file beside ``path``, then rename it to ``path``: readers
-    see the old file or the whole new one, never a part; a failed write leaves nothing behind."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    return atomic_write(Path(path), lambda handle: handle.write(text.encode("utf-8")))
-
-
-def atomic_write_json(path: str | os.PathLike, data) -> Path:
-    return atomic_write_text(path, json.dumps(data, indent=2) + "\n")
-
-
-def atomic_save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> Path:
-    """``np.savez`` through a temporary file and a rename (arrays must not need pickle)."""
-    arrays = {k: np.asarray(v) for k, v in arrays.items()}
-    for name, value in arrays.items():
-        if value.dtype == object:
-            raise ParameterError(f"array {name!r} has dtype object, which would need pickle")
-    return atomic_write(Path(path), lambda handle: np.savez(handle, **arrays))
-
-
-def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
-    """``np.save`` through a temporary file and a rename (never pickles)."""
-    return atomic_write(Path(path), lambda handle: np.save(handle, np.asarray(array), allow_pickle=False))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -129,25 +77,6 @@ class SongRecord:
     @property
     def normaliser(self) -> MinMaxNormaliser:
         return MinMaxNormaliser.from_stats(self.db_min, self.db_max)
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def unique_safe_names(raw_names: Iterable[str], *, fallback: str) -> List[str]:
-    """File-system-safe versions of ``raw_names`` (runs of other characters become ``_``; ``fallback``
-    for a name left empty), made unique in order with ``_2``, ``_3`` ... suffixes."""
-    names: List[str] = []
-    seen: set = set()
-    for raw in raw_names:
-        base = _UNSAFE.sub("_", raw).strip("._") or fallback
-        name, k = base, 1
-        while name in seen:
-            k += 1
-            name = f"{base}_{k}"
-        seen.add(name)
-        names.append(name)
-    return names
 
 
 def make_song_ids(paths: Sequence[Path], root: Path) -> List[str]:
@@ -247,8 +176,7 @@ class Saver:
                     f"({old.audio}, {old.spectrogram}); pass --overwrite to replace them or choose another output folder")
         self.songs_dir.mkdir(parents=True, exist_ok=True)
         # Leftovers of a killed run (temporary files) are never valid outputs.
-        for tmp in self.songs_dir.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
+        remove_leftovers(self.songs_dir)
         self.config.save(config_path)
 
     def song_path(self, song_id: str) -> Path:
@@ -458,12 +386,6 @@ class SpectrogramStore:
         for k, (song_no, seg) in enumerate(np.asarray(index)):
             out[k] = self.song_array(self.songs[int(song_no)].song_id)[int(seg)]
         return out
-
-    def iter_segments(self, split: Optional[str] = None, batch_size: int = 64) -> Iterable[np.ndarray]:
-        """Yield segments of a split in manifest order, ``batch_size`` at a time."""
-        index = self.segment_index(split)
-        for start in range(0, len(index), batch_size):
-            yield self.load_segments(index[start:start + batch_size])
 
     def __len__(self) -> int:
         return len(self.songs)

@@ -54,7 +54,8 @@ import numpy as np
 from .config import GenmusicConfig, ModelConfig
 from .errors import DataError, GenmusicError, ModelFolderError, ParameterError, TrainingError
 from .modelio import META_FILE, MODEL_FILE, read_model_metadata, write_model_metadata
-from .store import SpectrogramStore, atomic_write_json, atomic_write_text
+from ._io import atomic_path, atomic_write_json, atomic_write_text
+from .store import SpectrogramStore
 
 __all__ = ["SpectrogramDataset", "TrainResult", "train", "NaNGuard", "ResumeCheckpoint", "ThroughputMeter",
            "TimeLimit", "visible_gpus", "CHECKPOINT_DIR", "STATE_FILE", "LAST_MODEL_FILE"]
@@ -325,9 +326,8 @@ class ResumeCheckpoint(keras.callbacks.Callback):
         self.epochs_done = epoch + 1
         ckpt = self.folder / CHECKPOINT_DIR
         ckpt.mkdir(parents=True, exist_ok=True)
-        tmp = ckpt / f".{LAST_MODEL_FILE[:-6]}.tmp.keras"
-        self.model.save(tmp, overwrite=True)
-        os.replace(tmp, ckpt / LAST_MODEL_FILE)
+        with atomic_path(ckpt / LAST_MODEL_FILE) as tmp:
+            self.model.save(tmp, overwrite=True)
         atomic_write_json(ckpt / STATE_FILE, self.state())
 
     def state(self) -> dict:
@@ -354,9 +354,8 @@ class BestCheckpoint(keras.callbacks.Callback):
         if current is None or not np.isfinite(current) or current >= self.best:
             return
         self.best = float(current)
-        tmp = self.path.with_name(f".{self.path.stem}.tmp{self.path.suffix}")
-        self.model.save(tmp, overwrite=True)
-        os.replace(tmp, self.path)
+        with atomic_path(self.path) as tmp:
+            self.model.save(tmp, overwrite=True)
 
 
 class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genmusic.audio import Loader, valid_audio
+from genmusic._checks import valid_audio
+from genmusic.audio import Loader
 from genmusic.config import AudioConfig, GenmusicConfig, SpectrogramConfig
 from genmusic.errors import AudioLoadError, DataError, ParameterError
 from genmusic.pipeline import preprocess
@@ -57,7 +58,7 @@ def test_messy_folder_is_processed_or_skipped_with_reasons(messy_folder, tmp_pat
     assert "empty (0 bytes)" in skipped["empty.wav"]
     assert "not a readable audio file" in skipped["text.wav"]
     assert "silent" in skipped["silent.wav"]
-    assert "NaN or infinite" in skipped["nan.wav"]
+    assert "NaN or inf" in skipped["nan.wav"]
     assert "lost sync" in skipped["corrupt.flac"]
     # one warning per skipped file, naming it
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -99,9 +100,18 @@ def test_loader_errors_name_the_file(tmp_path):
 
 
 def test_valid_audio_rejects_bad_arrays():
-    with pytest.raises(AudioLoadError, match="floating point"):
+    with pytest.raises(ParameterError, match="audio must hold floating-point numbers, got dtype int16"):
         valid_audio(np.zeros(4, dtype=np.int16))
-    with pytest.raises(AudioLoadError, match="mono"):
+    with pytest.raises(ParameterError, match=r"audio must be a mono signal of shape \(n,\), got an array of shape"):
         valid_audio(np.zeros((2, 4), dtype=np.float32))
-    with pytest.raises(AudioLoadError, match="no samples"):
+    with pytest.raises(ParameterError, match="audio is empty"):
         valid_audio(np.zeros(0, dtype=np.float32))
+
+
+def test_unknown_preset_or_setting_lists_the_known_ones():
+    from genmusic.models import get_preset
+
+    with pytest.raises(ParameterError, match="default.*tutorial"):
+        get_preset("huge")
+    with pytest.raises(ParameterError, match="latent_size"):
+        get_preset("default", latent_size=3)

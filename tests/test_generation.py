@@ -168,9 +168,9 @@ def test_short_and_silent_audio():
     short = make_sine(500.0, seconds=0.05, sr=8000)
     song = gen.encode_song(short)
     assert song.n_windows == 1 and gen.decode_song(song).shape == short.shape
-    with pytest.raises(AudioLoadError, match="silent"):
+    with pytest.raises(ParameterError, match="silent"):
         gen.encode_song(np.zeros(3000, np.float32), name="quiet.wav")
-    with pytest.raises(AudioLoadError, match="NaN"):
+    with pytest.raises(ParameterError, match="NaN"):
         gen.encode_song(np.full(3000, np.nan, np.float32))
 
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ from typing import Callable, List, Optional, Sequence
 import numpy as np
 
 from . import run_main, setup_logging
+from .._io import safe_name, unique_safe_names
 from ..errors import DataError, ParameterError
 
 MODES = ("reconstruct", "resynth", "sample", "interpolate", "average", "remix", "noise", "scale", "smooth")
@@ -117,11 +117,8 @@ class InputSong:
                 "from": "audio" if self.audio is not None else "stored spectrogram"}
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
 def _safe(text: str) -> str:
-    return _UNSAFE.sub("_", text).strip("._") or "song"
+    return safe_name(text, fallback="song")
 
 
 def _num(value: float) -> str:
@@ -381,12 +378,8 @@ def plan_jobs(args: argparse.Namespace, gen, inputs: List[InputSong]) -> List[Jo
     else:  # argparse's choices make this unreachable
         raise ParameterError(f"unknown mode {mode!r}; modes are {', '.join(MODES)}")
     # Names must be unique (two inputs with the same file stem).
-    seen: dict = {}
-    for job in jobs:
-        base = job.name
-        seen[base] = seen.get(base, 0) + 1
-        if seen[base] > 1:
-            job.name = f"{base}_{seen[base]}"
+    for job, name in zip(jobs, unique_safe_names([job.name for job in jobs], fallback=mode)):
+        job.name = name
     return jobs
 
 
@@ -394,7 +387,7 @@ def _write(job: Job, result: Result, out_dir: Path, args: argparse.Namespace, ge
     from .. import __version__
     from ..generation import write_wav
     from ..plotting import plot_spectrograms
-    from ..store import atomic_write_json
+    from .._io import atomic_write_json
 
     sr = gen.sample_rate
     wav = out_dir / f"{job.name}.wav"

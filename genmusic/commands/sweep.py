@@ -126,7 +126,7 @@ def _fmt(value, digits: int = 4) -> str:
 
 def write_tables(rows: List[dict], output: Path, *, title: str) -> Tuple[Path, Path]:
     """Write ``sweep.csv`` and ``sweep.md`` (atomically)."""
-    from ..store import atomic_write_text
+    from .._io import atomic_write_text
 
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")

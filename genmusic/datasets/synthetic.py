@@ -40,8 +40,9 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 from scipy import signal
 
+from .._checks import check_integer, check_number
+from .._io import atomic_write, atomic_write_text
 from ..errors import ParameterError
-from ..store import atomic_write, atomic_write_text
 
 __all__ = ["GENRES", "make_synthetic", "synthesize_song", "SYNTHETIC_FORMAT_VERSION"]
 
@@ -945,17 +946,11 @@ def _check_genre(genre) -> str:
 
 def _check_settings(duration, sample_rate, seed) -> int:
     """Validate the shared settings and return the song length in samples."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ParameterError(f"seed must be an integer >= 0, got {seed!r}")
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate < 1000:
-        raise ParameterError(f"sample_rate must be an integer >= 1000 Hz, got {sample_rate!r}")
-    try:
-        ok = float(duration) > 0 and math.isfinite(float(duration))
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ParameterError(f"duration must be a finite number of seconds > 0, got {duration!r}")
-    n = int(round(float(duration) * int(sample_rate)))
+    check_integer(seed, "seed", minimum=0)
+    check_integer(sample_rate, "sample_rate", minimum=1000, what="an integer >= 1000 Hz")
+    duration = check_number(duration, "duration", minimum=0, exclusive_minimum=True,
+                            what="a finite number of seconds > 0")
+    n = int(round(duration * int(sample_rate)))
     if n < 1:
         raise ParameterError(f"duration={duration!r} s at sample_rate={sample_rate} gives no samples")
     return n
@@ -995,8 +990,7 @@ def synthesize_song(genre: str, index: int, *, duration: float = 30.0, sample_ra
     ((110250,), dtype('float32'))
     """
     _check_genre(genre)
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
-        raise ParameterError(f"index must be an integer >= 0, got {index!r}")
+    check_integer(index, "index", minimum=0)
     n = _check_settings(duration, sample_rate, seed)
     sr = int(sample_rate)
     rng = np.random.default_rng([int(seed), GENRES.index(genre), int(index)])
@@ -1066,8 +1060,7 @@ def make_synthetic(output_dir: str | os.PathLike, *, n_per_genre: int = 10, dura
     >>> sorted(p.name for p in (root / "jazz").iterdir())  # doctest: +SKIP
     ['jazz.00000.wav', 'jazz.00001.wav']
     """
-    if isinstance(n_per_genre, bool) or not isinstance(n_per_genre, (int, np.integer)) or n_per_genre < 1:
-        raise ParameterError(f"n_per_genre must be an integer >= 1, got {n_per_genre!r}")
+    check_integer(n_per_genre, "n_per_genre", minimum=1)
     _check_settings(duration, sample_rate, seed)
     if genres is None:
         genres = list(GENRES)
