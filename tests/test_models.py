@@ -6,6 +6,7 @@ Run it under every installed backend: ``KERAS_BACKEND=jax pytest tests/test_mode
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -13,12 +14,13 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from genmusic.config import ACTIVATIONS, ModelConfig  # noqa: E402
+from genmusic.config import ACTIVATIONS, ModelConfig, SpectrogramConfig  # noqa: E402
 from genmusic.errors import ParameterError  # noqa: E402
 from genmusic.models import (PRESET_INPUT_SHAPES, PRESETS, VAE, Autoencoder, Sampling, build_model,  # noqa: E402
                              get_preset, kl_divergence, plan_architecture)
 
-SMALL = dict(conv_filters=(4, 8), conv_kernels=(3, 3), conv_strides=((2, 2), (2, 2)))
+# batch_norm on: the save / load tests then carry non-trivial normalisation statistics too.
+SMALL = dict(conv_filters=(4, 8), conv_kernels=(3, 3), conv_strides=((2, 2), (2, 2)), batch_norm=True)
 
 
 def small(cls=VAE, input_shape=(32, 16), latent_dim=8, **kwargs):
@@ -146,8 +148,31 @@ def test_build_model_picks_class_by_kind(small_config):
     assert vae.input_spec_shape == (*shape, 1) and vae.model_config == small_config.model
     ae = build_model(ModelConfig(kind="autoencoder", **SMALL, latent_dim=8), (32, 16))
     assert type(ae) is Autoencoder
-    with pytest.raises(ParameterError, match="build_model"):
-        Autoencoder.from_config_object(small_config.model, shape)
+
+
+def test_classes_without_arguments_are_the_config_defaults():
+    """The defaults live in ModelConfig only: a bare class is ModelConfig() on the default segment shape."""
+    assert VAE().model_config == ModelConfig()
+    ae = Autoencoder()
+    assert ae.model_config == dataclasses.replace(ModelConfig(), kind="autoencoder")
+    assert ae.spectrogram_shape == SpectrogramConfig().segment_shape
+    assert not any("batch_norm" in layer.name or "bn" in layer.name for layer in ae.encoder.layers)
+
+
+def test_get_config_holds_the_model_config():
+    model = small(VAE, latent_dim=12, beta=0.5, activation="silu", seed=3)
+    config = model.get_config()
+    fields = {f.name: config[f.name] for f in dataclasses.fields(ModelConfig)}
+    assert ModelConfig(**fields) == model.model_config
+    assert (config["kind"], config["beta"], config["latent_dim"], config["seed"]) == ("vae", 0.5, 12, 3)
+    assert VAE.from_config(config).model_config == model.model_config
+
+
+def test_keyword_settings_override_the_config():
+    base = ModelConfig(**SMALL, latent_dim=8, beta=0.25)
+    model = VAE(base, input_shape=(32, 16), latent_dim=12)
+    assert model.model_config == dataclasses.replace(base, latent_dim=12)
+    assert model.encode(np.zeros((1, 32, 16), np.float32)).shape == (1, 12)
 
 
 def test_same_seed_same_initial_weights():
@@ -158,17 +183,16 @@ def test_same_seed_same_initial_weights():
 
 
 def test_presets():
-    assert PRESETS["default"] == ModelConfig()
-    tutorial = get_preset("tutorial")
-    assert tutorial.kind == "autoencoder" and tutorial.bottleneck == "dense" and tutorial.conv_filters[0] == 512
-    assert get_preset("tutorial", kind="vae", latent_dim=64).latent_dim == 64
-    with pytest.raises(ParameterError, match="default.*tutorial"):
-        get_preset("huge")
-    with pytest.raises(ParameterError, match="latent_size"):
-        get_preset("default", latent_size=3)
-    for name, config in PRESETS.items():  # every preset plans cleanly on its own input shape
-        plan_architecture(PRESET_INPUT_SHAPES[name], config.conv_filters, config.conv_strides,
-                          config.latent_dim, config.bottleneck)
+    # The tutorial's design on its own 256 x 64 spectrograms: five halvings of frequency, four of time, then
+    # 32 channels flattened into one dense latent with no time axis.
+    plan = plan_architecture(PRESET_INPUT_SHAPES["tutorial"], get_preset("tutorial").conv_filters,
+                             get_preset("tutorial").conv_strides, 128, get_preset("tutorial").bottleneck)
+    assert plan.feature_shapes[-1] == (8, 4, 32) and (plan.latent_steps, plan.latent_channels) == (1, 128)
+    default = plan_architecture(PRESET_INPUT_SHAPES["default"], PRESETS["default"].conv_filters,
+                                PRESETS["default"].conv_strides, 128, PRESETS["default"].bottleneck)
+    assert (default.latent_steps, default.latent_channels) == (8, 16)
+    changed = get_preset("tutorial", kind="vae", latent_dim=64)
+    assert changed == dataclasses.replace(get_preset("tutorial"), kind="vae", latent_dim=64)
 
 
 # -- losses ------------------------------------------------------------------------------------------

@@ -1,20 +1,22 @@
 """Convolutional autoencoders for normalised log spectrograms.
 
+* :mod:`~genmusic.models.architecture` -- :func:`plan_architecture`: every shape, checked up front.
 * :mod:`~genmusic.models.layers` -- :class:`Sampling`, :func:`kl_divergence`, :func:`reconstruction_error`.
-* :mod:`~genmusic.models.autoencoder` -- :func:`plan_architecture` (every shape, checked up front) and
-  :class:`Autoencoder`.
-* :mod:`~genmusic.models.vae` -- :class:`VAE`.
+* :mod:`~genmusic.models.autoencoder` -- :class:`Autoencoder`; its ``loss_terms`` is where the loss is defined.
+* :mod:`~genmusic.models.vae` -- :class:`VAE` (adds the KL term to ``loss_terms``).
 * :mod:`~genmusic.models.presets` -- named :class:`~genmusic.config.ModelConfig` s.
 
-:func:`build_model` builds the class named by ``ModelConfig.kind``. Both classes are registered with
-Keras (package ``"genmusic"``), so ``keras.saving.load_model(path)`` needs no ``custom_objects``.
+Both classes are built from a :class:`~genmusic.config.ModelConfig`; :func:`build_model` picks the class
+that ``ModelConfig.kind`` names. Both are registered with Keras (package ``"genmusic"``), so
+``keras.saving.load_model(path)`` needs no ``custom_objects``.
 """
 
 from __future__ import annotations
 
 from ..config import ModelConfig
 from ..errors import ParameterError
-from .autoencoder import ArchitecturePlan, Autoencoder, plan_architecture
+from .architecture import ArchitecturePlan, plan_architecture
+from .autoencoder import Autoencoder
 from .layers import Sampling, kl_divergence, reconstruction_error
 from .presets import PRESET_INPUT_SHAPES, PRESETS, get_preset
 from .vae import VAE
@@ -44,4 +46,4 @@ def build_model(model_config: ModelConfig, input_shape, *, seed: int = 0, **kwar
     """
     if not isinstance(model_config, ModelConfig):
         raise ParameterError(f"model_config must be a genmusic.config.ModelConfig, got {type(model_config).__name__}")
-    return _CLASSES[model_config.kind].from_config_object(model_config, input_shape, seed=seed, **kwargs)
+    return _CLASSES[model_config.kind](model_config, input_shape=input_shape, seed=seed, **kwargs)

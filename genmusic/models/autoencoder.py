@@ -1,11 +1,7 @@
-"""The mirrored convolutional autoencoder, and the shape planning shared with the VAE.
+"""The mirrored convolutional autoencoder, built from a :class:`~genmusic.config.ModelConfig`.
 
-:func:`plan_architecture` works out, before any layer exists, every shape the encoder and decoder will
-see: how much zero padding makes the input divisible by the strides, the feature map after each
-convolution, and how the bottleneck maps the last feature map to ``latent_dim`` floats. A config that
-cannot work is refused there with a :class:`~genmusic.errors.ParameterError` naming the shapes.
-
-:class:`Autoencoder` builds a functional ``encoder`` and ``decoder`` from those shapes::
+:class:`Autoencoder` plans every shape first (:func:`~genmusic.models.architecture.plan_architecture`),
+then builds a functional ``encoder`` and ``decoder`` from those shapes::
 
     (n_freq, n_frames, 1) -> ZeroPadding2D -> [Conv2D -> BatchNorm -> act] x n -> bottleneck -> latent
     latent -> bottleneck^T -> [Conv2DTranspose -> BatchNorm -> act] x (n - 1)
@@ -16,157 +12,23 @@ Only ``keras`` and ``keras.ops`` are used, so the models run under TensorFlow, J
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import Sequence, Tuple
+import dataclasses
+from typing import Dict, List, Optional, Tuple, Union
 
 import keras
 import numpy as np
 from keras import ops
 
-from ..config import ModelConfig
+from .._checks import check_integer
+from ..config import ModelConfig, SpectrogramConfig
 from ..errors import ParameterError
+from .architecture import plan_architecture
 from .layers import reconstruction_error
 
-__all__ = ["Autoencoder", "ArchitecturePlan", "plan_architecture"]
+__all__ = ["Autoencoder", "MODEL_FIELDS"]
 
-
-# --------------------------------------------------------------------------------------------------
-# Shape planning
-# --------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ArchitecturePlan:
-    """Every shape of a mirrored encoder / decoder, computed from the hyperparameters alone.
-
-    Attributes
-    ----------
-    input_shape : (int, int)
-        ``(n_freq, n_frames)`` of the spectrograms.
-    padded_shape : (int, int)
-        Input shape after zero padding to multiples of the stride products.
-    padding : ((int, int), (int, int))
-        Zero padding ``((top, bottom), (left, right))`` added by the encoder and cropped by the decoder.
-    feature_shapes : tuple of (int, int, int)
-        ``(freq, time, channels)`` after each encoder convolution; the last one feeds the bottleneck.
-    latent_dim : int
-    bottleneck : str
-    latent_steps : int
-        Time steps of the latent (``"conv"``: those of the last feature map; ``"dense"``: 1).
-    latent_channels : int
-        Latent floats per time step (``latent_dim // latent_steps``).
-    """
-
-    input_shape: Tuple[int, int]
-    padded_shape: Tuple[int, int]
-    padding: Tuple[Tuple[int, int], Tuple[int, int]]
-    feature_shapes: Tuple[Tuple[int, int, int], ...]
-    latent_dim: int
-    bottleneck: str
-    latent_steps: int
-    latent_channels: int
-
-    @property
-    def bottleneck_shape(self) -> Tuple[int, int, int]:
-        """Shape ``(freq, time, channels)`` of the last encoder feature map."""
-        return self.feature_shapes[-1]
-
-    @property
-    def needs_padding(self) -> bool:
-        return self.padded_shape != self.input_shape
-
-
-def normalise_input_shape(input_shape) -> Tuple[int, int]:
-    """``(n_freq, n_frames)`` from ``(n_freq, n_frames)`` or ``(n_freq, n_frames, 1)``; ParameterError otherwise."""
-    try:
-        shape = tuple(int(v) for v in input_shape)
-        ok = all(float(v) == int(v) for v in input_shape)
-    except (TypeError, ValueError):
-        raise ParameterError(f"input_shape must be (n_freq, n_frames) or (n_freq, n_frames, 1), "
-                             f"got {input_shape!r}") from None
-    if not ok or len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] != 1) or min(shape[:2]) < 1:
-        raise ParameterError(f"input_shape must be (n_freq, n_frames) or (n_freq, n_frames, 1) with positive "
-                             f"sizes and one channel, got {input_shape!r}")
-    return shape[0], shape[1]
-
-
-def plan_architecture(input_shape, conv_filters: Sequence[int], conv_strides: Sequence[Sequence[int]],
-                      latent_dim: int, bottleneck: str = "conv") -> ArchitecturePlan:
-    """Work out the shapes of a mirrored encoder / decoder, or refuse a config that cannot work.
-
-    Each ``padding="same"`` convolution with stride ``s`` maps a size ``n`` to ``ceil(n / s)`` and the
-    mirrored transposed convolution maps it back to ``n * s``; the two agree when every size is divisible
-    by its stride. So the input is zero padded (at the end of each axis) to the next multiple of the
-    product of the strides along that axis, and the decoder crops the padding off again.
-
-    Parameters
-    ----------
-    input_shape : (int, int) or (int, int, 1)
-        ``(n_freq, n_frames)`` of the spectrograms.
-    conv_filters : sequence of int
-    conv_strides : sequence of (int, int)
-        ``(frequency, time)`` stride of each convolution.
-    latent_dim : int
-    bottleneck : {"conv", "dense"}
-
-    Returns
-    -------
-    ArchitecturePlan
-
-    Raises
-    ------
-    ParameterError
-        When the strides along an axis multiply to more than the input's size along it (the feature map
-        would collapse to less than one real bin or frame), or, for the ``"conv"`` bottleneck, when
-        ``latent_dim`` is not a multiple of the time steps of the last feature map.
-
-    Examples
-    --------
-    >>> plan = plan_architecture((512, 128), (16, 32, 64, 128), [(2, 2)] * 4, 128)
-    >>> plan.feature_shapes[-1], plan.latent_steps, plan.latent_channels
-    ((32, 8, 128), 8, 16)
-    """
-    n_freq, n_frames = normalise_input_shape(input_shape)
-    strides = [tuple(int(v) for v in s) for s in conv_strides]
-    prod_f = math.prod(s[0] for s in strides)
-    prod_t = math.prod(s[1] for s in strides)
-    for axis, unit, size, prod in (("frequency", "bins", n_freq, prod_f), ("time", "frames", n_frames, prod_t)):
-        if prod > size:
-            axis_strides = [s[0] if axis == "frequency" else s[1] for s in strides]
-            raise ParameterError(
-                f"the encoder's {axis} strides {axis_strides} multiply to {prod}, more than the {size} {unit} of "
-                f"input shape ({n_freq}, {n_frames}): the feature map would collapse to less than one real "
-                f"{unit[:-1]} along {axis}. Use fewer layers, {axis} strides of 1 in some layers, or a larger input.")
-    padded = (-(-n_freq // prod_f) * prod_f, -(-n_frames // prod_t) * prod_t)
-    padding = ((0, padded[0] - n_freq), (0, padded[1] - n_frames))
-
-    shapes = []
-    f, t = padded
-    for filters, (sf, st) in zip(conv_filters, strides):
-        f, t = f // sf, t // st
-        shapes.append((f, t, int(filters)))
-    last = shapes[-1]
-
-    latent_dim = int(latent_dim)
-    if bottleneck == "conv":
-        steps = last[1]
-        if latent_dim % steps:
-            lower = max(steps, latent_dim // steps * steps)
-            upper = (latent_dim // steps + 1) * steps
-            raise ParameterError(
-                f"the conv bottleneck spreads latent_dim={latent_dim} over the {steps} time steps of the encoder's "
-                f"last feature map {last} (freq, time, channels) for input shape ({n_freq}, {n_frames}) "
-                f"(padded to {padded}), but {latent_dim} is not a multiple of {steps}. Use latent_dim="
-                f"{lower if lower != upper else upper} or {upper}, change the time strides so the last feature map "
-                f"has a number of time steps that divides {latent_dim}, or use bottleneck='dense'.")
-        channels = latent_dim // steps
-    elif bottleneck == "dense":
-        steps, channels = 1, latent_dim
-    else:
-        raise ParameterError(f"bottleneck must be 'conv' or 'dense', got {bottleneck!r}")
-    return ArchitecturePlan(input_shape=(n_freq, n_frames), padded_shape=padded, padding=padding,
-                            feature_shapes=tuple(shapes), latent_dim=latent_dim, bottleneck=bottleneck,
-                            latent_steps=steps, latent_channels=channels)
+#: The names of the :class:`~genmusic.config.ModelConfig` fields: the model's hyperparameters.
+MODEL_FIELDS = tuple(f.name for f in dataclasses.fields(ModelConfig))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -184,29 +46,26 @@ class Autoencoder(keras.Model):
     The loss is ``reconstruction_weight * MSE`` (see :meth:`compute_loss`); compile with an optimizer
     only, then ``fit(x)`` or ``fit(x, x)``. ``history.history`` holds ``loss`` and ``reconstruction_loss``.
 
+    Every hyperparameter comes from one :class:`~genmusic.config.ModelConfig` (its defaults are the only
+    defaults): ``Autoencoder()`` is ``ModelConfig(kind="autoencoder")`` on ``SpectrogramConfig()``'s
+    segment shape, and :meth:`get_config` holds every ``ModelConfig`` field, so a saved ``.keras`` file
+    rebuilds the same model.
+
     Parameters
     ----------
-    input_shape : (int, int) or (int, int, 1)
-        ``(n_freq, n_frames)`` of the spectrograms.
-    conv_filters, conv_kernels : sequence of int
-        Filters and square kernel size of each encoder convolution; the decoder mirrors them.
-    conv_strides : sequence of (int, int)
-        ``(frequency, time)`` stride of each encoder convolution.
-    latent_dim : int
-    bottleneck : {"conv", "dense"}
-        ``"conv"``: a ``(freq, 1)`` valid convolution maps the last feature map ``(F', T', C)`` to
-        ``(1, T', latent_dim // T')``, flattened time-major, so the latent keeps the time axis.
-        ``"dense"``: Flatten -> Dense(latent_dim), as in the tutorial.
-    activation : {"leaky_relu", "silu", "relu", "tanh"}
-    batch_norm : bool
-        Batch normalisation after every hidden convolution.
-    reconstruction_weight : float
-        Weight of the reconstruction term of the loss.
+    model_config : ModelConfig, dict or None
+        The architecture (None: ``ModelConfig()``). Its ``kind`` must be this class's (``"autoencoder"``
+        for :class:`Autoencoder`, ``"vae"`` for :class:`~genmusic.models.vae.VAE`); a config without an
+        explicit kind takes the class's. :func:`genmusic.models.build_model` picks the class from the kind.
+    input_shape : (int, int) or (int, int, 1), optional
+        ``(n_freq, n_frames)`` of the spectrograms (default: ``SpectrogramConfig().segment_shape``).
     seed : int
         Seeds the weight initialisers: the same seed gives the same initial weights on a backend.
     **kwargs
-        ``name``, ``trainable``, ``dtype`` for :class:`keras.Model`. ``dtype`` (default: the global
-        policy) is used by every layer, except the float32 latent and output layers.
+        Any :class:`~genmusic.config.ModelConfig` field (``latent_dim=64``, ``conv_filters=(8, 16)``, ...)
+        replaces that field of ``model_config``; the rest (``name``, ``trainable``, ``dtype``) goes to
+        :class:`keras.Model`. ``dtype`` (default: the global policy) is used by every layer, except the
+        float32 latent and output layers.
 
     Examples
     --------
@@ -221,23 +80,17 @@ class Autoencoder(keras.Model):
     kind = "autoencoder"
     _heads: Tuple[str, ...] = ("latent",)
 
-    def __init__(self, input_shape=(512, 128), conv_filters: Sequence[int] = (16, 32, 64, 128),
-                 conv_kernels: Sequence[int] = (3, 3, 3, 3),
-                 conv_strides: Sequence[Sequence[int]] = ((2, 2), (2, 2), (2, 2), (2, 2)),
-                 latent_dim: int = 128, bottleneck: str = "conv", activation: str = "leaky_relu",
-                 batch_norm: bool = True, reconstruction_weight: float = 1.0, seed: int = 0, **kwargs):
+    def __init__(self, model_config: Union[ModelConfig, dict, None] = None, *, input_shape=None, seed: int = 0,
+                 **kwargs):
+        overrides = {name: kwargs.pop(name) for name in MODEL_FIELDS if name in kwargs}
         super().__init__(**kwargs)
-        # ModelConfig validates and normalises the hyperparameters (lists from JSON become tuples).
-        self._model_config = self._make_model_config(
-            conv_filters=conv_filters, conv_kernels=conv_kernels, conv_strides=conv_strides,
-            latent_dim=latent_dim, bottleneck=bottleneck, activation=activation, batch_norm=bool(batch_norm),
-            reconstruction_weight=float(reconstruction_weight))
-        self.plan = plan_architecture(input_shape, self._model_config.conv_filters,
-                                      self._model_config.conv_strides, self._model_config.latent_dim,
-                                      self._model_config.bottleneck)
-        self.seed = int(seed)
+        self._model_config = self._resolve_model_config(model_config, overrides)
+        input_shape = SpectrogramConfig().segment_shape if input_shape is None else input_shape
+        cfg = self._model_config
+        self.plan = plan_architecture(input_shape, cfg.conv_filters, cfg.conv_strides, cfg.latent_dim,
+                                      cfg.bottleneck)
+        self.seed = check_integer(seed, "seed")
         self._next_seed = self.seed * 1009
-        self.reconstruction_weight = float(reconstruction_weight)
 
         self.encoder = self._build_encoder()
         self.decoder = self._build_decoder()
@@ -246,27 +99,28 @@ class Autoencoder(keras.Model):
 
     # -- construction --------------------------------------------------------------------------------
 
-    def _make_model_config(self, **fields) -> ModelConfig:
-        return ModelConfig(kind=self.kind, **fields)
-
     @classmethod
-    def from_config_object(cls, model_config: ModelConfig, input_shape, *, seed: int = 0, **kwargs):
-        """Build from a :class:`~genmusic.config.ModelConfig` and an input shape ``(n_freq, n_frames)``.
-
-        ``model_config.kind`` must match the class; :func:`genmusic.models.build_model` picks the class.
-        """
-        if model_config.kind != cls.kind:
-            raise ParameterError(f"{cls.__name__}.from_config_object needs a ModelConfig with kind={cls.kind!r}, "
-                                 f"got kind={model_config.kind!r}; use genmusic.models.build_model to pick the "
-                                 f"class from the kind")
-        return cls(input_shape=input_shape, seed=seed, **cls._config_kwargs(model_config), **kwargs)
-
-    @staticmethod
-    def _config_kwargs(model_config: ModelConfig) -> dict:
-        return dict(conv_filters=model_config.conv_filters, conv_kernels=model_config.conv_kernels,
-                    conv_strides=model_config.conv_strides, latent_dim=model_config.latent_dim,
-                    bottleneck=model_config.bottleneck, activation=model_config.activation,
-                    batch_norm=model_config.batch_norm, reconstruction_weight=model_config.reconstruction_weight)
+    def _resolve_model_config(cls, model_config: Union[ModelConfig, dict, None], overrides: dict) -> ModelConfig:
+        """The ``ModelConfig`` of this model: ``model_config`` with ``overrides``, of this class's kind."""
+        if model_config is None:
+            fields = {}
+        elif isinstance(model_config, ModelConfig):
+            fields = dataclasses.asdict(model_config)
+        elif isinstance(model_config, dict):
+            fields = dict(model_config)
+        else:
+            raise ParameterError(f"model_config must be a genmusic.config.ModelConfig, a dict of its fields or None, "
+                                 f"got {type(model_config).__name__}")
+        fields.update(overrides)
+        fields.setdefault("kind", cls.kind)  # the defaults, or a dict without a kind: this class's
+        if fields["kind"] != cls.kind:
+            raise ParameterError(f"{cls.__name__} needs a ModelConfig with kind={cls.kind!r}, got "
+                                 f"kind={fields['kind']!r}; use genmusic.models.build_model to pick the class "
+                                 f"from the kind")
+        unknown = sorted(set(fields) - set(MODEL_FIELDS))
+        if unknown:
+            raise ParameterError(f"unknown ModelConfig setting(s) {unknown}; known settings are {list(MODEL_FIELDS)}")
+        return ModelConfig(**fields)
 
     def _initializer(self):
         self._next_seed += 1
@@ -345,20 +199,13 @@ class Autoencoder(keras.Model):
     # -- config --------------------------------------------------------------------------------------
 
     def get_config(self) -> dict:
+        """Keras' config: the base settings, ``input_shape``, ``seed`` and every ModelConfig field."""
         config = super().get_config()
-        cfg = self._model_config
-        config.update(
-            input_shape=list(self.plan.input_shape),
-            conv_filters=list(cfg.conv_filters),
-            conv_kernels=list(cfg.conv_kernels),
-            conv_strides=[list(s) for s in cfg.conv_strides],
-            latent_dim=cfg.latent_dim,
-            bottleneck=cfg.bottleneck,
-            activation=cfg.activation,
-            batch_norm=cfg.batch_norm,
-            reconstruction_weight=cfg.reconstruction_weight,
-            seed=self.seed,
-        )
+        fields = dataclasses.asdict(self._model_config)
+        fields["conv_filters"] = list(fields["conv_filters"])
+        fields["conv_kernels"] = list(fields["conv_kernels"])
+        fields["conv_strides"] = [list(s) for s in fields["conv_strides"]]
+        config.update(input_shape=list(self.plan.input_shape), seed=self.seed, **fields)
         return config
 
     @property
@@ -397,25 +244,44 @@ class Autoencoder(keras.Model):
         z = self.encoder(self._with_channel(inputs), training=training)
         return self.decoder(z, training=training)
 
-    def _reconstruction_term(self, x, y, y_pred, sample_weight):
-        if sample_weight is not None:
-            raise ParameterError(f"{type(self).__name__} does not support sample_weight; train without it")
-        target = self._with_channel(x if y is None else y)
-        rec = reconstruction_error(target, y_pred)
-        batch = ops.cast(ops.shape(target)[0], "float32")
-        self.reconstruction_loss_tracker.update_state(rec, sample_weight=batch)
-        return rec, batch
+    def loss_terms(self, target, prediction) -> Dict[str, object]:
+        """The training loss and its parts, all computed here: the one place that defines the loss.
+
+        ``reconstruction_loss`` is the mean squared error between ``target`` and ``prediction``;
+        ``loss = reconstruction_weight * reconstruction_loss`` (the VAE adds its KL term).
+
+        Parameters
+        ----------
+        target, prediction : tensor [shape=(batch, n_freq, n_frames, 1)]
+
+        Returns
+        -------
+        dict of scalar float32 tensors: ``"loss"`` and one entry per tracked term (see :meth:`_term_trackers`)
+        """
+        reconstruction = reconstruction_error(target, prediction)
+        return {"loss": self._model_config.reconstruction_weight * reconstruction,
+                "reconstruction_loss": reconstruction}
+
+    def _term_trackers(self) -> List[keras.metrics.Mean]:
+        """The ``keras.metrics.Mean`` of each loss term, named as its key in :meth:`loss_terms`."""
+        return [self.reconstruction_loss_tracker]
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """``reconstruction_weight * MSE(y or x, y_pred)``; updates the ``reconstruction_loss`` tracker.
+        """Keras' hook: the forward pass (when ``y_pred`` is not given), :meth:`loss_terms`, the trackers.
 
         Called by ``train_step`` / ``test_step`` on every backend; the target is ``y`` when given,
         otherwise ``x`` (so ``fit(x)`` and ``fit(x, x)`` both work).
         """
+        if sample_weight is not None:
+            raise ParameterError(f"{type(self).__name__} does not support sample_weight; train without it")
         if y_pred is None:
             y_pred = self(x, training=training)
-        rec, _ = self._reconstruction_term(x, y, y_pred, sample_weight)
-        return self.reconstruction_weight * rec
+        target = self._with_channel(x if y is None else y)
+        terms = self.loss_terms(target, y_pred)
+        batch = ops.cast(ops.shape(target)[0], "float32")
+        for tracker in self._term_trackers():
+            tracker.update_state(terms[tracker.name], sample_weight=batch)
+        return terms["loss"]
 
     # -- numpy conveniences ----------------------------------------------------------------------------
 
@@ -438,9 +304,7 @@ class Autoencoder(keras.Model):
 
     @staticmethod
     def _check_batch_size(batch_size: int) -> int:
-        if int(batch_size) < 1:
-            raise ParameterError(f"batch_size must be >= 1, got {batch_size!r}")
-        return int(batch_size)
+        return check_integer(batch_size, "batch_size", minimum=1)
 
     @staticmethod
     def _batched(fn, array: np.ndarray, batch_size: int):

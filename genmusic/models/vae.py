@@ -10,21 +10,19 @@ How the loss is reported
 ``self.losses``. That is the one route that works unchanged on every backend: under TensorFlow the
 loss is a tensor of the traced train / test step; under JAX ``fit`` calls the model statelessly with
 ``return_losses=True`` and hands the collected losses to ``compute_loss`` through ``self.losses``.
-``compute_loss`` then updates the ``reconstruction_loss`` and ``kl_loss`` trackers (plain
-``keras.metrics.Mean`` attributes, hence part of ``model.metrics`` beside the built-in ``loss``), and
-returns ``reconstruction_weight * reconstruction + beta * kl``.
+:meth:`VAE.loss_terms` adds it to the autoencoder's terms; ``compute_loss`` updates the
+``reconstruction_loss`` and ``kl_loss`` trackers (plain ``keras.metrics.Mean`` attributes, hence part of
+``model.metrics`` beside the built-in ``loss``) and returns ``reconstruction_weight * reconstruction +
+beta * kl``.
 """
 
 from __future__ import annotations
-
-from typing import Sequence
 
 import keras
 import numpy as np
 from keras import ops
 
-from ..config import ModelConfig
-from ..errors import ParameterError
+from .._checks import check_integer, check_number
 from .autoencoder import Autoencoder
 from .layers import Sampling, kl_divergence
 
@@ -41,15 +39,9 @@ class VAE(Autoencoder):
 
     Parameters
     ----------
-    input_shape, conv_filters, conv_kernels, conv_strides, latent_dim, bottleneck, activation, batch_norm,
-    reconstruction_weight
-        As for :class:`~genmusic.models.autoencoder.Autoencoder`.
-    beta : float >= 0
-        Weight of the KL term.
-    seed : int
-        Seeds the weight initialisers and the :class:`~genmusic.models.layers.Sampling` layer.
-    **kwargs
-        ``name``, ``trainable``, ``dtype`` for :class:`keras.Model`.
+    model_config, input_shape, seed, **kwargs
+        As for :class:`~genmusic.models.autoencoder.Autoencoder` (``kind="vae"``); ``model_config.beta``
+        weighs the KL term and ``seed`` also seeds the :class:`~genmusic.models.layers.Sampling` layer.
 
     Examples
     --------
@@ -66,40 +58,12 @@ class VAE(Autoencoder):
     kind = "vae"
     _heads = ("mean", "log_var")
 
-    def __init__(self, input_shape=(512, 128), conv_filters: Sequence[int] = (16, 32, 64, 128),
-                 conv_kernels: Sequence[int] = (3, 3, 3, 3),
-                 conv_strides: Sequence[Sequence[int]] = ((2, 2), (2, 2), (2, 2), (2, 2)),
-                 latent_dim: int = 128, bottleneck: str = "conv", activation: str = "leaky_relu",
-                 batch_norm: bool = True, beta: float = 1e-4, reconstruction_weight: float = 1.0, seed: int = 0,
-                 **kwargs):
-        self._beta_arg = beta
-        super().__init__(input_shape=input_shape, conv_filters=conv_filters, conv_kernels=conv_kernels,
-                         conv_strides=conv_strides, latent_dim=latent_dim, bottleneck=bottleneck,
-                         activation=activation, batch_norm=batch_norm, reconstruction_weight=reconstruction_weight,
-                         seed=seed, **kwargs)
-        self.beta = float(self._model_config.beta)
+    def __init__(self, model_config=None, *, input_shape=None, seed: int = 0, **kwargs):
+        super().__init__(model_config, input_shape=input_shape, seed=seed, **kwargs)
         # float32 whatever the policy: mean / log_var come out of float32 layers.
         self.sampling = Sampling(seed=self.seed, name="sampling", dtype="float32")
         self.sampling.build([(None, self.latent_dim), (None, self.latent_dim)])
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
-
-    def _make_model_config(self, **fields) -> ModelConfig:
-        try:
-            beta = float(self._beta_arg)
-        except (TypeError, ValueError):
-            raise ParameterError(f"beta must be a number >= 0, got {self._beta_arg!r}") from None
-        return ModelConfig(kind=self.kind, beta=beta, **fields)
-
-    @staticmethod
-    def _config_kwargs(model_config: ModelConfig) -> dict:
-        kwargs = Autoencoder._config_kwargs(model_config)
-        kwargs["beta"] = model_config.beta
-        return kwargs
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config["beta"] = self.beta
-        return config
 
     # -- forward pass and loss -------------------------------------------------------------------------
 
@@ -110,19 +74,21 @@ class VAE(Autoencoder):
         self.add_loss(kl_divergence(mean, log_var))
         return self.decoder(z, training=training)
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """``reconstruction_weight * MSE + beta * KL``; updates the ``reconstruction_loss`` and ``kl_loss`` trackers.
+    def loss_terms(self, target, prediction):
+        """The autoencoder's terms plus ``kl_loss``; ``loss = reconstruction_weight * MSE + beta * KL``.
 
-        The KL term is the one ``call`` added with ``add_loss`` during the same forward pass (the model
+        The KL term is the one :meth:`call` added with ``add_loss`` during the same forward pass (the model
         has no other losses: no regularisers).
         """
-        if y_pred is None:
-            y_pred = self(x, training=training)
-        rec, batch = self._reconstruction_term(x, y, y_pred, sample_weight)
+        terms = super().loss_terms(target, prediction)
         losses = self.losses
         kl = ops.sum(ops.stack([ops.cast(loss, "float32") for loss in losses])) if losses else ops.zeros(())
-        self.kl_loss_tracker.update_state(kl, sample_weight=batch)
-        return self.reconstruction_weight * rec + self.beta * kl
+        terms["kl_loss"] = kl
+        terms["loss"] = terms["loss"] + self._model_config.beta * kl
+        return terms
+
+    def _term_trackers(self):
+        return super()._term_trackers() + [self.kl_loss_tracker]
 
     # -- numpy conveniences ----------------------------------------------------------------------------
 
@@ -153,11 +119,8 @@ class VAE(Autoencoder):
         -------
         np.ndarray [shape=(n, latent_dim)], float32
         """
-        n = int(n)
-        if n < 0:
-            raise ParameterError(f"n must be >= 0, got {n}")
-        if not temperature >= 0:
-            raise ParameterError(f"temperature must be >= 0, got {temperature!r}")
+        n = check_integer(n, "n", minimum=0)
+        check_number(temperature, "temperature", minimum=0)
         rng = np.random.default_rng(seed)
         return (rng.standard_normal((n, self.latent_dim)) * temperature).astype(np.float32)
 
@@ -171,8 +134,7 @@ class VAE(Autoencoder):
         -------
         np.ndarray [shape=(n, latent_dim)], float32
         """
-        if not temperature >= 0:
-            raise ParameterError(f"temperature must be >= 0, got {temperature!r}")
+        check_number(temperature, "temperature", minimum=0)
         mean, log_var = self.encode(spectrograms, batch_size, return_log_var=True)
         eps = np.random.default_rng(seed).standard_normal(mean.shape)
         return (mean + temperature * np.exp(0.5 * log_var) * eps).astype(np.float32)
