@@ -1,9 +1,10 @@
-"""Decoding and shaping audio: :class:`Loader` and :class:`Padder`.
+"""Audio in and out: :class:`Loader`, :class:`Padder`, :func:`write_wav`.
 
 ``Loader`` turns any file that soundfile (WAV, FLAC, OGG, MP3 with libsndfile >= 1.1) or librosa's
 fallback decoders read into a float32 mono signal at the configured rate. ``Padder`` fixes its length,
 and :func:`pad_to_segments` pads a song to a whole number of segments so that consecutive segments
-cover every sample.
+cover every sample. :func:`write_wav` writes a signal back, atomically and never clipping
+(:func:`prevent_clipping`).
 """
 
 from __future__ import annotations
@@ -12,18 +13,23 @@ import math
 import os
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple, Union
 
 import numpy as np
 
-from ._checks import valid_audio
+from ._checks import check_integer, valid_array, valid_audio
+from ._io import atomic_write
 from .config import AudioConfig, SpectrogramConfig
 from .errors import AudioLoadError, ParameterError
 
-__all__ = ["Loader", "Padder", "n_segments_for", "pad_to_segments", "AUDIO_EXTENSIONS"]
+__all__ = ["Loader", "Padder", "n_segments_for", "pad_to_segments", "prevent_clipping", "write_wav",
+           "AUDIO_EXTENSIONS", "PEAK_TARGET_DBFS"]
 
 #: File extensions the pipeline looks for when it walks a folder.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".opus")
+
+#: Level a signal that would clip is scaled to, in dB below full scale.
+PEAK_TARGET_DBFS = -1.0
 
 
 class Loader:
@@ -176,3 +182,67 @@ def pad_to_segments(y: np.ndarray, config: SpectrogramConfig, padder: Optional[P
     """
     padder = padder or Padder()
     return padder.fix_length(y, n_segments_for(y.shape[-1], config) * config.segment_samples)
+
+
+def prevent_clipping(audio: np.ndarray, *, target_dbfs: float = PEAK_TARGET_DBFS) -> Tuple[np.ndarray, dict]:
+    """Scale ``audio`` down to a peak of ``target_dbfs`` if (and only if) it would clip.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n,)]
+
+    Returns
+    -------
+    audio : np.ndarray [shape=(n,)], float32
+    info : dict
+        ``peak`` (before), ``peak_normalised`` (bool), ``gain`` (linear, 1.0 when untouched),
+        ``gain_db``.
+    """
+    audio = valid_array(audio, "audio", ndim=1, shape="a 1-D signal", dtype=np.float32)
+    peak = float(np.max(np.abs(audio)))
+    gain = 1.0
+    if peak > 1.0:
+        gain = float(10.0 ** (target_dbfs / 20.0) / peak)
+        audio = (audio * np.float32(gain)).astype(np.float32)
+    return audio, {"peak": peak, "peak_normalised": gain != 1.0, "gain": gain,
+                   "gain_db": float(20.0 * np.log10(gain))}
+
+
+def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, overwrite: bool = False,
+              subtype: str = "PCM_16") -> dict:
+    """Write a mono WAV atomically (temporary file, then rename), never clipping.
+
+    A signal whose peak exceeds 1 is scaled to a peak of -1 dBFS (:func:`prevent_clipping`); a quieter
+    one is written as it is.
+
+    Parameters
+    ----------
+    path : path-like
+    audio : np.ndarray [shape=(n,)]
+    sr : int
+        Sample rate in Hz.
+    overwrite : bool
+        Replace an existing file (otherwise refuse).
+    subtype : str
+        soundfile subtype (``"PCM_16"``, ``"FLOAT"``, ...).
+
+    Returns
+    -------
+    dict
+        What :func:`prevent_clipping` did (``peak``, ``peak_normalised``, ``gain``, ``gain_db``).
+
+    Raises
+    ------
+    ParameterError
+        The file exists and ``overwrite`` is False; the audio is empty or holds NaN/inf.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ParameterError(f"{path} already exists; pass overwrite=True to replace it")
+    check_integer(sr, "sr", minimum=1, what="a positive integer sample rate in Hz")
+    audio, info = prevent_clipping(audio)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda handle: sf.write(handle, audio, int(sr), subtype=subtype, format="WAV"))
+    return info

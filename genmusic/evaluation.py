@@ -19,7 +19,8 @@ import numpy as np
 
 from .errors import AudioLoadError, DataError, ParameterError
 from .store import SongRecord, SpectrogramStore
-from .synthesis import normalised_to_audio, segments_to_frames
+from .inversion import frames_to_audio
+from .windows import overlap_add
 
 __all__ = ["reconstruct_song_frames", "evaluate_reconstruction", "select_songs", "PCABaseline"]
 
@@ -44,7 +45,8 @@ def reconstruct_song_frames(model, store: SpectrogramStore, song_id: str, *, max
     np.ndarray [shape=(n_freq_bins, n_segments * segment_frames)], float32, normalised
     """
     segments = np.asarray(store.song_array(song_id)[:max_segments], dtype=np.float32)
-    return segments_to_frames(np.asarray(model.reconstruct(segments, batch_size=batch_size), dtype=np.float32))
+    rebuilt = np.asarray(model.reconstruct(segments, batch_size=batch_size), dtype=np.float32)
+    return overlap_add(rebuilt, store.config.spectrogram.segment_frames)
 
 
 def select_songs(store: SpectrogramStore, split: Optional[str], max_songs: Optional[int], *,
@@ -75,17 +77,6 @@ def select_songs(store: SpectrogramStore, split: Optional[str], max_songs: Optio
     return chosen
 
 
-def _audible(frames: np.ndarray, normaliser, spec, n_samples: int, *, n_iter: int, seed: int) -> np.ndarray:
-    """Griffin-Lim of the frames that cover ``n_samples`` (centred frames: ``1 + n_samples // hop``), padded or cut
-    to exactly ``n_samples``."""
-    needed = 1 + n_samples // spec.hop_length
-    if needed <= frames.shape[-1]:
-        return normalised_to_audio(frames[:, :needed], normaliser, spec, length=n_samples, n_iter=n_iter, seed=seed)
-    length = (frames.shape[-1] - 1) * spec.hop_length
-    y = normalised_to_audio(frames, normaliser, spec, length=length, n_iter=n_iter, seed=seed)
-    return np.pad(y, (0, n_samples - len(y)))
-
-
 def _mean(values) -> Optional[float]:
     values = [v for v in values if v is not None and np.isfinite(v)]
     return float(np.mean(values)) if values else None
@@ -101,7 +92,7 @@ def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[s
     * reference: the original audio (``Loader(store.config.audio).load(record.source)``, its first
       ``n_samples``);
     * estimate: the model's reconstruction, denormalised with the song's own statistics and made audible
-      by Griffin-Lim (:func:`genmusic.synthesis.normalised_to_audio`, ``n_iter`` iterations, ``seed``);
+      by Griffin-Lim (:func:`genmusic.inversion.frames_to_audio`, ``n_iter`` iterations, ``seed``);
     * ceiling: the stored spectrogram made audible the same way (``resynth``).
 
     When a song's source file is gone, its reference is the resynthesis of the stored spectrogram: its
@@ -151,10 +142,11 @@ def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[s
         stored = np.asarray(store.song_array(record.song_id)[:n_seg], dtype=np.float32)
         normaliser = record.normaliser
 
-        def audible(frames: np.ndarray) -> np.ndarray:
-            return _audible(frames, normaliser, spec, n_samples, n_iter=n_iter, seed=seed)
+        def audible(segments: np.ndarray) -> np.ndarray:
+            frames = overlap_add(segments, spec.segment_frames)
+            return frames_to_audio(frames, normaliser, spec, n_samples, n_iter=n_iter, seed=seed)
 
-        resynth = audible(segments_to_frames(stored))
+        resynth = audible(stored)
         try:
             reference = loader.load(record.source)[:n_samples]
             source = "original"
@@ -169,7 +161,7 @@ def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[s
         if model is not None:
             rebuilt = np.asarray(model.reconstruct(stored, batch_size=batch_size), dtype=np.float32)
             row["mse"] = float(np.mean((rebuilt - stored) ** 2))
-            row["mel_distance"] = mel_distance(reference, audible(segments_to_frames(rebuilt)), sr)
+            row["mel_distance"] = mel_distance(reference, audible(rebuilt), sr)
         per_song[record.song_id] = row
     return {
         "mel_distance": _mean(r["mel_distance"] for r in per_song.values()) if model is not None else None,

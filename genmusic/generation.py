@@ -3,9 +3,9 @@
 :class:`SoundGenerator` joins a model to the rest of the pipeline::
 
     audio --PreprocessingPipeline.process_signal--> normalised log spectrogram of the whole song
-          --slice_windows--> segments (windows) --model.encode--> SongLatents
-    SongLatents --model.decode--> windows --overlap_add--> whole-song spectrogram
-          --synthesis.normalised_to_audio (one Griffin-Lim over the whole song)--> audio of the exact length
+          --windows.slice_windows--> segments (windows) --model.encode--> SongLatents
+    SongLatents --model.decode--> windows --windows.overlap_add--> whole-song spectrogram
+          --inversion.frames_to_audio (one Griffin-Lim over the whole song)--> audio of the exact length
 
 Seams
 -----
@@ -13,7 +13,7 @@ A model sees one segment at a time, so two neighbouring segments decoded indepen
 at their border (a step in level or timbre every ``segment_samples``). ``encode_song(y, overlap=0.5)``
 encodes windows of ``segment_frames`` frames every ``hop_frames = segment_frames * (1 - overlap)``
 frames, cut from the song's spectrogram computed once; decoding overlap-adds the decoded windows with
-raised-cosine crossfades whose weights sum to one (see :func:`crossfade_weights`), so every border of a
+raised-cosine crossfades whose weights sum to one (see :mod:`genmusic.windows`), so every border of a
 window lies inside another window. Phase is rebuilt once for the whole song, so there are no phase
 seams either. ``overlap=0`` gives the plain consecutive segments the latent operations
 (:mod:`genmusic.latent_ops`) work on.
@@ -24,171 +24,25 @@ A decoded spectrogram is in [0, 1]; a song's own dB statistics (``SongLatents.db
 normalisation of anything that comes from that song, the dataset-level statistics
 (``dataset_normaliser``, from the model folder) that of latents from no single file (prior samples,
 averages, mixes).
-
-:class:`IdentityModel` passes spectrograms through unchanged (the latent is the flattened
-spectrogram): a ``SoundGenerator`` with it runs the whole window / overlap-add / Griffin-Lim path
-without a trained model, which is how the seam logic is tested.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import warnings
 from dataclasses import dataclass
-from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Union
 
 import numpy as np
 
-from ._checks import check_choice, check_integer, check_number
+from ._checks import check_choice, check_integer, valid_array, valid_audio
 from .config import GenmusicConfig, SpectrogramConfig
 from .errors import ParameterError
+from .griffinlim import METHODS
+from .inversion import frames_to_audio
 from .spectrogram import MinMaxNormaliser
-from ._io import atomic_write
+from .windows import hop_frames_for, n_windows_for, overlap_add, slice_windows
 
-__all__ = [
-    "SoundGenerator",
-    "SongSpectrogram",
-    "SongLatents",
-    "IdentityModel",
-    "hop_frames_for",
-    "n_windows_for",
-    "crossfade_weights",
-    "slice_windows",
-    "overlap_add",
-    "fit_frames",
-    "prevent_clipping",
-    "write_wav",
-    "seam_statistics",
-    "PEAK_TARGET_DBFS",
-]
-
-#: Level a signal that would clip is scaled to, in dB below full scale.
-PEAK_TARGET_DBFS = -1.0
-
-
-# --------------------------------------------------------------------------------------------------
-# windows and overlap-add (pure numpy)
-
-
-def hop_frames_for(segment_frames: int, overlap: float) -> int:
-    """Frames between the starts of consecutive windows: ``round(segment_frames * (1 - overlap))``, >= 1.
-
-    Parameters
-    ----------
-    segment_frames : int >= 1
-    overlap : float in [0, 1)
-        Fraction of a window shared with the next one (0: consecutive segments).
-    """
-    overlap = check_number(overlap, "overlap", minimum=0.0, maximum=1.0, exclusive_maximum=True,
-                           what="a number in [0, 1)")
-    return max(1, int(round(segment_frames * (1.0 - float(overlap)))))
-
-
-def n_windows_for(n_frames: int, segment_frames: int, hop_frames: int) -> int:
-    """Windows of ``segment_frames`` every ``hop_frames`` needed to cover ``n_frames`` frames (at least one)."""
-    return 1 + max(0, math.ceil((n_frames - segment_frames) / hop_frames))
-
-
-def crossfade_weights(segment_frames: int, hop_frames: int) -> np.ndarray:
-    """Overlap-add weights of one window: raised-cosine ramps over the overlapping frames, flat between.
-
-    With ``r = segment_frames - hop_frames`` overlapping frames, frame ``j < r`` of a window has weight
-    ``sin^2(pi / 2 * (j + 0.5) / r)`` and the mirror image holds at the window's end, so where two
-    windows overlap their weights are ``sin^2 + cos^2 = 1``. Where more than two windows overlap
-    (``overlap > 0.5``) :func:`overlap_add` divides by the summed weights, so the result is always a
-    convex combination. Every weight is > 0, so the first and last frames of a song, covered by one
-    window only, come back unchanged.
-
-    Returns
-    -------
-    np.ndarray [shape=(segment_frames,)], float64 in (0, 1]
-    """
-    w = np.ones(segment_frames, dtype=np.float64)
-    r = segment_frames - hop_frames
-    if r > 0:
-        ramp = np.sin(0.5 * np.pi * (np.arange(r) + 0.5) / r) ** 2
-        w[:r] = np.minimum(w[:r], ramp)
-        w[segment_frames - r:] = np.minimum(w[segment_frames - r:], ramp[::-1])
-    return w
-
-
-def slice_windows(frames: np.ndarray, segment_frames: int, hop_frames: int, n_windows: int) -> np.ndarray:
-    """Cut ``n_windows`` windows of ``segment_frames`` frames, one every ``hop_frames``, from a spectrogram.
-
-    Parameters
-    ----------
-    frames : np.ndarray [shape=(n_freq, n_frames)]
-        ``n_frames >= (n_windows - 1) * hop_frames + segment_frames``.
-
-    Returns
-    -------
-    np.ndarray [shape=(n_windows, n_freq, segment_frames)]
-    """
-    need = (n_windows - 1) * hop_frames + segment_frames
-    if frames.ndim != 2 or frames.shape[1] < need:
-        raise ParameterError(f"frames must have shape (n_freq, >= {need}) for {n_windows} window(s) of "
-                             f"{segment_frames} every {hop_frames} frames, got {frames.shape}")
-    return np.stack([frames[:, i * hop_frames:i * hop_frames + segment_frames] for i in range(n_windows)])
-
-
-def overlap_add(windows: np.ndarray, hop_frames: int) -> np.ndarray:
-    """Join windows placed every ``hop_frames`` frames, crossfading where they overlap.
-
-    The inverse of :func:`slice_windows`: windows cut from one spectrogram come back as that
-    spectrogram exactly (up to float round-off).
-
-    Parameters
-    ----------
-    windows : np.ndarray [shape=(n_windows, n_freq, segment_frames)]
-    hop_frames : int in [1, segment_frames]
-
-    Returns
-    -------
-    np.ndarray [shape=(n_freq, (n_windows - 1) * hop_frames + segment_frames)], float32
-    """
-    windows = np.asarray(windows)
-    if windows.ndim == 4 and windows.shape[-1] == 1:
-        windows = windows[..., 0]
-    if windows.ndim != 3 or len(windows) == 0:
-        raise ParameterError(f"windows must have shape (n_windows, n_freq, segment_frames), got {windows.shape}")
-    k, n_freq, seg = windows.shape
-    if not 1 <= hop_frames <= seg:
-        raise ParameterError(f"hop_frames must be in [1, segment_frames={seg}], got {hop_frames}")
-    if hop_frames == seg:  # no overlap: plain concatenation
-        return np.ascontiguousarray(windows.transpose(1, 0, 2).reshape(n_freq, k * seg)).astype(np.float32)
-    total = (k - 1) * hop_frames + seg
-    acc = np.zeros((n_freq, total), dtype=np.float64)
-    weight_sum = np.zeros(total, dtype=np.float64)
-    w = crossfade_weights(seg, hop_frames)
-    for i in range(k):
-        start = i * hop_frames
-        acc[:, start:start + seg] += windows[i] * w
-        weight_sum[start:start + seg] += w
-    return (acc / weight_sum).astype(np.float32)
-
-
-def fit_frames(frames: np.ndarray, n_frames: int) -> np.ndarray:
-    """Trim a spectrogram to ``n_frames`` frames, or extend it by repeating its last frame.
-
-    Griffin-Lim for a signal of exactly ``length`` samples needs ``1 + length // hop_length`` centred
-    frames; a song cut into whole segments has ``n_segments * segment_frames`` of them, at most one
-    fewer.
-
-    Parameters
-    ----------
-    frames : np.ndarray [shape=(..., n_freq, n)]
-
-    Returns
-    -------
-    np.ndarray [shape=(..., n_freq, n_frames)]
-    """
-    n = frames.shape[-1]
-    if n >= n_frames:
-        return frames[..., :n_frames]
-    pad = [(0, 0)] * (frames.ndim - 1) + [(0, n_frames - n)]
-    return np.pad(frames, pad, mode="edge")
+__all__ = ["SoundGenerator", "SongSpectrogram", "SongLatents"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -299,190 +153,6 @@ class SongLatents:
                            self.hop_frames, self.hop_length, self.source)
 
 
-class IdentityModel:
-    """A stand-in model that passes spectrograms through: the latent is the flattened spectrogram.
-
-    Gives :class:`SoundGenerator` the encode / decode path of a perfect model, so whole-song decoding,
-    overlap-add and seams can be checked without training anything.
-
-    Parameters
-    ----------
-    spectrogram_shape : (int, int)
-        ``(n_freq_bins, segment_frames)``.
-    """
-
-    kind = "identity"
-
-    def __init__(self, spectrogram_shape: Tuple[int, int]) -> None:
-        self.spectrogram_shape = tuple(int(v) for v in spectrogram_shape)
-        self.latent_dim = int(np.prod(self.spectrogram_shape))
-
-    def encode(self, spectrograms: np.ndarray) -> np.ndarray:
-        """[shape=(n, n_freq, n_frames)] -> [shape=(n, n_freq * n_frames)]."""
-        x = np.asarray(spectrograms, dtype=np.float32)
-        if x.ndim == 4 and x.shape[-1] == 1:
-            x = x[..., 0]
-        if x.shape[1:] != self.spectrogram_shape:
-            raise ParameterError(f"spectrograms must have shape (n, {self.spectrogram_shape[0]}, "
-                                 f"{self.spectrogram_shape[1]}), got {x.shape}")
-        return x.reshape(len(x), -1).copy()
-
-    def decode(self, latents: np.ndarray) -> np.ndarray:
-        """[shape=(n, latent_dim)] -> [shape=(n, n_freq, n_frames)]."""
-        z = np.asarray(latents, dtype=np.float32)
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ParameterError(f"latents must have shape (n, {self.latent_dim}), got {z.shape}")
-        return z.reshape(len(z), *self.spectrogram_shape).copy()
-
-
-# --------------------------------------------------------------------------------------------------
-# output
-
-
-def prevent_clipping(audio: np.ndarray, *, target_dbfs: float = PEAK_TARGET_DBFS) -> Tuple[np.ndarray, dict]:
-    """Scale ``audio`` down to a peak of ``target_dbfs`` if (and only if) it would clip.
-
-    Parameters
-    ----------
-    audio : np.ndarray [shape=(n,)]
-
-    Returns
-    -------
-    audio : np.ndarray [shape=(n,)], float32
-    info : dict
-        ``peak`` (before), ``peak_normalised`` (bool), ``gain`` (linear, 1.0 when untouched),
-        ``gain_db``.
-    """
-    audio = np.asarray(audio, dtype=np.float32)
-    if audio.ndim != 1 or audio.size == 0:
-        raise ParameterError(f"audio must be a non-empty 1-D signal, got shape {audio.shape}")
-    if not np.all(np.isfinite(audio)):
-        raise ParameterError("audio holds NaN or inf values; nothing was written")
-    peak = float(np.max(np.abs(audio)))
-    gain = 1.0
-    if peak > 1.0:
-        gain = float(10.0 ** (target_dbfs / 20.0) / peak)
-        audio = (audio * np.float32(gain)).astype(np.float32)
-    return audio, {"peak": peak, "peak_normalised": gain != 1.0, "gain": gain,
-                   "gain_db": float(20.0 * np.log10(gain))}
-
-
-def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, overwrite: bool = False,
-              subtype: str = "PCM_16") -> dict:
-    """Write a mono WAV atomically (temporary file, then rename), never clipping.
-
-    A signal whose peak exceeds 1 is scaled to a peak of -1 dBFS (:func:`prevent_clipping`); a quieter
-    one is written as it is.
-
-    Parameters
-    ----------
-    path : path-like
-    audio : np.ndarray [shape=(n,)]
-    sr : int
-        Sample rate in Hz.
-    overwrite : bool
-        Replace an existing file (otherwise refuse).
-    subtype : str
-        soundfile subtype (``"PCM_16"``, ``"FLOAT"``, ...).
-
-    Returns
-    -------
-    dict
-        What :func:`prevent_clipping` did (``peak``, ``peak_normalised``, ``gain``, ``gain_db``).
-
-    Raises
-    ------
-    ParameterError
-        The file exists and ``overwrite`` is False; the audio is empty or holds NaN/inf.
-    """
-    import soundfile as sf
-
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise ParameterError(f"{path} already exists; pass overwrite=True (--overwrite) to replace it")
-    check_integer(sr, "sr", minimum=1, what="a positive integer sample rate in Hz")
-    audio, info = prevent_clipping(audio)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda handle: sf.write(handle, audio, int(sr), subtype=subtype, format="WAV"))
-    return info
-
-
-# --------------------------------------------------------------------------------------------------
-# seam diagnostics
-
-
-def _log_mel_frames(y: np.ndarray, sr: int, n_fft: int, hop_length: int, n_mels: int) -> np.ndarray:
-    import librosa
-
-    mag = np.abs(librosa.stft(np.asarray(y, dtype=np.float64), n_fft=n_fft, hop_length=hop_length, center=True,
-                              pad_mode="constant"))
-    basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels)
-    return np.log10(np.maximum(1e-5, basis @ mag))
-
-
-def seam_statistics(reference: np.ndarray, estimate: np.ndarray, seams: Sequence[int], sr: int, *,
-                    n_fft: int = 512, hop_length: Optional[int] = None, n_mels: Optional[int] = None,
-                    radius: float = 0.02, level_window: float = 0.02) -> dict:
-    """How much worse an estimate is at given sample positions (seams) than elsewhere.
-
-    Two measures:
-
-    * frame-wise log-mel distance ``mean_mels |log10 M_ref - log10 M_est|`` (magnitude mel spectrogram,
-      floor 1e-5, as :func:`genmusic.metrics.mel_distance`), averaged over the frames whose centre lies
-      within ``radius`` seconds of a seam (``seam_mel``) and over the other frames (``other_mel``);
-    * the level jump at each seam: ``20 log10(rms(after) / rms(before))`` over ``level_window``
-      seconds either side, for the estimate minus the same for the reference (``level_jumps_db``, and
-      ``max_level_jump_db`` of their absolute values), so a jump the music itself has is not counted.
-
-    Parameters
-    ----------
-    reference, estimate : np.ndarray [shape=(n,)]
-        Compared over the shorter length.
-    seams : sequence of int
-        Sample positions.
-    sr : int
-    n_fft, hop_length, n_mels
-        STFT of the mel measure (defaults: 512, ``n_fft // 4``, ``min(80, n_fft // 4)``).
-
-    Returns
-    -------
-    dict
-        ``seam_mel``, ``other_mel``, ``ratio`` (seam / other), ``level_jumps_db`` (list),
-        ``max_level_jump_db``, ``n_seams``.
-    """
-    reference = np.asarray(reference, dtype=np.float64)
-    estimate = np.asarray(estimate, dtype=np.float64)
-    n = min(len(reference), len(estimate))
-    reference, estimate = reference[:n], estimate[:n]
-    hop_length = hop_length or n_fft // 4
-    n_mels = n_mels or min(80, n_fft // 4)
-    seams = np.asarray([s for s in seams if 0 < s < n], dtype=np.int64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # empty mel filters at low rates are harmless here
-        diff = np.mean(np.abs(_log_mel_frames(reference, sr, n_fft, hop_length, n_mels)
-                              - _log_mel_frames(estimate, sr, n_fft, hop_length, n_mels)), axis=0)
-    centres = np.arange(diff.shape[0]) * hop_length
-    near = np.zeros(diff.shape[0], dtype=bool)
-    for s in seams:
-        near |= np.abs(centres - s) <= radius * sr
-    seam_mel = float(diff[near].mean()) if near.any() else float("nan")
-    other_mel = float(diff[~near].mean()) if (~near).any() else float("nan")
-
-    w = max(1, int(round(level_window * sr)))
-
-    def jump(y: np.ndarray, s: int) -> float:
-        before, after = y[max(0, s - w):s], y[s:s + w]
-        rms_b = np.sqrt(np.mean(before ** 2)) + 1e-8
-        rms_a = np.sqrt(np.mean(after ** 2)) + 1e-8
-        return float(20 * np.log10(rms_a / rms_b))
-
-    jumps = [jump(estimate, int(s)) - jump(reference, int(s)) for s in seams]
-    return {"seam_mel": seam_mel, "other_mel": other_mel,
-            "ratio": seam_mel / other_mel if other_mel and np.isfinite(other_mel) else float("nan"),
-            "level_jumps_db": jumps, "max_level_jump_db": float(np.max(np.abs(jumps))) if jumps else 0.0,
-            "n_seams": int(len(seams))}
-
-
 # --------------------------------------------------------------------------------------------------
 # the generator
 
@@ -495,7 +165,7 @@ class SoundGenerator:
 
     Parameters
     ----------
-    model : Autoencoder, VAE or IdentityModel
+    model : Autoencoder, VAE, or any object with the same methods
         Anything with ``encode(x [shape=(n, F, T)]) -> (n, latent_dim)``,
         ``decode(z) -> (n, F, T)`` and ``latent_dim``; ``sample_prior`` for :meth:`sample`.
     config : GenmusicConfig
@@ -521,8 +191,6 @@ class SoundGenerator:
 
     def __init__(self, model, config: GenmusicConfig, *, n_iter: int = 32, method: str = "librosa", seed: int = 0,
                  dataset_normaliser: Optional[MinMaxNormaliser] = None) -> None:
-        from .griffinlim import METHODS
-
         if not isinstance(config, GenmusicConfig):
             raise ParameterError(f"config must be a GenmusicConfig, got {type(config).__name__}")
         check_choice(method, "method", METHODS)
@@ -597,9 +265,6 @@ class SoundGenerator:
         ParameterError
             The signal is silent, empty or holds NaN/inf.
         """
-        from ._checks import valid_audio
-        from .synthesis import segments_to_frames
-
         y = valid_audio(y, name=name)
         segments, db_min, db_max, n_samples = self.pipeline.process_signal(y, name=name)
         n_seg = segments.shape[0]
@@ -609,7 +274,7 @@ class SoundGenerator:
         tail_y = self.pipeline.padder.fix_length(y, (n_seg + 1) * spec.segment_samples)
         tail = self.pipeline.extractor.extract(tail_y)[:, n_seg * spec.segment_frames:(n_seg + 1) * spec.segment_frames]
         tail = np.clip(MinMaxNormaliser.from_stats(db_min, db_max).transform(tail), 0.0, 1.0)
-        frames = np.concatenate([segments_to_frames(segments), tail], axis=1).astype(np.float32)
+        frames = np.concatenate([overlap_add(segments, spec.segment_frames), tail], axis=1).astype(np.float32)
         return SongSpectrogram(frames, float(db_min), float(db_max), int(n_samples), int(n_seg), name)
 
     def spectrogram_from_segments(self, segments: np.ndarray, db_min: float, db_max: float, n_samples: int, *,
@@ -618,13 +283,11 @@ class SoundGenerator:
 
         The tail past the last segment is filled with 0 (the normalised floor).
         """
-        from .synthesis import segments_to_frames
-
         segments = np.asarray(segments, dtype=np.float32)
         if segments.ndim != 3 or segments.shape[1:] != tuple(self.spec.segment_shape):
             raise ParameterError(f"segments must have shape (n, {self.spec.n_freq_bins}, {self.spec.segment_frames}), "
                                  f"got {segments.shape}")
-        frames = np.concatenate([segments_to_frames(segments),
+        frames = np.concatenate([overlap_add(segments, self.spec.segment_frames),
                                  np.zeros((self.spec.n_freq_bins, self.spec.segment_frames), np.float32)], axis=1)
         return SongSpectrogram(frames, float(db_min), float(db_max), int(n_samples), int(len(segments)), source)
 
@@ -676,24 +339,19 @@ class SoundGenerator:
         return normaliser
 
     def frames_to_audio(self, frames: np.ndarray, normaliser: MinMaxNormaliser, length: int) -> np.ndarray:
-        """A normalised spectrogram -> exactly ``length`` samples, with one Griffin-Lim over all of it.
+        """:func:`genmusic.inversion.frames_to_audio` with this generator's settings: a normalised
+        spectrogram -> exactly ``length`` samples, one Griffin-Lim over all of it.
 
         Parameters
         ----------
         frames : np.ndarray [shape=(n_freq_bins, n_frames)] or [shape=(batch, n_freq_bins, n_frames)]
-            Trimmed, or extended by its last frame, to the ``1 + length // hop_length`` frames the
-            signal has.
 
         Returns
         -------
         np.ndarray [shape=(length,)] or [shape=(batch, length)], float32
         """
-        from .synthesis import normalised_to_audio
-
-        check_integer(length, "length", minimum=1, what="a positive number of samples")
-        frames = fit_frames(np.asarray(frames, dtype=np.float32), 1 + int(length) // self.spec.hop_length)
-        return normalised_to_audio(frames, normaliser, self.spec, length=int(length), n_iter=self.n_iter,
-                                   method=self.method, seed=self.seed)
+        return frames_to_audio(frames, normaliser, self.spec, length, n_iter=self.n_iter, method=self.method,
+                               seed=self.seed)
 
     def decode_frames(self, song: LatentsLike, *, hop_frames: Optional[int] = None) -> np.ndarray:
         """Decode every window and overlap-add them into the song's normalised spectrogram.
@@ -717,10 +375,7 @@ class SoundGenerator:
             hop = hop_frames or self.spec.segment_frames
         if latents.ndim != 2 or latents.shape[0] == 0:
             raise ParameterError(f"latents must have shape (n_windows, latent_dim), got {latents.shape}")
-        windows = np.asarray(self.model.decode(latents), dtype=np.float32)
-        if not np.all(np.isfinite(windows)):
-            raise ParameterError("the decoded spectrogram holds NaN or infinite values: the model output is unusable "
-                                 "(was training stopped by a NaN loss?)")
+        windows = valid_array(self.model.decode(latents), "the decoded spectrogram", dtype=np.float32)
         return overlap_add(windows, hop)
 
     def decode_song(self, song: LatentsLike, *, normaliser: Optional[MinMaxNormaliser] = None,

@@ -20,9 +20,9 @@ Sondergaard (2013), i.e. ``librosa.griffinlim`` with its ``momentum`` parameter:
   normalises differently on TensorFlow, JAX and torch). Given the same ``seed`` and shape it
   starts from the same phase as :func:`griffinlim_librosa`, and the two agree to float32
   round-off growing over the iterations.
-* :func:`griffinlim` checks its input and dispatches; :func:`resynthesize` is the round trip
-  signal -> genmusic log spectrogram -> signal without a model, the ceiling of what any model that
-  predicts these spectrograms can reach.
+* :func:`griffinlim` checks its input and dispatches.
+
+:mod:`genmusic.inversion` turns genmusic spectrograms into magnitudes for it and fits the output length.
 """
 
 from __future__ import annotations
@@ -35,10 +35,9 @@ from typing import Optional, Tuple, Union
 import numpy as np
 
 from ._checks import check_choice, check_integer, check_number, check_stft, valid_array
-from .config import SpectrogramConfig
 from .errors import ParameterError
 
-__all__ = ["griffinlim", "griffinlim_librosa", "griffinlim_keras", "resynthesize", "METHODS"]
+__all__ = ["griffinlim", "griffinlim_librosa", "griffinlim_keras", "METHODS"]
 
 #: Values accepted by ``griffinlim(method=...)``.
 METHODS = ("librosa", "keras")
@@ -314,36 +313,3 @@ def griffinlim(magnitude: np.ndarray, *, n_fft: int, hop_length: int, n_iter: in
     run = griffinlim_librosa if method == "librosa" else griffinlim_keras
     return run(magnitude, n_fft=n_fft, hop_length=hop_length, n_iter=n_iter, momentum=momentum, length=length,
                window=window, seed=seed)
-
-
-def resynthesize(y: np.ndarray, config: Optional[SpectrogramConfig] = None, *, n_iter: int = 32,
-                 method: str = "librosa", seed: Optional[int] = 0) -> np.ndarray:
-    """Signal -> genmusic log spectrogram -> signal, with no model in between.
-
-    :meth:`LogSpectrogramExtractor.extract` (dB, Nyquist bin dropped, ``top_db`` floor), then
-    :func:`~genmusic.spectrogram.db_to_magnitude` (``restore_nyquist=True``), then
-    :func:`griffinlim` with the config's ``n_fft``, ``hop_length`` and ``window``. What is lost here
-    (the phase, the Nyquist bin, everything ``top_db`` below the peak) is lost for every model that
-    predicts these spectrograms: this is the ceiling of the representation.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,)]
-        Real, finite signal.
-    config : SpectrogramConfig or None
-        None: ``SpectrogramConfig()``.
-    n_iter, method, seed
-        As in :func:`griffinlim`.
-
-    Returns
-    -------
-    np.ndarray [shape=(n,)], float32
-    """
-    from .spectrogram import LogSpectrogramExtractor, db_to_magnitude
-
-    config = config or SpectrogramConfig()
-    y = valid_array(y, "y", ndim=1, shape="a 1-D signal")
-    db = LogSpectrogramExtractor(config).extract(y)
-    magnitude = db_to_magnitude(db, restore_nyquist=True)
-    return griffinlim(magnitude, n_fft=config.n_fft, hop_length=config.hop_length, n_iter=n_iter, length=len(y),
-                      window=config.window, seed=seed, method=method)

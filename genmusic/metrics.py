@@ -4,6 +4,11 @@
   genmusic reports for every reconstruction.
 * :func:`spectral_convergence` -- relative Frobenius error of the STFT magnitudes.
 * :func:`log_spectral_distance` -- frame-wise RMS difference of log magnitudes, in dB.
+* :func:`seam_statistics` -- how much worse an estimate is at given positions (window borders) than
+  elsewhere: the check that whole-song decoding leaves no seams.
+
+:func:`log_mel_spectrogram` is the one log-mel analysis behind :func:`mel_distance` and
+:func:`seam_statistics`.
 
 Every function takes two 1-D float signals. Signals of unequal length are compared over the shorter
 length (the start of both), so a resynthesis a few samples longer or shorter than its reference can
@@ -14,14 +19,15 @@ be scored directly. All three are 0 for identical signals and symmetric except
 from __future__ import annotations
 
 import functools
-from typing import Tuple
+import warnings
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
 from ._checks import check_integer, check_number, check_stft, valid_array
 
-__all__ = ["mel_distance", "spectral_convergence", "log_spectral_distance", "MEL_FFT_SIZES", "MEL_BANDS",
-           "MEL_FLOOR"]
+__all__ = ["mel_distance", "spectral_convergence", "log_spectral_distance", "seam_statistics",
+           "log_mel_spectrogram", "MEL_FFT_SIZES", "MEL_BANDS", "MEL_FLOOR"]
 
 #: FFT sizes of :func:`mel_distance`; each uses ``hop_length = n_fft // 4``.
 MEL_FFT_SIZES: Tuple[int, ...] = (512, 1024, 2048)
@@ -48,13 +54,36 @@ def _stft_magnitude(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=32)
-def _mel_basis(sr: int, n_fft: int) -> np.ndarray:
-    """Slaney-normalised mel filter bank [shape=(MEL_BANDS, n_fft // 2 + 1)], float64, read-only."""
+def _mel_basis(sr: int, n_fft: int, n_mels: int = MEL_BANDS) -> np.ndarray:
+    """Slaney-normalised mel filter bank [shape=(n_mels, n_fft // 2 + 1)], float64, read-only."""
     import librosa
 
-    basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=MEL_BANDS, dtype=np.float64)
+    basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, dtype=np.float64)
     basis.setflags(write=False)
     return basis
+
+
+def log_mel_spectrogram(y: np.ndarray, sr: int, *, n_fft: int, hop_length: int, n_mels: int = MEL_BANDS,
+                        floor: float = MEL_FLOOR) -> np.ndarray:
+    """``log10(max(floor, M))`` of the magnitude (``power=1``) mel spectrogram ``M``.
+
+    Centred frames, zero padding, periodic Hann window, Slaney-normalised mel bands.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)], float64
+    sr : int
+        Sample rate in Hz (places the mel bands).
+    n_fft, hop_length : int
+    n_mels : int
+    floor : float > 0
+
+    Returns
+    -------
+    np.ndarray [shape=(n_mels, 1 + n // hop_length)], float64
+    """
+    return np.log10(np.maximum(floor, _mel_basis(int(sr), int(n_fft), int(n_mels)) @ _stft_magnitude(y, n_fft,
+                                                                                                      hop_length)))
 
 
 def mel_distance(reference: np.ndarray, estimate: np.ndarray, sr: int) -> float:
@@ -94,9 +123,7 @@ def mel_distance(reference: np.ndarray, estimate: np.ndarray, sr: int) -> float:
     reference, estimate = _valid_pair(reference, estimate)
     total = 0.0
     for n_fft in MEL_FFT_SIZES:
-        basis = _mel_basis(int(sr), n_fft)
-        logs = [np.log10(np.maximum(MEL_FLOOR, basis @ _stft_magnitude(y, n_fft, n_fft // 4)))
-                for y in (reference, estimate)]
+        logs = [log_mel_spectrogram(y, sr, n_fft=n_fft, hop_length=n_fft // 4) for y in (reference, estimate)]
         total += float(np.mean(np.abs(logs[0] - logs[1])))
     return total / len(MEL_FFT_SIZES)
 
@@ -157,3 +184,67 @@ def log_spectral_distance(reference: np.ndarray, estimate: np.ndarray, *, n_fft:
     db_ref = 20.0 * np.log10(np.maximum(amin, _stft_magnitude(reference, n_fft, hop_length)))
     db_est = 20.0 * np.log10(np.maximum(amin, _stft_magnitude(estimate, n_fft, hop_length)))
     return float(np.mean(np.sqrt(np.mean((db_ref - db_est) ** 2, axis=-2))))
+
+
+def seam_statistics(reference: np.ndarray, estimate: np.ndarray, seams: Sequence[int], sr: int, *,
+                    n_fft: int = 512, hop_length: Optional[int] = None, n_mels: Optional[int] = None,
+                    radius: float = 0.02, level_window: float = 0.02) -> dict:
+    """How much worse an estimate is at given sample positions (seams) than elsewhere.
+
+    Two measures:
+
+    * frame-wise log-mel distance ``mean_mels |log10 M_ref - log10 M_est|`` (:func:`log_mel_spectrogram`,
+      as :func:`mel_distance`), averaged over the frames whose centre lies
+      within ``radius`` seconds of a seam (``seam_mel``) and over the other frames (``other_mel``);
+    * the level jump at each seam: ``20 log10(rms(after) / rms(before))`` over ``level_window``
+      seconds either side, for the estimate minus the same for the reference (``level_jumps_db``, and
+      ``max_level_jump_db`` of their absolute values), so a jump the music itself has is not counted.
+
+    Parameters
+    ----------
+    reference, estimate : np.ndarray [shape=(n,)]
+        Compared over the shorter length.
+    seams : sequence of int
+        Sample positions.
+    sr : int
+    n_fft, hop_length, n_mels
+        STFT of the mel measure (defaults: 512, ``n_fft // 4``, ``min(80, n_fft // 4)``).
+
+    Returns
+    -------
+    dict
+        ``seam_mel``, ``other_mel``, ``ratio`` (seam / other), ``level_jumps_db`` (list),
+        ``max_level_jump_db``, ``n_seams``.
+    """
+    reference = np.asarray(reference, dtype=np.float64)
+    estimate = np.asarray(estimate, dtype=np.float64)
+    n = min(len(reference), len(estimate))
+    reference, estimate = reference[:n], estimate[:n]
+    hop_length = hop_length or n_fft // 4
+    n_mels = n_mels or min(80, n_fft // 4)
+    seams = np.asarray([s for s in seams if 0 < s < n], dtype=np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # empty mel filters at low rates are harmless here
+        diff = np.mean(np.abs(log_mel_spectrogram(reference, sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+                              - log_mel_spectrogram(estimate, sr, n_fft=n_fft, hop_length=hop_length,
+                                                    n_mels=n_mels)), axis=0)
+    centres = np.arange(diff.shape[0]) * hop_length
+    near = np.zeros(diff.shape[0], dtype=bool)
+    for s in seams:
+        near |= np.abs(centres - s) <= radius * sr
+    seam_mel = float(diff[near].mean()) if near.any() else float("nan")
+    other_mel = float(diff[~near].mean()) if (~near).any() else float("nan")
+
+    w = max(1, int(round(level_window * sr)))
+
+    def jump(y: np.ndarray, s: int) -> float:
+        before, after = y[max(0, s - w):s], y[s:s + w]
+        rms_b = np.sqrt(np.mean(before ** 2)) + 1e-8
+        rms_a = np.sqrt(np.mean(after ** 2)) + 1e-8
+        return float(20 * np.log10(rms_a / rms_b))
+
+    jumps = [jump(estimate, int(s)) - jump(reference, int(s)) for s in seams]
+    return {"seam_mel": seam_mel, "other_mel": other_mel,
+            "ratio": seam_mel / other_mel if other_mel and np.isfinite(other_mel) else float("nan"),
+            "level_jumps_db": jumps, "max_level_jump_db": float(np.max(np.abs(jumps))) if jumps else 0.0,
+            "n_seams": int(len(seams))}

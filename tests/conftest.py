@@ -58,6 +58,32 @@ def small_config() -> GenmusicConfig:
     )
 
 
+class IdentityModel:
+    """A stand-in model that passes spectrograms through: the latent is the flattened spectrogram.
+
+    Gives :class:`~genmusic.generation.SoundGenerator` the encode / decode path of a perfect model, so
+    whole-song decoding, overlap-add and seams can be checked without training anything.
+    """
+
+    kind = "identity"
+
+    def __init__(self, spectrogram_shape) -> None:
+        self.spectrogram_shape = tuple(int(v) for v in spectrogram_shape)
+        self.latent_dim = int(np.prod(self.spectrogram_shape))
+
+    def encode(self, spectrograms: np.ndarray) -> np.ndarray:
+        """[shape=(n, n_freq, n_frames)] -> [shape=(n, n_freq * n_frames)]."""
+        x = np.asarray(spectrograms, dtype=np.float32)
+        assert x.shape[1:] == self.spectrogram_shape, x.shape
+        return x.reshape(len(x), -1).copy()
+
+    def decode(self, latents: np.ndarray) -> np.ndarray:
+        """[shape=(n, latent_dim)] -> [shape=(n, n_freq, n_frames)]."""
+        z = np.asarray(latents, dtype=np.float32)
+        assert z.ndim == 2 and z.shape[1] == self.latent_dim, z.shape
+        return z.reshape(len(z), *self.spectrogram_shape).copy()
+
+
 def _tiny_song(genre: int, index: int, sr: int, seconds: float) -> np.ndarray:
     """A short 'song' whose genre sets its register and rhythm: notes on a beat grid with harmonics."""
     rng = np.random.default_rng([genre, index])

@@ -36,8 +36,8 @@ import pytest
 
 from genmusic.config import SpectrogramConfig
 from genmusic.errors import ParameterError
-from genmusic.griffinlim import (_Frames, _istft, _stft, griffinlim, griffinlim_keras, griffinlim_librosa,
-                                 resynthesize)
+from genmusic.griffinlim import _Frames, _istft, _stft, griffinlim, griffinlim_keras, griffinlim_librosa
+from genmusic.inversion import resynthesize
 from genmusic.metrics import mel_distance, spectral_convergence
 from genmusic.spectrogram import LogSpectrogramExtractor, db_to_magnitude
 from tests.conftest import SR, make_chirp, make_sine

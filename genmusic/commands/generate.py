@@ -385,7 +385,7 @@ def plan_jobs(args: argparse.Namespace, gen, inputs: List[InputSong]) -> List[Jo
 
 def _write(job: Job, result: Result, out_dir: Path, args: argparse.Namespace, gen, argv: List[str]) -> Path:
     from .. import __version__
-    from ..generation import write_wav
+    from ..audio import write_wav
     from ..plotting import plot_spectrograms
     from .._io import atomic_write_json
 
