@@ -11,29 +11,44 @@ Layout::
     tensorboard/     TensorBoard logs (TensorFlow backend)
 
 ``generate.py`` and ``analyze.py`` read the settings back from ``genmusic.json``, so nobody retypes a
-hop length.
+hop length. Training prepares the folder (:func:`prepare_folder`), reads a checkpoint back for a resumed
+run (:func:`read_resume_state`) and keeps ``history.csv`` (:func:`read_history`, :func:`truncate_history`).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
+
+from ._io import atomic_write_json, atomic_write_text
 from .config import GenmusicConfig
 from .errors import ModelFolderError
 from .spectrogram import MinMaxNormaliser
-from ._io import atomic_write_json
 
-__all__ = ["MODEL_FOLDER_VERSION", "ModelBundle", "write_model_metadata", "load_bundle", "load_model",
-           "compression_ratio"]
+__all__ = ["MODEL_FOLDER_VERSION", "MODEL_FILE", "META_FILE", "CHECKPOINT_DIR", "LAST_MODEL_FILE", "STATE_FILE",
+           "HISTORY_FILE", "LOSS_PLOT_FILE", "TENSORBOARD_DIR", "ModelBundle", "write_model_metadata",
+           "read_model_metadata", "load_bundle", "load_model", "compression_ratio", "prepare_folder",
+           "read_resume_state", "read_history", "truncate_history", "json_float"]
 
 #: Version of the model-folder layout; a folder written by another version is refused.
 MODEL_FOLDER_VERSION = 1
 MODEL_FILE = "model.keras"
 META_FILE = "genmusic.json"
+CHECKPOINT_DIR = "checkpoint"
+LAST_MODEL_FILE = "last.keras"
+STATE_FILE = "state.json"
+HISTORY_FILE = "history.csv"
+LOSS_PLOT_FILE = "loss.png"
+TENSORBOARD_DIR = "tensorboard"
+#: What a model folder may hold; ``prepare_folder(..., overwrite=True)`` removes exactly these.
+FOLDER_ENTRIES = (MODEL_FILE, META_FILE, HISTORY_FILE, LOSS_PLOT_FILE, CHECKPOINT_DIR, TENSORBOARD_DIR)
 
 
 def compression_ratio(config: GenmusicConfig) -> float:
@@ -157,3 +172,82 @@ def _model_input_shape(model) -> Optional[tuple]:
 def load_model(folder: str | os.PathLike):
     """Load the model of a model folder (see :func:`load_bundle` for its settings too)."""
     return load_bundle(folder).model
+
+
+# --------------------------------------------------------------------------------------------------
+# the folder during training
+
+
+def json_float(value) -> Optional[float]:
+    """``float(value)``, or None for None, NaN and inf (JSON has no non-finite numbers)."""
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
+def prepare_folder(model_dir: Path, *, resume: bool, overwrite: bool) -> None:
+    """Make ``model_dir`` ready for training: kept as it is to resume, emptied of a model's files with
+    ``overwrite``, refused when it holds a trained model and neither is set."""
+    if model_dir.exists() and not model_dir.is_dir():
+        raise ModelFolderError(f"model folder {model_dir} exists and is not a folder")
+    if resume:
+        return
+    finished = (model_dir / MODEL_FILE).is_file() or (model_dir / CHECKPOINT_DIR / STATE_FILE).is_file()
+    if finished and not overwrite:
+        raise ModelFolderError(f"{model_dir} already holds a trained model; pass --resume to continue training "
+                               f"it, --overwrite to replace it, or choose another --model-dir")
+    for name in FOLDER_ENTRIES:
+        path = model_dir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    model_dir.mkdir(parents=True, exist_ok=True)
+
+
+def read_resume_state(model_dir: Path) -> Tuple[dict, GenmusicConfig, dict]:
+    """What a resumed run starts from: ``state.json``, the saved config and ``genmusic.json``."""
+    state_path = model_dir / CHECKPOINT_DIR / STATE_FILE
+    last = model_dir / CHECKPOINT_DIR / LAST_MODEL_FILE
+    if not (state_path.is_file() and last.is_file()):
+        raise ModelFolderError(f"nothing to resume: {model_dir} has no {CHECKPOINT_DIR}/{LAST_MODEL_FILE} and "
+                               f"{CHECKPOINT_DIR}/{STATE_FILE} (no epoch finished there); train without --resume")
+    meta = read_model_metadata(model_dir)
+    try:
+        state = json.loads(state_path.read_text())
+        int(state["epoch"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelFolderError(f"{state_path} is damaged ({exc}); train again with --overwrite") from None
+    saved = GenmusicConfig.from_dict(meta["config"], where=str(model_dir / META_FILE))
+    return state, saved, meta
+
+
+def read_history(path: Path) -> Dict[str, List[float]]:
+    """``history.csv`` as ``{column: [value per epoch]}`` (empty when there is none)."""
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    history: Dict[str, List[float]] = {}
+    for row in rows:
+        for key, value in row.items():
+            if key == "epoch" or key is None:
+                continue
+            try:
+                history.setdefault(key, []).append(float(value))
+            except (TypeError, ValueError):
+                history.setdefault(key, []).append(float("nan"))
+    return history
+
+
+def truncate_history(path: Path, epochs: int) -> None:
+    """Keep the header and the rows of epochs ``< epochs`` (a killed run may have logged one more)."""
+    if not path.is_file():
+        return
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        return
+    header, body = rows[0], rows[1:]
+    col = header.index("epoch") if "epoch" in header else None
+    keep = [r for r in body if col is None or (r and int(float(r[col])) < epochs)]
+    buf = "".join(",".join(r) + "\n" for r in [header, *keep])
+    atomic_write_text(path, buf)

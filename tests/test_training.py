@@ -1,4 +1,4 @@
-"""genmusic.training: the streaming dataset, train(), the model folder, resume, NaN guard, bad input.
+"""genmusic.training: train(), the model folder, resume, NaN guard, bad input.
 
 Runs under every backend: ``KERAS_BACKEND=jax pytest tests/test_training.py``.
 """
@@ -16,8 +16,9 @@ import pytest
 
 from genmusic.errors import DataError, ModelFolderError, ParameterError, TrainingError
 from genmusic.modelio import load_bundle, load_model
-from genmusic.training import (CHECKPOINT_DIR, LAST_MODEL_FILE, STATE_FILE, SpectrogramDataset, TimeLimit,
-                               TrainResult, train)
+from genmusic.callbacks import TimeLimit
+from genmusic.modelio import CHECKPOINT_DIR, LAST_MODEL_FILE, STATE_FILE
+from genmusic.training import TrainResult, train
 
 
 def _config(store, **train):
@@ -38,66 +39,6 @@ def _iterations(folder) -> int:
 
 # --------------------------------------------------------------------------------------------------
 # SpectrogramDataset
-
-
-def test_dataset_batches_shapes_and_every_segment_once(tiny_store):
-    index = tiny_store.segment_index("train")
-    ds = SpectrogramDataset(tiny_store, index, batch_size=8, seed=3)
-    assert len(ds) == -(-len(index) // 8)
-    seen = []
-    for i in range(len(ds)):
-        x, y = ds[i]
-        assert x.dtype == np.float32 and x.shape[1:] == (*tiny_store.segment_shape, 1)
-        assert x is y
-        seen.extend(map(tuple, index[ds.batch_positions(i)]))
-    assert sorted(seen) == sorted(map(tuple, index))  # nothing lost, nothing twice
-    x0, _ = ds[0]
-    expected = tiny_store.load_segments(index[ds.batch_positions(0)])
-    np.testing.assert_array_equal(x0[..., 0], expected)
-
-
-def test_dataset_seeded_shuffle(tiny_store):
-    a = SpectrogramDataset(tiny_store, "train", batch_size=8, seed=1)
-    b = SpectrogramDataset(tiny_store, "train", batch_size=8, seed=1)
-    c = SpectrogramDataset(tiny_store, "train", batch_size=8, seed=2)
-    np.testing.assert_array_equal(a.order, b.order)
-    assert not np.array_equal(a.order, c.order)
-    first = a.order.copy()
-    a.on_epoch_end()
-    assert a.epoch == 1 and not np.array_equal(first, a.order)
-    np.testing.assert_array_equal(np.sort(first), np.sort(a.order))
-    resumed = SpectrogramDataset(tiny_store, "train", batch_size=8, seed=1, epoch=1)
-    np.testing.assert_array_equal(resumed.order, a.order)
-    fixed = SpectrogramDataset(tiny_store, "train", batch_size=8, shuffle=False)
-    np.testing.assert_array_equal(fixed.order, np.arange(len(fixed.index)))
-
-
-def test_dataset_max_segments_and_padding(tiny_store):
-    ds = SpectrogramDataset(tiny_store, "train", batch_size=4, seed=0, max_segments=10)
-    assert ds.n_segments == 10 and len(ds) == 3 and ds.batch_samples(2) == 2
-    padded = SpectrogramDataset(tiny_store, "train", batch_size=4, seed=0, max_segments=10, pad_to_multiple=4)
-    assert [padded.batch_samples(i) for i in range(len(padded))] == [4, 4, 4]
-    with pytest.raises(ParameterError, match="batch_size"):
-        SpectrogramDataset(tiny_store, "train", batch_size=0)
-
-
-def test_dataset_nan_batch_names_the_song(tiny_store, monkeypatch):
-    real = tiny_store.load_segments
-
-    def poisoned(index):
-        x = real(index)
-        x[0, 0, 0] = np.nan
-        return x
-
-    monkeypatch.setattr(tiny_store, "load_segments", poisoned)
-    ds = SpectrogramDataset(tiny_store, "train", batch_size=4, shuffle=False)
-    first_song = tiny_store.songs[int(ds.index[0, 0])].song_id
-    with pytest.raises(DataError, match=first_song):
-        ds[0]
-
-
-# --------------------------------------------------------------------------------------------------
-# train(): one run, resumed
 
 
 @pytest.fixture(scope="module")
@@ -264,7 +205,7 @@ def test_time_limit_stops_training(tiny_store, tmp_path):
 
 
 def test_mixed_precision_on_is_restored_afterwards(tiny_store, tmp_path):
-    from genmusic.training import visible_gpus
+    from genmusic.devices import visible_gpus
 
     assert visible_gpus() >= 0
     before = keras.mixed_precision.global_policy().name
@@ -275,20 +216,3 @@ def test_mixed_precision_on_is_restored_afterwards(tiny_store, tmp_path):
     assert np.isfinite(result.best_val_loss)
     meta = json.loads((tmp_path / "mp" / "genmusic.json").read_text())
     assert meta["mixed_precision"] == expected
-
-
-def test_best_checkpoint_is_written_atomically_and_only_on_improvement(tmp_path):
-    import keras
-
-    from genmusic.training import BestCheckpoint
-
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    cb = BestCheckpoint(tmp_path / "model.keras", best=1.0)
-    cb.set_model(model)
-    cb.on_epoch_end(0, {"val_loss": 2.0})
-    assert not (tmp_path / "model.keras").exists()
-    cb.on_epoch_end(1, {"val_loss": float("nan")})
-    assert not (tmp_path / "model.keras").exists()
-    cb.on_epoch_end(2, {"val_loss": 0.5})
-    assert (tmp_path / "model.keras").is_file() and cb.best == 0.5
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]  # no temporary file left

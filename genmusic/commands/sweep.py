@@ -152,8 +152,8 @@ def write_tables(rows: List[dict], output: Path, *, title: str) -> Tuple[Path, P
 
 def _train_or_reuse(store, folder: Path, config: GenmusicConfig, *, overwrite: bool, progress: bool):
     """Train a size, resume it, or reuse a finished model; returns (model, meta, seconds)."""
-    from ..modelio import META_FILE, MODEL_FILE, load_bundle, read_model_metadata
-    from ..training import CHECKPOINT_DIR, STATE_FILE, train
+    from ..modelio import CHECKPOINT_DIR, META_FILE, MODEL_FILE, STATE_FILE, load_bundle, read_model_metadata
+    from ..training import train
 
     if not overwrite and (folder / META_FILE).is_file():
         meta = read_model_metadata(folder)

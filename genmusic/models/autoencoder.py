@@ -13,7 +13,7 @@ Only ``keras`` and ``keras.ops`` are used, so the models run under TensorFlow, J
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Tuple, Union
 
 import keras
 import numpy as np

@@ -1,0 +1,69 @@
+"""genmusic.data: the streaming training dataset (shapes, order, seeds, top-up, damaged data)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from genmusic.data import SpectrogramDataset
+from genmusic.errors import DataError, ParameterError
+
+
+def test_dataset_batches_shapes_and_every_segment_once(tiny_store):
+    index = tiny_store.segment_index("train")
+    ds = SpectrogramDataset(tiny_store, index, batch_size=8, seed=3)
+    assert len(ds) == -(-len(index) // 8)
+    seen = []
+    for i in range(len(ds)):
+        x, y = ds[i]
+        assert x.dtype == np.float32 and x.shape[1:] == (*tiny_store.segment_shape, 1)
+        assert x is y
+        seen.extend(map(tuple, index[ds.batch_positions(i)]))
+    assert sorted(seen) == sorted(map(tuple, index))  # nothing lost, nothing twice
+    x0, _ = ds[0]
+    expected = tiny_store.load_segments(index[ds.batch_positions(0)])
+    np.testing.assert_array_equal(x0[..., 0], expected)
+
+
+def test_dataset_seeded_shuffle(tiny_store):
+    a = SpectrogramDataset(tiny_store, "train", batch_size=8, seed=1)
+    b = SpectrogramDataset(tiny_store, "train", batch_size=8, seed=1)
+    c = SpectrogramDataset(tiny_store, "train", batch_size=8, seed=2)
+    np.testing.assert_array_equal(a.order, b.order)
+    assert not np.array_equal(a.order, c.order)
+    first = a.order.copy()
+    a.on_epoch_end()
+    assert a.epoch == 1 and not np.array_equal(first, a.order)
+    np.testing.assert_array_equal(np.sort(first), np.sort(a.order))
+    resumed = SpectrogramDataset(tiny_store, "train", batch_size=8, seed=1, epoch=1)
+    np.testing.assert_array_equal(resumed.order, a.order)
+    fixed = SpectrogramDataset(tiny_store, "train", batch_size=8, shuffle=False)
+    np.testing.assert_array_equal(fixed.order, np.arange(len(fixed.index)))
+
+
+def test_dataset_max_segments_and_padding(tiny_store):
+    ds = SpectrogramDataset(tiny_store, "train", batch_size=4, seed=0, max_segments=10)
+    assert ds.n_segments == 10 and len(ds) == 3 and ds.batch_samples(2) == 2
+    padded = SpectrogramDataset(tiny_store, "train", batch_size=4, seed=0, max_segments=10, pad_to_multiple=4)
+    assert [padded.batch_samples(i) for i in range(len(padded))] == [4, 4, 4]
+    with pytest.raises(ParameterError, match="batch_size"):
+        SpectrogramDataset(tiny_store, "train", batch_size=0)
+
+
+def test_dataset_nan_batch_names_the_song(tiny_store, monkeypatch):
+    real = tiny_store.load_segments
+
+    def poisoned(index):
+        x = real(index)
+        x[0, 0, 0] = np.nan
+        return x
+
+    monkeypatch.setattr(tiny_store, "load_segments", poisoned)
+    ds = SpectrogramDataset(tiny_store, "train", batch_size=4, shuffle=False)
+    first_song = tiny_store.songs[int(ds.index[0, 0])].song_id
+    with pytest.raises(DataError, match=first_song):
+        ds[0]
+
+
+# --------------------------------------------------------------------------------------------------
+# train(): one run, resumed
