@@ -8,7 +8,7 @@ decorator.
 * scalars: :func:`require`, :func:`is_integer`, :func:`check_integer`, :func:`check_number`,
   :func:`check_choice`;
 * arrays: :func:`valid_array` (the general one), :func:`valid_audio` (signals), :func:`valid_matrix`
-  (feature matrices);
+  (feature matrices), :func:`valid_labels` (one label per row);
 * STFT settings: :func:`check_stft`.
 
 This module imports only :mod:`genmusic.errors`.
@@ -24,7 +24,7 @@ import numpy as np
 from .errors import ParameterError
 
 __all__ = ["require", "is_integer", "check_integer", "check_number", "check_choice", "valid_array", "valid_audio",
-           "valid_matrix", "check_stft"]
+           "valid_matrix", "valid_labels", "check_stft"]
 
 
 def require(condition: bool, message: str) -> None:
@@ -199,6 +199,14 @@ def valid_matrix(X: Any, name: str = "X", *, min_rows: int = 0) -> np.ndarray:
                     allow_empty=True)
     require(X.shape[0] >= min_rows, f"{name} needs at least {min_rows} row(s), got {X.shape[0]}")
     return X
+
+
+def valid_labels(y: Any, n: int, name: str) -> np.ndarray:
+    """Check a 1-D array of ``n`` labels (any dtype: one per row of a matrix) and return it."""
+    y = np.asarray(y)
+    require(y.ndim == 1 and y.shape[0] == n,
+            f"{name} must be a 1-D array of {n} labels (one per row), got shape {y.shape}")
+    return y
 
 
 def check_stft(n_fft: Any, hop_length: Any) -> Tuple[int, int]:

@@ -10,6 +10,7 @@ so any module (the config included) can use it without an import circle.
   :func:`atomic_write_text`, :func:`atomic_write_json`, :func:`atomic_save_npy`, :func:`atomic_save_npz`
   build on it.
 * :func:`remove_leftovers` -- delete the temporary files a killed run left in a folder.
+* :func:`json_float` -- a number as JSON can hold it (None for NaN and inf).
 * :func:`safe_name`, :func:`unique_safe_names` -- names that are safe as file names.
 
 Readers see the old file or the whole new one, never a part: a killed run leaves no half-written file.
@@ -19,16 +20,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, List
+from typing import Callable, Iterable, Iterator, List, Optional
 
 import numpy as np
 
 __all__ = ["atomic_path", "atomic_write", "atomic_write_text", "atomic_write_json", "atomic_save_npy",
-           "atomic_save_npz", "remove_leftovers", "safe_name", "unique_safe_names", "TEMPORARY_GLOB"]
+           "atomic_save_npz", "remove_leftovers", "json_float", "safe_name", "unique_safe_names", "TEMPORARY_GLOB"]
 
 #: Pattern of the temporary names :func:`atomic_path` hands out (hidden, with ``.tmp`` before the suffix).
 TEMPORARY_GLOB = ".*.tmp*"
@@ -106,6 +108,14 @@ def remove_leftovers(folder: str | os.PathLike) -> None:
     for tmp in Path(folder).glob(TEMPORARY_GLOB):
         if tmp.is_file():
             tmp.unlink(missing_ok=True)
+
+
+def json_float(value) -> Optional[float]:
+    """``float(value)``, or None for None, NaN and inf (JSON has no non-finite numbers)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def safe_name(raw: str, *, fallback: str) -> str:

@@ -23,8 +23,8 @@ import keras
 import numpy as np
 
 from ._checks import check_number
-from ._io import atomic_path, atomic_write_json
-from .modelio import CHECKPOINT_DIR, LAST_MODEL_FILE, STATE_FILE, json_float
+from ._io import atomic_path, atomic_write_json, json_float
+from .modelio import CHECKPOINT_DIR, LAST_MODEL_FILE, STATE_FILE
 
 __all__ = ["NaNGuard", "ThroughputMeter", "TimeLimit", "BestModel", "ResumeCheckpoint"]
 

@@ -9,6 +9,9 @@ all carry the exact numbers they were made with, and nobody retypes a hop length
 * :class:`ModelConfig` -- the architecture of the autoencoder or VAE.
 * :class:`TrainConfig` -- optimiser, batch size, epochs, devices.
 * :class:`GenmusicConfig` -- all of the above, with JSON in and out and a format version.
+
+:func:`check_compatible` is the one check that a model and the spectrograms (or config) given to it were
+made with the same settings.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 from ._checks import require
 from ._io import atomic_write_text
-from .errors import ParameterError
+from .errors import ParameterError, SettingsMismatchError
 
 __all__ = [
     "CONFIG_VERSION",
@@ -32,6 +35,7 @@ __all__ = [
     "ModelConfig",
     "TrainConfig",
     "GenmusicConfig",
+    "check_compatible",
     "ACTIVATIONS",
 ]
 
@@ -350,3 +354,63 @@ class GenmusicConfig:
                 value = dataclasses.replace(getattr(self, name), **value)
             changes[name] = value
         return dataclasses.replace(self, **changes)
+
+
+#: The settings :func:`check_compatible` compares in each section (audio: the ones that change the
+#: spectrograms; offset and duration only choose which part of a file is read).
+_COMPARED = {"audio": ("sample_rate", "mono"),
+             "spectrogram": tuple(f.name for f in dataclasses.fields(SpectrogramConfig)),
+             "model": tuple(f.name for f in dataclasses.fields(ModelConfig))}
+
+
+def check_compatible(model, data: GenmusicConfig, *, model_name: str = "the model",
+                     data_name: str = "the spectrograms", labels: Tuple[str, str] = ("model", "spectrograms"),
+                     sections: Sequence[str] = ("audio", "spectrogram"), fix: Optional[str] = None) -> None:
+    """Refuse a model and spectrograms (or a config) made with settings that do not match.
+
+    A model reads spectrograms of one exact shape and scale: the sample rate, mono mixing and every
+    spectrogram setting (FFT size, hop, segment length, dB floor, window) must agree.
+
+    Parameters
+    ----------
+    model : GenmusicConfig or model
+        The model's settings; or a model object, of which only ``spectrogram_shape`` is known.
+    data : GenmusicConfig
+        The settings of the spectrograms (a store's config) or of a config given with the model.
+    model_name, data_name : str
+        How the message names the two (a model folder, a store folder).
+    labels : (str, str)
+        How the message marks each side's values.
+    sections : sequence of {"audio", "spectrogram", "model"}
+        What must agree (with a model object: the segment shape only).
+    fix : str, optional
+        The advice that ends the message.
+
+    Raises
+    ------
+    SettingsMismatchError
+        Naming both, every setting that differs with its two values, and the segment shapes.
+    """
+    mine, theirs = labels
+    shape_d = data.spectrogram.segment_shape
+    if not isinstance(model, GenmusicConfig):
+        shape_m = getattr(model, "spectrogram_shape", None)
+        if shape_m is None or tuple(shape_m) == tuple(shape_d):
+            return
+        fix = fix or f"use the {theirs} the model was made with"
+        raise SettingsMismatchError(f"{model_name} reads spectrograms of shape {tuple(shape_m)} but {data_name} "
+                                    f"holds segments of shape {tuple(shape_d)}; {fix}")
+    diffs = []
+    for section in sections:
+        a, b = getattr(model, section), getattr(data, section)
+        for name in _COMPARED[section]:
+            va, vb = getattr(a, name), getattr(b, name)
+            if va != vb:
+                diffs.append(f"{section}.{name}: {va!r} ({mine}) vs {vb!r} ({theirs})")
+    if diffs:
+        shape_m = model.spectrogram.segment_shape
+        fix = fix or (f"use {theirs} made with the {mine}'s settings (its genmusic.json), or preprocess the audio "
+                      f"again with them")
+        raise SettingsMismatchError(
+            f"{model_name} and {data_name} were made with different settings ({'; '.join(diffs)}; segment shape "
+            f"{shape_m} at {model.audio.sample_rate} Hz vs {shape_d} at {data.audio.sample_rate} Hz). {fix}")

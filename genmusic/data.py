@@ -126,7 +126,7 @@ class SpectrogramDataset(keras.utils.PyDataset):
             bad = sorted({self.store.songs[int(p)].song_id for p, ok in zip(pairs[:, 0], finite) if not ok})
             error = DataError(
                 f"{self.store.path}: batch {i} holds NaN or infinite values, from song(s) {', '.join(bad)}; "
-                f"the spectrogram files are damaged: preprocess again with --overwrite")
+                f"the spectrogram files are damaged: preprocess again with overwrite=True")
             self.last_error = error
             raise error
         x = x[..., None]

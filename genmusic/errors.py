@@ -13,6 +13,7 @@ __all__ = [
     "AudioLoadError",
     "DataError",
     "ModelFolderError",
+    "SettingsMismatchError",
     "TrainingError",
 ]
 
@@ -35,6 +36,11 @@ class DataError(GenmusicError):
 
 class ModelFolderError(GenmusicError):
     """A model folder is missing, incomplete, or written by an incompatible version or config."""
+
+
+class SettingsMismatchError(GenmusicError, ValueError):
+    """A model and spectrograms (or a config) made with settings that do not match; the message names both
+    and every setting that differs (raised by :func:`genmusic.config.check_compatible` only)."""
 
 
 class TrainingError(GenmusicError):

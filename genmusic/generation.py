@@ -35,7 +35,7 @@ from typing import List, Optional, Union
 import numpy as np
 
 from ._checks import check_choice, check_integer, valid_array, valid_audio
-from .config import GenmusicConfig, SpectrogramConfig
+from .config import GenmusicConfig, SpectrogramConfig, check_compatible
 from .errors import ParameterError
 from .griffinlim import METHODS
 from .inversion import frames_to_audio
@@ -195,10 +195,8 @@ class SoundGenerator:
             raise ParameterError(f"config must be a GenmusicConfig, got {type(config).__name__}")
         check_choice(method, "method", METHODS)
         check_integer(n_iter, "n_iter", minimum=0)
-        shape = getattr(model, "spectrogram_shape", None)
-        if shape is not None and tuple(shape) != tuple(config.spectrogram.segment_shape):
-            raise ParameterError(f"the model takes spectrograms of shape {tuple(shape)} but the config's segments are "
-                                 f"{config.spectrogram.segment_shape}; use the config saved with the model")
+        check_compatible(model, config, data_name="the config", labels=("model", "config"),
+                         fix="use the config saved with the model")
         self.model = model
         self.config = config
         self.n_iter = int(n_iter)
@@ -452,6 +450,12 @@ class SoundGenerator:
         """:meth:`resynth` of an already analysed song [shape=(song.n_samples,)]."""
         return self.frames_to_audio(song.frames, song.normaliser, song.n_samples)
 
+    def check_can_sample(self) -> None:
+        """Raise :class:`~genmusic.errors.ParameterError` unless the model has a prior to sample (a VAE)."""
+        if not self.is_vae:
+            raise ParameterError("sampling needs a VAE: this model is a plain autoencoder, whose latent space has "
+                                 "no prior to sample from; train a model with kind='vae'")
+
     def sample(self, n: int, *, temperature: float = 1.0, seed: int = 0, n_segments: int = 1) -> List[np.ndarray]:
         """Sounds from the VAE's prior, denormalised with the dataset-level statistics.
 
@@ -475,9 +479,7 @@ class SoundGenerator:
         ParameterError
             The model is not a VAE, or no dataset statistics are known.
         """
-        if not self.is_vae:
-            raise ParameterError("sampling needs a VAE: this model is a plain autoencoder, whose latent space has "
-                                 "no prior to sample from; train one with `python scripts/train_vae.py`")
+        self.check_can_sample()
         check_integer(n, "n", minimum=1)
         check_integer(n_segments, "n_segments", minimum=1)
         z = self.model.sample_prior(int(n) * int(n_segments), temperature=temperature, seed=int(seed))

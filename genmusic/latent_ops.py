@@ -18,7 +18,7 @@ import numpy as np
 from ._checks import check_choice, check_integer, check_number, require, valid_array
 from .errors import ParameterError
 
-__all__ = ["interpolate", "slerp", "average", "remix", "splice", "add_noise", "scale", "smooth",
+__all__ = ["interpolate", "slerp", "average", "remix", "remix_spans", "splice", "add_noise", "scale", "smooth",
            "INTERPOLATION_METHODS", "AVERAGE_MODES"]
 
 #: Values of ``interpolate(method=...)``.
@@ -200,7 +200,18 @@ def remix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b = _as_latents(b, "b", ndim=(2,))
     if a.shape[1] != b.shape[1]:
         raise ParameterError(f"a and b must have the same latent_dim, got {a.shape[1]} and {b.shape[1]}")
-    return splice([a, b], [(0, 0, (len(a) + 1) // 2), (1, len(b) // 2, len(b))])
+    return splice([a, b], remix_spans(len(a), len(b)))
+
+
+def remix_spans(n_a: int, n_b: int) -> List[Tuple[int, int, int]]:
+    """The :func:`splice` spans of :func:`remix`: ``[(0, 0, ceil(n_a / 2)), (1, floor(n_b / 2), n_b)]``.
+
+    Parameters
+    ----------
+    n_a, n_b : int >= 1
+        Segments of the two songs.
+    """
+    return [(0, 0, (n_a + 1) // 2), (1, n_b // 2, n_b)]
 
 
 def splice(sequences: Sequence[np.ndarray], spans: Sequence[Tuple[int, int, int]]) -> np.ndarray:

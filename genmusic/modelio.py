@@ -7,7 +7,7 @@ Layout::
                      compression ratio, where the spectrograms were
     history.csv      the training log (one row per epoch)
     loss.png         loss curves
-    checkpoint/      last.keras + state.json, for --resume
+    checkpoint/      last.keras + state.json, for train(..., resume=True)
     tensorboard/     TensorBoard logs (TensorFlow backend)
 
 ``generate.py`` and ``analyze.py`` read the settings back from ``genmusic.json``, so nobody retypes a
@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
-
 from ._io import atomic_write_json, atomic_write_text
 from .config import GenmusicConfig
 from .errors import ModelFolderError
@@ -35,7 +33,7 @@ from .spectrogram import MinMaxNormaliser
 __all__ = ["MODEL_FOLDER_VERSION", "MODEL_FILE", "META_FILE", "CHECKPOINT_DIR", "LAST_MODEL_FILE", "STATE_FILE",
            "HISTORY_FILE", "LOSS_PLOT_FILE", "TENSORBOARD_DIR", "ModelBundle", "write_model_metadata",
            "read_model_metadata", "load_bundle", "load_model", "compression_ratio", "prepare_folder",
-           "read_resume_state", "read_history", "truncate_history", "json_float"]
+           "read_resume_state", "read_history", "truncate_history"]
 
 #: Version of the model-folder layout; a folder written by another version is refused.
 MODEL_FOLDER_VERSION = 1
@@ -114,8 +112,8 @@ def read_model_metadata(folder: str | os.PathLike) -> dict:
     folder = Path(folder)
     meta_path = folder / META_FILE
     if not folder.is_dir():
-        raise ModelFolderError(f"model folder {folder} does not exist; train one with `python scripts/train_vae.py "
-                               f"--model-dir {folder}`")
+        raise ModelFolderError(f"model folder {folder} does not exist; train a model into it first "
+                               f"(genmusic.train(spectrograms, model_dir))")
     if not meta_path.is_file():
         raise ModelFolderError(f"{folder} is not a genmusic model folder: it has no {META_FILE}")
     try:
@@ -178,11 +176,6 @@ def load_model(folder: str | os.PathLike):
 # the folder during training
 
 
-def json_float(value) -> Optional[float]:
-    """``float(value)``, or None for None, NaN and inf (JSON has no non-finite numbers)."""
-    return float(value) if value is not None and np.isfinite(value) else None
-
-
 def prepare_folder(model_dir: Path, *, resume: bool, overwrite: bool) -> None:
     """Make ``model_dir`` ready for training: kept as it is to resume, emptied of a model's files with
     ``overwrite``, refused when it holds a trained model and neither is set."""
@@ -192,8 +185,8 @@ def prepare_folder(model_dir: Path, *, resume: bool, overwrite: bool) -> None:
         return
     finished = (model_dir / MODEL_FILE).is_file() or (model_dir / CHECKPOINT_DIR / STATE_FILE).is_file()
     if finished and not overwrite:
-        raise ModelFolderError(f"{model_dir} already holds a trained model; pass --resume to continue training "
-                               f"it, --overwrite to replace it, or choose another --model-dir")
+        raise ModelFolderError(f"{model_dir} already holds a trained model; pass resume=True to continue training "
+                               f"it, overwrite=True to replace it, or choose another model_dir")
     for name in FOLDER_ENTRIES:
         path = model_dir / name
         if path.is_dir():
@@ -209,13 +202,13 @@ def read_resume_state(model_dir: Path) -> Tuple[dict, GenmusicConfig, dict]:
     last = model_dir / CHECKPOINT_DIR / LAST_MODEL_FILE
     if not (state_path.is_file() and last.is_file()):
         raise ModelFolderError(f"nothing to resume: {model_dir} has no {CHECKPOINT_DIR}/{LAST_MODEL_FILE} and "
-                               f"{CHECKPOINT_DIR}/{STATE_FILE} (no epoch finished there); train without --resume")
+                               f"{CHECKPOINT_DIR}/{STATE_FILE} (no epoch finished there); train without resume=True")
     meta = read_model_metadata(model_dir)
     try:
         state = json.loads(state_path.read_text())
         int(state["epoch"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise ModelFolderError(f"{state_path} is damaged ({exc}); train again with --overwrite") from None
+        raise ModelFolderError(f"{state_path} is damaged ({exc}); train again with overwrite=True") from None
     saved = GenmusicConfig.from_dict(meta["config"], where=str(model_dir / META_FILE))
     return state, saved, meta
 

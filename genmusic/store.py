@@ -173,7 +173,7 @@ class Saver:
             if (old.audio, old.spectrogram) != (self.config.audio, self.config.spectrogram):
                 raise ParameterError(
                     f"{self.output_dir} holds spectrograms made with other audio/spectrogram settings "
-                    f"({old.audio}, {old.spectrogram}); pass --overwrite to replace them or choose another output folder")
+                    f"({old.audio}, {old.spectrogram}); pass overwrite=True to replace them, or choose another output_dir")
         self.songs_dir.mkdir(parents=True, exist_ok=True)
         # Leftovers of a killed run (temporary files) are never valid outputs.
         remove_leftovers(self.songs_dir)
@@ -274,7 +274,7 @@ class SpectrogramStore:
     Parameters
     ----------
     path : path-like
-        The store folder (the ``--output`` of preprocessing).
+        The store folder (the ``output_dir`` of preprocessing).
 
     Raises
     ------
@@ -286,18 +286,18 @@ class SpectrogramStore:
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
         if not self.path.is_dir():
-            raise DataError(f"spectrogram folder {self.path} does not exist; run `python scripts/preprocess.py "
-                            f"--output {self.path}` first")
+            raise DataError(f"spectrogram folder {self.path} does not exist; preprocess audio into it first "
+                            f"(PreprocessingPipeline.run(input_dir, output_dir))")
         for name in ("config.json", "manifest.csv", "stats.json"):
             if not (self.path / name).is_file():
                 raise DataError(f"{self.path} has no {name}: it is not a finished spectrogram store (run or resume "
-                                f"`python scripts/preprocess.py --output {self.path}`)")
+                                f"the preprocessing into it)")
         self.config = GenmusicConfig.load(self.path / "config.json")
         self.stats = json.loads((self.path / "stats.json").read_text())
         version = self.stats.get("store_version")
         if version != STORE_VERSION:
             raise DataError(f"{self.path} was written by store version {version}; this genmusic reads version "
-                            f"{STORE_VERSION}: preprocess again with --overwrite")
+                            f"{STORE_VERSION}: preprocess again with overwrite=True")
         self.songs: List[SongRecord] = self._read_manifest()
         if not self.songs:
             raise DataError(f"{self.path}/manifest.csv lists no songs: every input file was skipped "

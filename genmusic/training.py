@@ -18,7 +18,6 @@ The model folder (see :mod:`genmusic.modelio`): ``model.keras`` (best on validat
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import tempfile
@@ -30,13 +29,14 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import keras
 import numpy as np
 
+from ._io import json_float
 from .callbacks import BestModel, NaNGuard, ResumeCheckpoint, ThroughputMeter
-from .config import GenmusicConfig, ModelConfig
+from .config import GenmusicConfig, check_compatible
 from .data import SpectrogramDataset, split_indices
 from .devices import Devices, distribution, mixed_precision, scale_loss_for_replicas, visible_gpus
-from .errors import DataError, GenmusicError, ModelFolderError, ParameterError, TrainingError
+from .errors import GenmusicError, ModelFolderError, ParameterError, TrainingError
 from .modelio import (CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, LOSS_PLOT_FILE, MODEL_FILE, TENSORBOARD_DIR,
-                      json_float, prepare_folder, read_history, read_resume_state, truncate_history,
+                      prepare_folder, read_history, read_resume_state, truncate_history,
                       write_model_metadata)
 from .store import SpectrogramStore
 
@@ -103,43 +103,33 @@ class TrainResult:
 # The steps
 
 
-def _describe_spectrogram(config: GenmusicConfig) -> str:
-    s = config.spectrogram
-    return (f"shape {s.segment_shape} (n_fft={s.n_fft}, hop_length={s.hop_length}, segment_frames={s.segment_frames}, "
-            f"top_db={s.top_db}, amin={s.amin}, window={s.window!r})")
-
-
 def _resolve_config(store: SpectrogramStore, config: Optional[GenmusicConfig], kind: Optional[str],
                     saved: Optional[GenmusicConfig]) -> GenmusicConfig:
+    """The run's config: ``config`` (or the saved one, or the store's) with the store's audio and spectrogram
+    settings and ``kind``."""
     if config is None:
         config = saved if saved is not None else store.config
     elif not isinstance(config, GenmusicConfig):
         raise ParameterError(f"config must be a GenmusicConfig or None, got {type(config).__name__}")
-    elif config.spectrogram != store.config.spectrogram:
-        raise DataError(f"the config's spectrogram settings do not match the store {store.path}: the config "
-                        f"has {_describe_spectrogram(config)}, the store has {_describe_spectrogram(store.config)}; "
-                        f"the spectrogram settings come from the store: remove them from the config, or "
-                        f"preprocess again with the config's settings")
+    else:
+        check_compatible(config, store.config, model_name="the config", data_name=f"the store {store.path}",
+                         labels=("config", "store"), sections=("spectrogram",),
+                         fix="The spectrogram settings come from the store: remove them from the config, or "
+                             "preprocess again with the config's settings")
     config = config.replace(audio=store.config.audio, spectrogram=store.config.spectrogram)
     if kind is not None:
         config = config.replace(model={"kind": kind})
     return config
 
 
-def _check_resumable(model_dir: Path, meta: dict, saved: GenmusicConfig, config: GenmusicConfig,
-                     store: SpectrogramStore) -> None:
-    saved_shape = tuple(meta.get("input_shape", [])[:2])
-    if saved_shape != tuple(store.segment_shape):
-        raise ModelFolderError(f"cannot resume {model_dir}: its model takes spectrograms of shape {saved_shape}, "
-                               f"but {store.path} holds shape {tuple(store.segment_shape)}; train a new model "
-                               f"(another --model-dir, or --overwrite)")
-    if saved.model != config.model:
-        diffs = [f"{f.name}: saved {getattr(saved.model, f.name)!r}, requested {getattr(config.model, f.name)!r}"
-                 for f in dataclasses.fields(ModelConfig)
-                 if getattr(saved.model, f.name) != getattr(config.model, f.name)]
-        raise ModelFolderError(f"cannot resume {model_dir}: it holds a model with another architecture "
-                               f"({'; '.join(diffs)}); resume without changing the model settings, or train a new "
-                               f"model (another --model-dir, or --overwrite)")
+def _check_resumable(model_dir: Path, saved: GenmusicConfig, config: GenmusicConfig, store: SpectrogramStore) -> None:
+    """A resumed model must read the store's spectrograms and keep its architecture."""
+    new_model = "train a new model (another model_dir, or overwrite=True)"
+    check_compatible(saved, store.config, model_name=f"the model in {model_dir}", data_name=f"the store {store.path}",
+                     labels=("model", "store"), fix=f"It cannot be resumed on this store: {new_model}")
+    check_compatible(saved, config, model_name=f"the model in {model_dir}", data_name="the requested config",
+                     labels=("saved", "requested"), sections=("model",),
+                     fix=f"Resume without changing the model settings, or {new_model}")
 
 
 @dataclass
@@ -158,10 +148,10 @@ def _plan_run(store: SpectrogramStore, model_dir: Path, config: Optional[Genmusi
     if resume and overwrite:
         raise ParameterError("resume and overwrite exclude each other: resume continues the model in the folder, "
                              "overwrite replaces it")
-    state, saved, meta = (read_resume_state(model_dir) if resume else ({}, None, {}))
+    state, saved, _ = (read_resume_state(model_dir) if resume else ({}, None, {}))
     config = _resolve_config(store, config, kind, saved)
     if resume:
-        _check_resumable(model_dir, meta, saved, config, store)
+        _check_resumable(model_dir, saved, config, store)
     else:
         # Refuse an architecture that cannot fit the input before overwrite removes anything.
         from .models import plan_architecture
@@ -171,8 +161,8 @@ def _plan_run(store: SpectrogramStore, model_dir: Path, config: Optional[Genmusi
     prepare_folder(model_dir, resume=resume, overwrite=overwrite)
     initial_epoch = int(state.get("epoch", 0))
     if initial_epoch >= config.train.epochs:
-        raise ParameterError(f"{model_dir} has already been trained for {initial_epoch} epoch(s); pass --epochs "
-                             f"larger than {initial_epoch} to train it further")
+        raise ParameterError(f"{model_dir} has already been trained for {initial_epoch} epoch(s); set "
+                             f"config.train.epochs above {initial_epoch} to train it further")
     seed = int(state.get("seed", config.train.seed))
     if resume and seed != config.train.seed:
         logger.info("resuming with the saved seed %d (the config says %d)", seed, config.train.seed)
@@ -212,7 +202,7 @@ def _restore_model(model_dir: Path, learning_rate: float):
         model = keras.saving.load_model(last, compile=True, safe_mode=True)
     except Exception as exc:  # noqa: BLE001 - any load failure becomes one message naming the file
         raise ModelFolderError(f"{last}: cannot load the checkpoint ({type(exc).__name__}: {exc}); "
-                               f"train again with --overwrite") from None
+                               f"train again with overwrite=True") from None
     model.optimizer.learning_rate.assign(learning_rate)
     return model
 
@@ -290,11 +280,11 @@ def _raise_if_diverged(guard: NaNGuard, result: TrainResult) -> None:
     epoch, batch = guard.tripped
     write_dir = result.model_dir
     kept = (f"the last good model is kept in {write_dir / MODEL_FILE} (best validation loss {result.best_val_loss:.6g}) "
-            f"and {write_dir / CHECKPOINT_DIR / LAST_MODEL_FILE} (epoch {result.epochs_run}, for --resume)"
+            f"and {write_dir / CHECKPOINT_DIR / LAST_MODEL_FILE} (epoch {result.epochs_run}, for resume=True)"
             if (write_dir / MODEL_FILE).is_file() else
             f"no epoch finished cleanly, so {write_dir} holds no model")
     raise TrainingError(f"training stopped: the loss became NaN at epoch {epoch + 1} batch {batch + 1}; {kept}; "
-                        f"try a lower --learning-rate (it was {result.config.train.learning_rate:g})")
+                        f"try a lower config.train.learning_rate (it was {result.config.train.learning_rate:g})")
 
 
 # --------------------------------------------------------------------------------------------------

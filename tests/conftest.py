@@ -146,3 +146,23 @@ def tiny_model_folder(tiny_store, tmp_path_factory):
     write_model_metadata(folder, config, stats=tiny_store.stats, genres=tiny_store.genres,
                          spectrograms=str(tiny_store.path))
     return folder
+
+
+# -- reading reports back ------------------------------------------------------------------------------
+
+def table_rows(markdown: str) -> list:
+    """Every row of every Markdown table, as a list of cell strings (header and separator rows included)."""
+    return [[cell.strip() for cell in line.strip()[1:-1].split("|")] for line in markdown.splitlines()
+            if line.startswith("| ")]
+
+
+def shows(cell: str, value) -> bool:
+    """A table cell shows ``value``: "n/a" for None, else a number within half a unit of its last digit."""
+    if value is None:
+        return cell == "n/a"
+    try:
+        number = float(cell)
+    except ValueError:
+        return False
+    decimals = len(cell.split(".")[1]) if "." in cell else 0
+    return abs(number - value) <= 0.5 * 10 ** -decimals + 1e-12

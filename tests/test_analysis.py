@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genmusic.analysis import (LatentSet, check_compatible, classify, cross_validate_songs, default_ks, encode_store,
+from genmusic.analysis import (LatentSet, classify, cross_validate_songs, default_ks, encode_store,
                                kmeans_sweep, mfcc_features, nearest_songs, pca_projection, pool_segments,
                                predict_genres, score_predictions, tsne_projection, usable_labels)
-from genmusic.errors import DataError, ModelFolderError, ParameterError
+from genmusic.errors import DataError, ParameterError
 
 
 def blobs(n_per_class=10, n_classes=3, dim=8, spread=0.05, seed=0):
@@ -214,17 +214,6 @@ def test_latent_set_round_trip_without_pickle(tmp_path):
 
 
 # ---- with the tiny store and model
-
-
-def test_check_compatible_names_both_and_the_settings(tiny_store):
-    other = tiny_store.config.replace(audio={"sample_rate": 16000}, spectrogram={"segment_frames": 32})
-    with pytest.raises(ModelFolderError) as err:
-        check_compatible(other, tiny_store.config, model_name="models/m1", store_name="spec/s1")
-    msg = str(err.value)
-    assert "models/m1" in msg and "spec/s1" in msg
-    assert "audio.sample_rate: 16000 (model) vs 8000 (spectrograms)" in msg
-    assert "spectrogram.segment_frames: 32 (model) vs 16 (spectrograms)" in msg
-    check_compatible(tiny_store.config, tiny_store.config)
 
 
 def test_encode_store_and_song_level_accuracy_on_tiny(tiny_store, tiny_model_folder):

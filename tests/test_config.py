@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from genmusic.config import GenmusicConfig, ModelConfig, SpectrogramConfig
-from genmusic.errors import GenmusicError, ParameterError
+from genmusic.config import GenmusicConfig, ModelConfig, SpectrogramConfig, check_compatible
+from genmusic.errors import GenmusicError, ParameterError, SettingsMismatchError
 
 
 def test_json_round_trip(tmp_path):
@@ -51,3 +51,18 @@ def test_bad_json_file(tmp_path):
         GenmusicConfig.load(tmp_path / "c.json")
     with pytest.raises(ParameterError, match="does not exist"):
         GenmusicConfig.load(tmp_path / "missing.json")
+
+
+def test_check_compatible_names_both_and_the_settings(tiny_store):
+    other = tiny_store.config.replace(audio={"sample_rate": 16000}, spectrogram={"segment_frames": 32})
+    with pytest.raises(SettingsMismatchError) as err:
+        check_compatible(other, tiny_store.config, model_name="models/m1", data_name="spec/s1")
+    msg = str(err.value)
+    assert "models/m1" in msg and "spec/s1" in msg
+    assert "audio.sample_rate: 16000 (model) vs 8000 (spectrograms)" in msg
+    assert "spectrogram.segment_frames: 32 (model) vs 16 (spectrograms)" in msg
+    check_compatible(tiny_store.config, tiny_store.config)
+    ae = tiny_store.config.replace(model={"kind": "autoencoder"})  # models may differ unless asked
+    check_compatible(ae, tiny_store.config)
+    with pytest.raises(SettingsMismatchError, match=r"model\.kind: 'autoencoder' \(model\) vs 'vae'"):
+        check_compatible(ae, tiny_store.config, sections=("model",))

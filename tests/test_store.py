@@ -85,7 +85,7 @@ def test_store_errors(tmp_path, small_config):
 def test_saver_refuses_other_settings_without_overwrite(tmp_path, small_config):
     _store(tmp_path, small_config, [("a.1", "a", 2)])
     other = small_config.replace(spectrogram={"hop_length": 32})
-    with pytest.raises(ParameterError, match="--overwrite"):
+    with pytest.raises(ParameterError, match="overwrite=True"):
         Saver(tmp_path / "store", other)
     Saver(tmp_path / "store", other, overwrite=True)
     assert not list((tmp_path / "store" / "songs").iterdir())

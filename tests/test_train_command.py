@@ -58,14 +58,16 @@ def test_partial_config_takes_the_store_spectrogram(tiny_store, tmp_path):
     assert config.model.latent_dim == 8 and config.model.beta == 0.01 and config.model.kind == "vae"
 
 
-def test_latent_sizes_are_adjusted_to_the_time_steps(capsys):
-    sizes = sweep.latent_sizes(128, [0.25, 0.5, 1, 2], steps=8)
-    assert [s.latent_dim for s in sizes] == [32, 64, 128, 256]
+def test_latent_sizes_are_adjusted_to_the_time_steps():
+    from genmusic.evaluation import latent_sizes
+
+    sizes, notes = latent_sizes(128, [0.25, 0.5, 1, 2], steps=8)
+    assert [s.latent_dim for s in sizes] == [32, 64, 128, 256] and not notes
     assert [s.layout for s in sizes] == ["8x4", "8x8", "8x16", "8x32"]
-    sizes = sweep.latent_sizes(16, [0.3, 0.25, 1], steps=4)
-    out = capsys.readouterr().out
+    sizes, notes = latent_sizes(16, [0.3, 0.25, 1], steps=4)
     assert [s.latent_dim for s in sizes] == [4, 16]
-    assert "not a multiple of the 4 latent time steps" in out and "skipping x0.25" in out
+    assert notes == ["latent_dim 5 (x0.3) is not a multiple of the 4 latent time steps of the conv bottleneck: using 4",
+                     "skipping x0.25: latent_dim 4 was already trained in this sweep"]
 
 
 def test_sweep_main(tiny_store, tmp_path, capsys):

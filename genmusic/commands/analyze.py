@@ -39,15 +39,13 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = get_parser().parse_args(argv)
+    parser = get_parser()
+    args = parser.parse_args(argv)
     setup_logging(args.verbose)
 
     def body() -> int:
-        from ..errors import ParameterError
-        from ..report import run_analysis
+        from ..analysis import run_analysis
 
-        if args.max_eval_songs < 1:
-            raise ParameterError(f"--max-eval-songs must be >= 1, got {args.max_eval_songs}")
         models = args.models or [Path(DEFAULT_MODEL)]
         report = run_analysis(models, args.output, spectrograms=args.spectrograms, inputs=args.inputs,
                               seed=args.seed, max_eval_songs=args.max_eval_songs, tsne=not args.no_tsne)
@@ -63,7 +61,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"results: {report.results_path}")
         return 1 if report.errors else 0
 
-    return run_main(body)
+    return run_main(body, parser)
 
 
 if __name__ == "__main__":

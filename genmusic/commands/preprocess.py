@@ -50,7 +50,8 @@ def config_from_args(args: argparse.Namespace) -> GenmusicConfig:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = get_parser().parse_args(argv)
+    parser = get_parser()
+    args = parser.parse_args(argv)
     setup_logging(args.verbose)
 
     def body() -> int:
@@ -74,7 +75,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(report.summary())
         return 0
 
-    return run_main(body)
+    return run_main(body, parser, {"another output_dir": "another --output"})
 
 
 if __name__ == "__main__":

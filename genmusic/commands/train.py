@@ -102,8 +102,14 @@ def config_from_args(args: argparse.Namespace, store, *, kind: str,
     return config.replace(train=train, model=model)
 
 
+#: Library phrases and the options that say the same on the command line.
+CLI_PHRASES = {"another model_dir": "another --model-dir", "config.train.epochs": "--epochs",
+               "config.train.learning_rate": "--learning-rate"}
+
+
 def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
-    args = get_parser(kind).parse_args(argv)
+    parser = get_parser(kind)
+    args = parser.parse_args(argv)
     setup_logging(args.verbose)
 
     def body() -> int:
@@ -126,15 +132,7 @@ def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
         print(result.summary())
         return 0
 
-    return run_main(body)
-
-
-def main_vae(argv: Optional[List[str]] = None) -> int:
-    return main(argv, kind="vae")
-
-
-def main_autoencoder(argv: Optional[List[str]] = None) -> int:
-    return main(argv, kind="autoencoder")
+    return run_main(body, parser, CLI_PHRASES)
 
 
 if __name__ == "__main__":

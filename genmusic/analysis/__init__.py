@@ -1,0 +1,38 @@
+"""Studying the latent space: projections, K-means sweeps, genre probes, the MFCC baseline.
+
+Most functions take arrays and return plain results (dataclasses with a ``to_dict()`` of JSON-friendly
+numbers), so they work in a notebook or inside scikit-learn code as well as in the report. Every public
+name of the submodules is importable from ``genmusic.analysis``:
+
+* :mod:`~genmusic.analysis.latents` -- :func:`encode_store` / :func:`encode_files`: a model's latents of a
+  spectrogram store or of new audio files, per segment and pooled per song (:class:`LatentSet`, saved as
+  ``.npz`` + ``.csv``, no pickle).
+* :mod:`~genmusic.analysis.projections` -- :func:`pca_projection`, :func:`tsne_projection`: 2-D / 3-D views
+  (:class:`Projection`).
+* :mod:`~genmusic.analysis.clustering` -- :func:`kmeans_sweep`: K-means for several ``k`` with homogeneity,
+  completeness, V-measure, adjusted Rand index, silhouette and inertia (:class:`ClusterSweep`).
+* :mod:`~genmusic.analysis.probes` -- :func:`classify`, :func:`cross_validate_songs`,
+  :func:`segment_vote_score`: genre classifiers on latents; :func:`mfcc_features` / :func:`mfcc_baseline`:
+  the classic baseline; :func:`nearest_songs`, :func:`predict_genres`: music from outside the data set.
+* :mod:`~genmusic.analysis.study` -- :func:`study_model`: all of the above for one model and one store
+  (:class:`ModelStudy`); :func:`run_analysis`: several models and the report (:mod:`genmusic.report`).
+"""
+
+from __future__ import annotations
+
+from .clustering import DEFAULT_KS, UNLABELLED_KS, ClusterSweep, default_ks, kmeans_sweep, usable_labels
+from .latents import LATENT_FILE_VERSION, POOLINGS, LatentSet, encode_files, encode_store, pool_segments
+from .probes import (CLASSIFIERS, Classification, ClassifierScore, MfccBaseline, classify, cross_validate_songs,
+                     mfcc_baseline, mfcc_features, nearest_songs, predict_genres, score_predictions,
+                     segment_vote_score)
+from .projections import Projection, pca_projection, tsne_projection
+from .study import ModelStudy, default_spectrograms, model_names, run_analysis, study_model
+
+__all__ = [
+    "LATENT_FILE_VERSION", "POOLINGS", "LatentSet", "pool_segments", "encode_store", "encode_files",
+    "Projection", "pca_projection", "tsne_projection",
+    "DEFAULT_KS", "UNLABELLED_KS", "usable_labels", "default_ks", "ClusterSweep", "kmeans_sweep",
+    "CLASSIFIERS", "ClassifierScore", "Classification", "score_predictions", "classify", "segment_vote_score",
+    "cross_validate_songs", "mfcc_features", "MfccBaseline", "mfcc_baseline", "nearest_songs", "predict_genres",
+    "ModelStudy", "study_model", "run_analysis", "model_names", "default_spectrograms",
+]

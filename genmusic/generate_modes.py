@@ -1,0 +1,624 @@
+"""The modes of ``generate``: what a trained model makes, one function per mode, written as WAV + PNG + JSON.
+
+=============  ====================================================================  ==========
+mode           what it makes                                                         statistics
+=============  ====================================================================  ==========
+reconstruct    each input encoded and decoded by the model (crossfaded windows)      song
+resynth        each input's spectrogram turned back into sound without the model     song
+sample         ``n`` sounds from the VAE's prior (``temperature``, ``seconds``)      dataset
+interpolate    ``steps`` points from the first input's latents to the second's       song at the
+                                                                                     ends, else
+                                                                                     dataset
+average        the segment-wise average of the inputs' latents (e.g. a genre)        dataset
+remix          the first half of input 1 joined to the second half of input 2        dataset
+noise          each input with Gaussian noise of each ``sigma`` added to its latents song
+scale          each input's latents times each ``factor``                            song
+smooth         each input's latents smoothed over ``width`` segments                 song
+=============  ====================================================================  ==========
+
+:data:`MODES` maps each mode name to its function ``(generator, inputs, options) -> list of Job``; a job
+has a file name and a ``make()`` that computes its :class:`Output` only when it runs. :func:`plan` is the
+whole job: it opens the model folder, finds the inputs (:func:`load_inputs`: files, or songs of the store
+the model was trained on, re-read from their audio or, when that is gone, from the stored spectrograms),
+and plans the jobs; :meth:`Plan.write` runs them and writes ``NAME.wav``, ``NAME.png`` (source and result
+spectrograms in dB) and ``NAME.json`` (how it was made) for each, refusing to replace files unless told to.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import latent_ops
+from ._checks import check_choice, check_integer, check_number
+from ._io import atomic_write_json, safe_name, unique_safe_names
+from .config import check_compatible
+from .errors import DataError, ParameterError
+
+__all__ = ["MODES", "GenerateOptions", "InputSong", "Output", "Job", "Written", "Plan", "plan", "load_inputs",
+           "plan_jobs", "reconstruct", "resynth", "sample", "interpolate", "average", "remix", "noise", "scale",
+           "smooth"]
+
+#: Songs taken from the store when no files are given and ``GenerateOptions.n`` does not say how many
+#: (``average``: every song of the genre).
+DEFAULT_COUNTS = {"reconstruct": 2, "resynth": 2, "noise": 1, "scale": 1, "smooth": 1, "interpolate": 2,
+                  "remix": 2, "average": None, "sample": 4}
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """The settings of every mode (each mode reads the ones it needs); the defaults are ``generate``'s.
+
+    Attributes
+    ----------
+    n : int or None
+        ``sample``: sounds (default 4); ``average``: songs averaged (default: all of the genre); other modes
+        without files: songs taken from the store (see :data:`DEFAULT_COUNTS`).
+    steps : int
+        ``interpolate``: points, both songs included.
+    interpolation : {"linear", "slerp"}
+    average_mode : {"segments", "time"}
+    temperature : float
+        ``sample``: standard deviation of the prior.
+    sigma, factor : tuple of float
+        ``noise`` / ``scale``: one output per value.
+    width : int
+        ``smooth``: segments averaged.
+    overlap : float
+        ``reconstruct``: fraction shared by consecutive windows (crossfaded).
+    seed : int
+        Seed of sampling, noise and Griffin-Lim.
+    seconds : float or None
+        ``sample``: length of each sound (default one segment); other modes: use only the first seconds of
+        each input.
+    """
+
+    n: Optional[int] = None
+    steps: int = 5
+    interpolation: str = "slerp"
+    average_mode: str = "segments"
+    temperature: float = 1.0
+    sigma: Tuple[float, ...] = (0.1, 0.5, 1.0)
+    factor: Tuple[float, ...] = (0.5, 1.5)
+    width: int = 3
+    overlap: float = 0.5
+    seed: int = 0
+    seconds: Optional[float] = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sigma", tuple(self.sigma))
+        object.__setattr__(self, "factor", tuple(self.factor))
+        check_integer(self.n, "n", minimum=1, allow_none=True)
+        check_integer(self.width, "width", minimum=1)
+        check_number(self.seconds, "seconds", minimum=0, exclusive_minimum=True, allow_none=True)
+        check_choice(self.interpolation, "interpolation", latent_ops.INTERPOLATION_METHODS)
+        check_choice(self.average_mode, "average_mode", latent_ops.AVERAGE_MODES)
+
+
+# --------------------------------------------------------------------------------------------------
+# inputs
+
+
+@dataclass
+class InputSong:
+    """One input: where it came from and its analysed spectrogram.
+
+    Attributes
+    ----------
+    label : str
+        File-safe name used in output names.
+    source : str
+        The audio file.
+    genre : str
+    song : SongSpectrogram
+    audio : np.ndarray or None
+        The signal, when it was read from audio (None: from the stored spectrogram).
+    notes : list of str
+    """
+
+    label: str
+    source: str
+    genre: str
+    song: object
+    audio: Optional[np.ndarray]
+    notes: List[str] = field(default_factory=list)
+
+    def describe(self, sr: int) -> dict:
+        return {"label": self.label, "source": self.source, "genre": self.genre, "n_samples": self.song.n_samples,
+                "seconds": round(self.song.n_samples / sr, 4), "n_segments": self.song.n_segments,
+                "db_min": self.song.db_min, "db_max": self.song.db_max,
+                "from": "audio" if self.audio is not None else "stored spectrogram"}
+
+
+def _num(value: float) -> str:
+    return safe_name(f"{value:g}".replace("-", "m"), fallback="0")
+
+
+def _find_store(bundle, model_dir: Path):
+    from .store import SpectrogramStore
+
+    recorded = bundle.meta.get("spectrograms")
+    if not recorded:
+        raise ParameterError(f"no files given and {model_dir}/genmusic.json records no training spectrograms; "
+                             "pass files=[FILE, ...]")
+    recorded_path = Path(recorded)
+    candidates = [recorded_path] if recorded_path.is_absolute() else \
+        [recorded_path, model_dir / recorded_path, model_dir.parent / recorded_path,
+         model_dir.parent.parent / recorded_path]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return SpectrogramStore(candidate)
+    raise DataError(f"no files given and the spectrograms {recorded} the model was trained on (recorded in "
+                    f"{model_dir}/genmusic.json) are not there; pass files=[FILE, ...]")
+
+
+def _store_records(store, mode: str, genre: Optional[str], n: Optional[int]):
+    """Songs of the store for a mode: test split (or ``genre``), two genres for interpolate / remix."""
+    order = {"test": 0, "validation": 1, "train": 2}
+    songs = sorted(store.songs, key=lambda r: (order.get(r.split, 3), r.song_id))
+    if genre is not None:
+        if genre not in store.genres:
+            raise ParameterError(f"genre {genre!r} is not in the training store {store.path}; its genres are "
+                                 f"{', '.join(store.genres) or '(none)'}")
+        songs = [r for r in songs if r.genre == genre]
+    if mode in ("interpolate", "remix"):
+        first = songs[0]
+        other = [r for r in songs[1:] if r.genre != first.genre] or songs[1:]
+        if not other:
+            raise ParameterError(f"{mode} needs two songs but the store {store.path} offers one; pass files=[A, B]")
+        return [first, other[0]]
+    if mode == "average":
+        if genre is None:
+            songs = [r for r in songs if r.genre == songs[0].genre]
+        return songs[:n] if n else songs
+    test = [r for r in songs if r.split == "test"] or songs
+    count = n or DEFAULT_COUNTS[mode]
+    return (test if genre is None else songs)[:count]
+
+
+def _crop(y: np.ndarray, seconds: Optional[float], sr: int) -> np.ndarray:
+    if seconds is None:
+        return y
+    return y[: max(1, int(round(seconds * sr)))]
+
+
+def _short_note(n_samples: int, gen) -> List[str]:
+    seg = gen.spec.segment_samples
+    if n_samples < seg:
+        return [f"shorter than one segment ({n_samples / gen.sample_rate:.3f} s < {seg / gen.sample_rate:.3f} s): "
+                "padded with silence, output trimmed back to the input's length"]
+    return []
+
+
+def load_inputs(gen, mode: str, *, files: Sequence[str | os.PathLike] = (), genre: Optional[str] = None,
+                n: Optional[int] = None, seconds: Optional[float] = None) -> List[InputSong]:
+    """The inputs of a mode: ``files``, or songs of the store the model was trained on.
+
+    Parameters
+    ----------
+    gen : SoundGenerator
+        Made with :meth:`SoundGenerator.from_folder` (its ``bundle`` names the training store).
+    mode : str
+    files : sequence of path-like
+        Audio files of any format, rate and channel count.
+    genre : str, optional
+        Without files: songs of this genre.
+    n : int, optional
+        Without files: how many songs (default :data:`DEFAULT_COUNTS`).
+    seconds : float, optional
+        Use only the first seconds of each input.
+
+    Returns
+    -------
+    list of InputSong
+    """
+    sr = gen.sample_rate
+    inputs: List[InputSong] = []
+    if files:
+        for path in files:
+            y = _crop(gen.load(path), seconds, sr)
+            song = gen.analyse(y, name=str(path))
+            inputs.append(InputSong(safe_name(Path(path).stem, fallback="song"), str(path), "", song, y,
+                                    _short_note(len(y), gen)))
+        return inputs
+    store = _find_store(gen.bundle, Path(gen.bundle.folder))
+    for record in _store_records(store, mode, genre, n):
+        notes: List[str] = []
+        if Path(record.source).is_file():
+            y = _crop(gen.load(record.source), seconds, sr)
+            song = gen.analyse(y, name=record.source)
+        else:  # the audio is gone: the stored spectrogram, if the model reads spectrograms like it
+            check_compatible(gen.config, store.config, model_name=f"model {gen.bundle.folder}",
+                             data_name=f"spectrograms {store.path}",
+                             fix=f"{record.source} (song {record.song_id}) is gone, so its stored spectrogram would "
+                                 "have to serve; pass files=[FILE, ...]")
+            y = None
+            segments = np.asarray(store.song_array(record.song_id))
+            n_samples = record.n_samples
+            if seconds is not None:
+                n_samples = min(n_samples, max(1, int(round(seconds * sr))))
+                segments = segments[: math.ceil(n_samples / gen.spec.segment_samples)]
+            song = gen.spectrogram_from_segments(segments, record.db_min, record.db_max, n_samples,
+                                                 source=record.source)
+            notes.append(f"source file {record.source} is gone: used the stored spectrogram of {record.song_id}")
+        notes += _short_note(song.n_samples, gen)
+        inputs.append(InputSong(safe_name(record.song_id, fallback="song"), record.source, record.genre, song, y,
+                                notes))
+    if not inputs:
+        raise ParameterError(f"the training store {store.path} has no songs for mode {mode!r}"
+                             + (f" and genre {genre!r}" if genre else ""))
+    return inputs
+
+
+# --------------------------------------------------------------------------------------------------
+# the modes
+
+
+@dataclass
+class Output:
+    """What a job made.
+
+    Attributes
+    ----------
+    audio : np.ndarray [shape=(n,)]
+    normaliser : {"song", "dataset"}
+        Whose dB statistics undid the normalisation.
+    stats : (float, float)
+        Those statistics, ``(db_min, db_max)``.
+    inputs : list of InputSong
+    parameters : dict
+    notes : list of str
+    """
+
+    audio: np.ndarray
+    normaliser: str
+    stats: tuple
+    inputs: List[InputSong]
+    parameters: dict
+    notes: List[str] = field(default_factory=list)
+
+
+@dataclass
+class Job:
+    """One output to make: its file name (without extension) and the function that makes it."""
+
+    name: str
+    make: Callable[[], Output]
+
+
+def _song_output(audio, item: InputSong, parameters: dict) -> Output:
+    return Output(audio, "song", (item.song.db_min, item.song.db_max), [item], parameters, list(item.notes))
+
+
+def _dataset_stats(gen) -> tuple:
+    norm = gen.dataset_normaliser
+    if norm is None:
+        raise ParameterError("latents from no single song need the dataset's dB statistics, but the model folder's "
+                             "genmusic.json has none (stats.db_min / db_max); retrain or repair the folder")
+    return (norm.data_min_, norm.data_max_)
+
+
+def _need(inputs: Sequence[InputSong], k: int, mode: str) -> None:
+    if len(inputs) < k:
+        raise ParameterError(f"mode {mode!r} needs {k} inputs, got {len(inputs)}; pass files=[A, B]")
+
+
+def _encode(gen, item: InputSong, overlap: float = 0.0):
+    return gen.encode_spectrogram(item.song, overlap=overlap)
+
+
+def reconstruct(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
+    """Each input encoded and decoded whole, with crossfaded windows (``options.overlap``)."""
+    def make(item: InputSong) -> Output:
+        latents = _encode(gen, item, options.overlap)
+        return _song_output(gen.decode_song(latents), item, {"overlap": options.overlap,
+                                                              "n_windows": latents.n_windows,
+                                                              "hop_frames": latents.hop_frames})
+    return [Job(f"{item.label}_reconstruct", lambda item=item: make(item)) for item in inputs]
+
+
+def resynth(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
+    """Each input's spectrogram back to sound without the model: the ceiling of the representation."""
+    return [Job(f"{item.label}_resynth",
+                lambda item=item: _song_output(gen.resynth_spectrogram(item.song), item, {"model_used": False}))
+            for item in inputs]
+
+
+def sample(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
+    """``options.n`` sounds from the VAE's prior, each ``options.seconds`` long (default one segment)."""
+    gen.check_can_sample()
+    n = options.n or DEFAULT_COUNTS["sample"]
+    seg_seconds = gen.spec.segment_samples / gen.sample_rate
+    n_segments = 1 if options.seconds is None else max(1, math.ceil(options.seconds / seg_seconds - 1e-9))
+    cache: dict = {}
+
+    def make(i: int) -> Output:
+        if "audio" not in cache:  # every sound comes from one draw of the prior
+            cache["audio"] = gen.sample(n, temperature=options.temperature, seed=options.seed, n_segments=n_segments)
+        params = {"index": i, "n": n, "temperature": options.temperature, "n_segments": n_segments}
+        if options.seconds is not None:
+            params["seconds_requested"] = options.seconds
+        return Output(cache["audio"][i], "dataset", _dataset_stats(gen), [], params)
+    return [Job(f"sample_{i:02d}_t{_num(options.temperature)}_seed{options.seed}", lambda i=i: make(i))
+            for i in range(n)]
+
+
+def interpolate(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
+    """``options.steps`` points on the path from the first input's latents to the second's.
+
+    The two ends are decoded with their own song's statistics, the points between with the dataset's.
+    """
+    _need(inputs, 2, "interpolate")
+    steps = check_integer(options.steps, "steps", minimum=2, what="an integer >= 2 (both songs included)")
+    a_in, b_in = inputs[0], inputs[1]
+    cache: dict = {}
+
+    def make(i: int) -> Output:
+        if "path" not in cache:
+            a, b = _encode(gen, a_in), _encode(gen, b_in)
+            n = min(a.n_windows, b.n_windows)
+            cache.update(path=latent_ops.interpolate(a.latents[:n], b.latents[:n], steps,
+                                                     method=options.interpolation),
+                         length=min(a.n_samples, b.n_samples), n=n)
+        params = {"step": i, "steps": steps, "t": i / (steps - 1), "interpolation": options.interpolation,
+                  "n_segments": cache["n"]}
+        if i in (0, steps - 1):
+            item = a_in if i == 0 else b_in
+            audio = gen.decode_song(cache["path"][i], normaliser=item.song.normaliser, length=cache["length"])
+            return Output(audio, "song", (item.song.db_min, item.song.db_max), [a_in, b_in], params)
+        audio = gen.decode_song(cache["path"][i], length=cache["length"])
+        return Output(audio, "dataset", _dataset_stats(gen), [a_in, b_in], params)
+    return [Job(f"interpolate_{a_in.label}_to_{b_in.label}_{i:02d}of{steps:02d}", lambda i=i: make(i))
+            for i in range(steps)]
+
+
+def average(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
+    """The average of the inputs' latents (``options.average_mode``), decoded with the dataset's statistics."""
+    _need(inputs, 1, "average")
+
+    def make() -> Output:
+        songs = [_encode(gen, item) for item in inputs]
+        z = latent_ops.average([s.latents for s in songs], mode=options.average_mode)
+        length = min(min(s.n_samples for s in songs), len(z) * gen.spec.segment_samples)
+        return Output(gen.decode_song(z, length=length), "dataset", _dataset_stats(gen), list(inputs),
+                      {"average_mode": options.average_mode, "n_songs": len(inputs), "n_segments": int(len(z))})
+    genres = sorted({item.genre for item in inputs if item.genre})
+    what = genres[0] if len(genres) == 1 else "inputs"
+    return [Job(f"average_{safe_name(what, fallback='inputs')}_{len(inputs)}songs", make)]
+
+
+def remix(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
+    """The first half of the first input joined to the second half of the second (:func:`latent_ops.remix`)."""
+    _need(inputs, 2, "remix")
+    a_in, b_in = inputs[0], inputs[1]
+
+    def make() -> Output:
+        a, b = _encode(gen, a_in), _encode(gen, b_in)
+        (_, _, first), (_, second_start, _) = latent_ops.remix_spans(a.n_windows, b.n_windows)
+        z = latent_ops.remix(a.latents, b.latents)
+        seg = gen.spec.segment_samples
+        length = first * seg + (b.n_samples - second_start * seg)
+        return Output(gen.decode_song(z, length=length), "dataset", _dataset_stats(gen), [a_in, b_in],
+                      {"segments_from_first": first, "segments_from_second": b.n_windows - second_start,
+                       "second_starts_at_segment": second_start})
+    return [Job(f"remix_{a_in.label}_{b_in.label}", make)]
+
+
+def _change_latents(gen, inputs: Sequence[InputSong], mode: str, values: Sequence, change: Callable,
+                    parameter: str, tag: Callable[[object], str]) -> List[Job]:
+    """One job per input and value: the input's latents changed by ``change(latents, value)``."""
+    def make(item: InputSong, value) -> Output:
+        song = _encode(gen, item)
+        params = {parameter: value, "n_segments": song.n_windows}
+        return _song_output(gen.decode_song(song.replace_latents(change(song.latents, value))), item, params)
+    return [Job(f"{item.label}_{mode}_{tag(value)}", lambda item=item, value=value: make(item, value))
+            for item in inputs for value in values]
+
+
+def noise(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
+    """Each input with Gaussian noise of each ``options.sigma`` added to its latents (seeded)."""
+    return _change_latents(gen, inputs, "noise", options.sigma,
+                           lambda z, sigma: latent_ops.add_noise(z, sigma, seed=options.seed), "sigma",
+                           lambda sigma: f"sigma{_num(sigma)}")
+
+
+def scale(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
+    """Each input's latents times each ``options.factor``."""
+    return _change_latents(gen, inputs, "scale", options.factor, latent_ops.scale, "factor",
+                           lambda factor: f"factor{_num(factor)}")
+
+
+def smooth(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
+    """Each input's latents smoothed over ``options.width`` segments."""
+    return _change_latents(gen, inputs, "smooth", [int(options.width)], latent_ops.smooth, "width",
+                           lambda width: f"width{int(width)}")
+
+
+#: Mode name -> function ``(generator, inputs, options) -> list of Job``.
+MODES: Dict[str, Callable[..., List[Job]]] = {
+    "reconstruct": reconstruct, "resynth": resynth, "sample": sample, "interpolate": interpolate,
+    "average": average, "remix": remix, "noise": noise, "scale": scale, "smooth": smooth,
+}
+
+
+def plan_jobs(mode: str, gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
+    """The jobs of ``mode``, with unique file names (two inputs may share a file stem)."""
+    check_choice(mode, "mode", tuple(MODES))
+    jobs = MODES[mode](gen, inputs, options)
+    for job, name in zip(jobs, unique_safe_names([job.name for job in jobs], fallback=mode)):
+        job.name = name
+    return jobs
+
+
+# --------------------------------------------------------------------------------------------------
+# the whole job
+
+
+@dataclass
+class Written:
+    """One output on disk: the WAV (beside its ``.png`` and ``.json``) and whether it was scaled down."""
+
+    wav: Path
+    peak_normalised: bool
+
+
+@dataclass
+class Plan:
+    """What :func:`plan` found: the generator, the inputs, the jobs, and notes about them.
+
+    Attributes
+    ----------
+    notes : list of str
+        About the inputs (short, gone from disk) and inputs a mode does not use.
+    """
+
+    mode: str
+    generator: object
+    inputs: List[InputSong]
+    jobs: List[Job]
+    options: GenerateOptions
+    notes: List[str] = field(default_factory=list)
+
+    def output_paths(self, output_dir: str | os.PathLike) -> List[Path]:
+        """Every file the jobs will write."""
+        return [Path(output_dir) / f"{job.name}{ext}" for job in self.jobs for ext in (".wav", ".png", ".json")]
+
+    def write(self, output_dir: str | os.PathLike, *, overwrite: bool = False,
+              command: Sequence[str] = ()) -> Iterator[Written]:
+        """Run every job and write its files, yielding each as it is done.
+
+        Nothing is computed or written when any output exists and ``overwrite`` is False.
+
+        Parameters
+        ----------
+        output_dir : path-like
+        overwrite : bool
+            Replace existing outputs.
+        command : sequence of str
+            The command line, recorded in each sidecar.
+
+        Raises
+        ------
+        ParameterError
+            An output exists and ``overwrite`` is False.
+        """
+        output_dir = Path(output_dir)
+        if not overwrite:
+            for path in self.output_paths(output_dir):
+                if path.exists():
+                    raise ParameterError(f"{path} already exists; pass overwrite=True to replace it, "
+                                         "or choose another output_dir")
+        output_dir.mkdir(parents=True, exist_ok=True)
+        for job in self.jobs:
+            output = job.make()
+            yield _write_output(job.name, output, output_dir, self, overwrite=overwrite, command=command)
+
+
+def _write_output(name: str, output: Output, output_dir: Path, plan: Plan, *, overwrite: bool,
+                  command: Sequence[str]) -> Written:
+    """``NAME.wav``, ``NAME.png`` (sources and result in dB) and ``NAME.json`` (how it was made)."""
+    from . import __version__
+    from .audio import write_wav
+    from .plotting import plot_spectrograms
+
+    gen = plan.generator
+    sr = gen.sample_rate
+    wav = output_dir / f"{name}.wav"
+    peak = write_wav(wav, output.audio, sr, overwrite=overwrite)
+    written = np.asarray(output.audio, dtype=np.float32) * np.float32(peak["gain"])
+    extractor = gen.pipeline.extractor
+    panels, titles = [], []
+    for item in output.inputs[:3]:
+        panels.append(extractor.extract(item.audio) if item.audio is not None else item.song.db())
+        titles.append(f"source: {item.label}" + (f" ({item.genre})" if item.genre else ""))
+    panels.append(extractor.extract(written))
+    titles.append(f"result: {name}")
+    plot_spectrograms(panels, output_dir / f"{name}.png", titles=titles, sample_rate=sr,
+                      hop_length=gen.spec.hop_length, n_fft=gen.spec.n_fft,
+                      suptitle=f"{plan.mode} ({output.normaliser} statistics)")
+    sidecar = {
+        "genmusic_version": __version__,
+        "mode": plan.mode,
+        "wav": wav.name,
+        "png": f"{name}.png",
+        "inputs": [item.describe(sr) for item in output.inputs],
+        "parameters": output.parameters,
+        "seed": plan.options.seed,
+        "model_folder": str(Path(gen.bundle.folder).resolve()),
+        "model_kind": getattr(gen.model, "kind", type(gen.model).__name__),
+        "latent_dim": int(gen.model.latent_dim),
+        "n_iter": gen.n_iter,
+        "griffin_lim_method": gen.method,
+        "normaliser": output.normaliser,
+        "normaliser_stats": {"db_min": float(output.stats[0]), "db_max": float(output.stats[1])},
+        "peak_normalised": bool(peak["peak_normalised"]),
+        "gain": peak["gain"],
+        "gain_db": peak["gain_db"],
+        "peak_before": peak["peak"],
+        "sample_rate": sr,
+        "n_samples": int(len(output.audio)),
+        "seconds": round(len(output.audio) / sr, 4),
+        "spectrogram": {"n_fft": gen.spec.n_fft, "hop_length": gen.spec.hop_length,
+                        "segment_frames": gen.spec.segment_frames, "top_db": gen.spec.top_db},
+        "notes": output.notes,
+        "command": list(command),
+    }
+    atomic_write_json(output_dir / f"{name}.json", sidecar)
+    return Written(wav, bool(peak["peak_normalised"]))
+
+
+def plan(model_dir: str | os.PathLike, mode: str, *, files: Sequence[str | os.PathLike] = (),
+         genre: Optional[str] = None, options: Optional[GenerateOptions] = None, n_iter: int = 32,
+         method: str = "librosa") -> Plan:
+    """Open a model folder, find the inputs of ``mode`` and plan its outputs (nothing is computed yet).
+
+    Parameters
+    ----------
+    model_dir : path-like
+        A model folder (:mod:`genmusic.modelio`).
+    mode : str
+        One of :data:`MODES`.
+    files : sequence of path-like
+        Input audio files; without them, songs of the store the model was trained on (the test split,
+        or ``genre``).
+    genre : str, optional
+        Without files: take songs of this genre.
+    options : GenerateOptions, optional
+    n_iter : int
+        Griffin-Lim iterations.
+    method : {"librosa", "keras"}
+        Griffin-Lim implementation.
+
+    Returns
+    -------
+    Plan
+        Call :meth:`Plan.write` to make and write the outputs.
+
+    Examples
+    --------
+    >>> p = plan("saved_models/vae", "interpolate", files=["a.wav", "b.flac"])   # doctest: +SKIP
+    >>> [w.wav.name for w in p.write("generated/interpolate")]                  # doctest: +SKIP
+    """
+    from .generation import SoundGenerator
+    from .modelio import read_model_metadata
+
+    options = options or GenerateOptions()
+    check_choice(mode, "mode", tuple(MODES))
+    read_model_metadata(model_dir)  # a missing or foreign folder is reported before Keras is imported
+    gen = SoundGenerator.from_folder(model_dir, n_iter=n_iter, method=method, seed=options.seed)
+    if mode == "sample":
+        gen.check_can_sample()
+        inputs: List[InputSong] = []
+    else:
+        inputs = load_inputs(gen, mode, files=files, genre=genre, n=options.n, seconds=options.seconds)
+    notes = [f"{item.label}: {note}" for item in inputs for note in item.notes]
+    if files and genre:
+        notes.insert(0, f"genre {genre!r} is ignored because files are given")
+    if mode in ("interpolate", "remix") and len(inputs) > 2:
+        notes.append(f"mode {mode!r} uses the first two inputs; {len(inputs) - 2} more ignored")
+    return Plan(mode, gen, inputs, plan_jobs(mode, gen, inputs, options), options, notes)
