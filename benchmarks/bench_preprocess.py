@@ -37,7 +37,7 @@ def run_variant(variant: str, audio_dir: str, out_dir: str) -> dict:
     import numpy as np
 
     from genmusic.config import SpectrogramConfig
-    from genmusic.pipeline import find_audio_files, preprocess
+    from genmusic.pipeline import PreprocessingPipeline, find_audio_files
 
     start = time.perf_counter()
     if variant == "naive":
@@ -51,7 +51,7 @@ def run_variant(variant: str, audio_dir: str, out_dir: str) -> dict:
             np.save(os.path.join(out_dir, Path(path).stem + ".npy"), norm.astype(np.float64))
         n = len(files)
     else:
-        report = preprocess(audio_dir, out_dir, workers=int(variant.split("=")[1]), overwrite=True)
+        report = PreprocessingPipeline().run(audio_dir, out_dir, workers=int(variant.split("=")[1]), overwrite=True)
         n = len(report.processed)
     wall = time.perf_counter() - start
     return {"variant": variant, "songs": n, "wall_s": wall, "songs_per_s": n / wall, "peak_mb": _peak_mb()}

@@ -76,7 +76,7 @@ def prepare(args) -> dict:
     """Write the dataset and the two stores (cached); return their paths."""
     from genmusic.config import GenmusicConfig
     from genmusic.datasets import make_synthetic
-    from genmusic.pipeline import preprocess
+    from genmusic.pipeline import PreprocessingPipeline
 
     work = args.work_dir
     tag = f"{args.songs_per_genre}x{args.song_seconds:g}s" + (f"-{'-'.join(args.genres)}" if args.genres else "")
@@ -87,7 +87,7 @@ def prepare(args) -> dict:
         out = work / f"store-{name}-{tag}"
         if not (out / "stats.json").is_file():
             t = time.perf_counter()
-            preprocess(audio, out, config=GenmusicConfig().replace(spectrogram=spec), workers=args.workers)
+            PreprocessingPipeline(GenmusicConfig().replace(spectrogram=spec)).run(audio, out, workers=args.workers)
             print(f"preprocessed {name} spectrograms in {time.perf_counter() - t:.0f} s -> {out}", flush=True)
         stores[name] = str(out)
     return stores

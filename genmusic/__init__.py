@@ -1,41 +1,39 @@
 """genmusic: compress music into latent vectors and back.
 
-Data flows through the modules in this order::
+The pipeline, in the order data flows::
 
-    audio (Loader, Padder) -> spectrogram (LogSpectrogramExtractor, MinMaxNormaliser)
-      -> store (Saver, SpectrogramStore) -> pipeline (PreprocessingPipeline)
-      -> models (Autoencoder, VAE) -> training -> griffinlim / generation (SoundGenerator)
-      -> latent_ops -> analysis -> report
+    Loader -> Padder -> LogSpectrogramExtractor -> MinMaxNormaliser     (audio, spectrogram)
+      -> PreprocessingPipeline -> SpectrogramStore                      (pipeline, store)
+      -> Autoencoder / VAE, train                                       (models, training)
+      -> load_bundle -> SoundGenerator                                  (modelio, generation)
 
-Heavy modules (Keras models, training, generation, analysis) load on first use, so ``import genmusic``
-is fast and never imports TensorFlow.
+Configuration: :class:`GenmusicConfig` and its sections. Every user error is a :class:`GenmusicError`
+(the specific kinds are in :mod:`genmusic.errors`). The latent-space study is :mod:`genmusic.analysis`,
+latent operations :mod:`genmusic.latent_ops`, generation modes :mod:`genmusic.generate_modes`, metrics
+:mod:`genmusic.metrics`.
+
+Heavy modules (Keras models, training, generation) load on first use, so ``import genmusic`` is fast and
+never imports TensorFlow.
 """
 
 from __future__ import annotations
 
 import importlib
 
-from .config import AudioConfig, GenmusicConfig, ModelConfig, SpectrogramConfig, SplitConfig, TrainConfig
-from .errors import (AudioLoadError, DataError, GenmusicError, ModelFolderError, ParameterError,
-                     TrainingError)
-
-__version__ = "0.1.0"
+from ._version import __version__
+from .config import AudioConfig, GenmusicConfig, ModelConfig, SpectrogramConfig, TrainConfig
+from .errors import GenmusicError
 
 _LAZY = {
     "Loader": "audio", "Padder": "audio",
     "LogSpectrogramExtractor": "spectrogram", "MinMaxNormaliser": "spectrogram",
-    "Saver": "store", "SpectrogramStore": "store",
-    "PreprocessingPipeline": "pipeline", "preprocess": "pipeline",
-    "Autoencoder": "models", "VAE": "models", "build_model": "models",
-    "load_model": "modelio", "load_bundle": "modelio", "train": "training",
-    "SoundGenerator": "generation",
-    "mel_distance": "metrics",
-    "make_synthetic": "datasets",
+    "PreprocessingPipeline": "pipeline", "SpectrogramStore": "store",
+    "Autoencoder": "models", "VAE": "models", "train": "training",
+    "load_bundle": "modelio", "SoundGenerator": "generation",
 }
 
-__all__ = ["__version__", "AudioConfig", "GenmusicConfig", "ModelConfig", "SpectrogramConfig", "SplitConfig",
-           "TrainConfig", "AudioLoadError", "DataError", "GenmusicError", "ModelFolderError", "ParameterError",
-           "TrainingError", *_LAZY]
+__all__ = ["__version__", "GenmusicConfig", "AudioConfig", "SpectrogramConfig", "ModelConfig", "TrainConfig",
+           "GenmusicError", *_LAZY]
 
 
 def __getattr__(name: str):
@@ -43,3 +41,7 @@ def __getattr__(name: str):
         module = importlib.import_module(f".{_LAZY[name]}", __name__)
         return getattr(module, name)
     raise AttributeError(f"module 'genmusic' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

@@ -1,6 +1,5 @@
 """How well a model rebuilds held-out music: spectrogram error and the mel distance of what you hear.
 
-* :func:`reconstruct_song_frames` -- a whole song through a model, as one normalised spectrogram.
 * :func:`evaluate_reconstruction` -- for a few songs of a split: the model's reconstruction made audible
   with Griffin-Lim and compared with the original audio (:func:`genmusic.metrics.mel_distance`), beside
   the *resynthesis ceiling*: the stored spectrogram itself made audible the same way, the best any model
@@ -36,32 +35,10 @@ from .store import SongRecord, SpectrogramStore
 from .inversion import frames_to_audio
 from .windows import overlap_add
 
-__all__ = ["reconstruct_song_frames", "evaluate_reconstruction", "select_songs", "PCABaseline", "LatentSize",
+__all__ = ["evaluate_reconstruction", "select_songs", "PCABaseline", "LatentSize",
            "latent_time_steps", "latent_sizes", "sweep_latent_sizes", "write_sweep_tables", "SWEEP_COLUMNS"]
 
 logger = logging.getLogger("genmusic")
-
-
-def reconstruct_song_frames(model, store: SpectrogramStore, song_id: str, *, max_segments: Optional[int] = None,
-                            batch_size: int = 32) -> np.ndarray:
-    """A song's segments through ``model.reconstruct``, joined along time.
-
-    Parameters
-    ----------
-    model : object with ``reconstruct(np.ndarray [shape=(n, F, T)]) -> np.ndarray [shape=(n, F, T)]``
-        An Autoencoder / VAE, or a :class:`PCABaseline`.
-    store : SpectrogramStore
-    song_id : str
-    max_segments : int, optional
-        Only the first segments.
-
-    Returns
-    -------
-    np.ndarray [shape=(n_freq_bins, n_segments * segment_frames)], float32, normalised
-    """
-    segments = np.asarray(store.song_array(song_id)[:max_segments], dtype=np.float32)
-    rebuilt = np.asarray(model.reconstruct(segments, batch_size=batch_size), dtype=np.float32)
-    return overlap_add(rebuilt, store.config.spectrogram.segment_frames)
 
 
 def select_songs(store: SpectrogramStore, split: Optional[str], max_songs: Optional[int], *,

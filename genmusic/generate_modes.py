@@ -37,6 +37,7 @@ import numpy as np
 from . import latent_ops
 from ._checks import check_choice, check_integer, check_number
 from ._io import atomic_write_json, safe_name, unique_safe_names
+from ._version import __version__
 from .config import check_compatible
 from .errors import DataError, ParameterError
 
@@ -522,7 +523,6 @@ class Plan:
 def _write_output(name: str, output: Output, output_dir: Path, plan: Plan, *, overwrite: bool,
                   command: Sequence[str]) -> Written:
     """``NAME.wav``, ``NAME.png`` (sources and result in dB) and ``NAME.json`` (how it was made)."""
-    from . import __version__
     from .audio import write_wav
     from .plotting import plot_spectrograms
 
@@ -611,11 +611,8 @@ def plan(model_dir: str | os.PathLike, mode: str, *, files: Sequence[str | os.Pa
     check_choice(mode, "mode", tuple(MODES))
     read_model_metadata(model_dir)  # a missing or foreign folder is reported before Keras is imported
     gen = SoundGenerator.from_folder(model_dir, n_iter=n_iter, method=method, seed=options.seed)
-    if mode == "sample":
-        gen.check_can_sample()
-        inputs: List[InputSong] = []
-    else:
-        inputs = load_inputs(gen, mode, files=files, genre=genre, n=options.n, seconds=options.seconds)
+    inputs = [] if mode == "sample" else load_inputs(gen, mode, files=files, genre=genre, n=options.n,
+                                                      seconds=options.seconds)
     notes = [f"{item.label}: {note}" for item in inputs for note in item.notes]
     if files and genre:
         notes.insert(0, f"genre {genre!r} is ignored because files are given")

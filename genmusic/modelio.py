@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ._io import atomic_write_json, atomic_write_text
+from ._version import __version__
 from .config import GenmusicConfig
 from .errors import ModelFolderError
 from .spectrogram import MinMaxNormaliser
 
 __all__ = ["MODEL_FOLDER_VERSION", "MODEL_FILE", "META_FILE", "CHECKPOINT_DIR", "LAST_MODEL_FILE", "STATE_FILE",
            "HISTORY_FILE", "LOSS_PLOT_FILE", "TENSORBOARD_DIR", "ModelBundle", "write_model_metadata",
-           "read_model_metadata", "load_bundle", "load_model", "compression_ratio", "prepare_folder",
+           "read_model_metadata", "load_bundle", "compression_ratio", "prepare_folder",
            "read_resume_state", "read_history", "truncate_history"]
 
 #: Version of the model-folder layout; a folder written by another version is refused.
@@ -90,8 +91,6 @@ class ModelBundle:
 def write_model_metadata(folder: str | os.PathLike, config: GenmusicConfig, *, stats: dict, genres: Sequence[str],
                          spectrograms: Optional[str] = None, extra: Optional[dict] = None) -> Path:
     """Write ``genmusic.json`` into a model folder."""
-    from . import __version__
-
     meta = {
         "genmusic_model_version": MODEL_FOLDER_VERSION,
         "genmusic_version": __version__,
@@ -165,15 +164,6 @@ def _model_input_shape(model) -> Optional[tuple]:
         except (AttributeError, TypeError, ValueError):
             continue
     return None
-
-
-def load_model(folder: str | os.PathLike):
-    """Load the model of a model folder (see :func:`load_bundle` for its settings too)."""
-    return load_bundle(folder).model
-
-
-# --------------------------------------------------------------------------------------------------
-# the folder during training
 
 
 def prepare_folder(model_dir: Path, *, resume: bool, overwrite: bool) -> None:

@@ -24,7 +24,7 @@ from .errors import AudioLoadError, DataError, GenmusicError, ParameterError
 from .spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
 from .store import Saver, SongRecord, make_song_ids
 
-__all__ = ["PreprocessingPipeline", "PreprocessReport", "find_audio_files", "preprocess"]
+__all__ = ["PreprocessingPipeline", "PreprocessReport", "find_audio_files"]
 
 logger = logging.getLogger("genmusic")
 
@@ -254,11 +254,3 @@ def _map(pipeline: PreprocessingPipeline, saver: Saver, jobs: Sequence[tuple], w
     finally:
         if bar:
             bar.close()
-
-
-def preprocess(input_dir: str | os.PathLike, output_dir: str | os.PathLike, *,
-               config: Optional[GenmusicConfig] = None, workers: Optional[int] = None, overwrite: bool = False,
-               progress: bool = False) -> PreprocessReport:
-    """Shortcut for ``PreprocessingPipeline(config).run(input_dir, output_dir, ...)``."""
-    return PreprocessingPipeline(config).run(input_dir, output_dir, workers=workers, overwrite=overwrite,
-                                             progress=progress)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
 import numpy as np
 
 from ._io import atomic_write_json, atomic_write_text
+from ._version import __version__
 from .plotting import KMEANS_COLUMNS, SPACE_TITLES, plot_study
 from .store import SPLITS, SpectrogramStore
 
@@ -242,8 +243,6 @@ def write_report(output_dir: str | os.PathLike, store: SpectrogramStore, studies
         ``{"name", "folder", "error"}`` per model that could not be analysed.
     baseline : MfccBaseline, optional
     """
-    from . import __version__
-
     output_dir = Path(output_dir)
     fig_dir = output_dir / "figures"
     dataset = _dataset_summary(store)

@@ -24,6 +24,12 @@ def sr():
     return SR
 
 
+@pytest.fixture
+def songs(rng):
+    """Two latent sequences of different lengths, latent_dim 8."""
+    return rng.standard_normal((4, 8)).astype(np.float32), rng.standard_normal((6, 8)).astype(np.float32)
+
+
 def make_sine(freq: float = 440.0, seconds: float = 1.0, sr: int = SR, amplitude: float = 0.5) -> np.ndarray:
     t = np.arange(int(round(seconds * sr))) / sr
     return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
@@ -106,7 +112,7 @@ def tiny_store(tmp_path_factory):
     """A preprocessed store of 3 'genres' x 4 songs of 1.5 s at 8 kHz (64 x 16 spectrogram segments)."""
     import soundfile as sf
 
-    from genmusic.pipeline import preprocess
+    from genmusic.pipeline import PreprocessingPipeline
 
     config = GenmusicConfig(
         audio=AudioConfig(sample_rate=8000),
@@ -121,7 +127,7 @@ def tiny_store(tmp_path_factory):
         for i in range(4):
             sf.write(root / name / f"{name}.{i:05d}.wav", _tiny_song(g, i, 8000, 1.5), 8000, subtype="FLOAT")
     out = tmp_path_factory.mktemp("tiny_store")
-    preprocess(root, out, config=config, workers=1)
+    PreprocessingPipeline(config).run(root, out, workers=1)
     from genmusic.store import SpectrogramStore
 
     return SpectrogramStore(out)
@@ -146,6 +152,38 @@ def tiny_model_folder(tiny_store, tmp_path_factory):
     write_model_metadata(folder, config, stats=tiny_store.stats, genres=tiny_store.genres,
                          spectrograms=str(tiny_store.path))
     return folder
+
+
+# -- training ---------------------------------------------------------------------------------------------
+
+
+def train_config(store, **train):
+    """The store's config with fast training settings (2 epochs, batch 8, no early stopping) and ``train``."""
+    settings = {"epochs": 2, "batch_size": 8, "learning_rate": 3e-3, "patience": 0}
+    settings.update(train)
+    return store.config.replace(train=settings)
+
+
+def optimizer_iterations(folder) -> int:
+    """Optimizer steps taken by the checkpoint of a model folder."""
+    import keras
+
+    from genmusic.modelio import CHECKPOINT_DIR, LAST_MODEL_FILE
+
+    model = keras.saving.load_model(folder / CHECKPOINT_DIR / LAST_MODEL_FILE, compile=True)
+    return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+
+
+@pytest.fixture(scope="session")
+def trained(tiny_store, tmp_path_factory):
+    """2 epochs, then resumed to 4: (result after 2, iterations after 2, result after 4, folder)."""
+    from genmusic.training import train
+
+    folder = tmp_path_factory.mktemp("trained") / "model"
+    first = train(tiny_store, folder, train_config(tiny_store, epochs=2), progress=None)
+    after_2 = optimizer_iterations(folder)
+    second = train(tiny_store, folder, train_config(tiny_store, epochs=4), resume=True, progress=None)
+    return first, after_2, second, folder
 
 
 # -- reading reports back ------------------------------------------------------------------------------

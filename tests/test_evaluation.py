@@ -5,25 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genmusic.errors import DataError, ParameterError
-from genmusic.evaluation import PCABaseline, evaluate_reconstruction, reconstruct_song_frames, select_songs
-from genmusic.modelio import load_model
+from genmusic.evaluation import PCABaseline, evaluate_reconstruction, select_songs
+from genmusic.modelio import load_bundle
 from genmusic.store import SpectrogramStore
 
 
 @pytest.fixture(scope="module")
 def tiny_model(tiny_model_folder):
-    return load_model(tiny_model_folder)
-
-
-def test_reconstruct_song_frames(tiny_model, tiny_store):
-    record = tiny_store.songs[0]
-    frames = reconstruct_song_frames(tiny_model, tiny_store, record.song_id)
-    n_freq, n_frames = tiny_store.segment_shape
-    assert frames.shape == (n_freq, record.n_segments * n_frames) and frames.dtype == np.float32
-    assert 0.0 <= frames.min() and frames.max() <= 1.0
-    first = tiny_model.reconstruct(np.asarray(tiny_store.song_array(record.song_id)[:1]))[0]
-    np.testing.assert_allclose(frames[:, :n_frames], first, atol=1e-6)
+    return load_bundle(tiny_model_folder).model
 
 
 def test_select_songs_spreads_over_genres_deterministically(tiny_store):
@@ -62,14 +51,6 @@ def test_evaluate_with_a_missing_source(tiny_model, tiny_store):
     assert np.isfinite(row["mel_distance"]) and np.isfinite(report["resynth_mel_distance"])
 
 
-def test_evaluate_empty_split(tiny_store):
-    store = SpectrogramStore(tiny_store.path)
-    for record in store.songs:
-        record.split = "train"
-    with pytest.raises(DataError, match="no songs in the 'test' split"):
-        evaluate_reconstruction(None, store)
-
-
 def test_pca_round_trip_of_a_rank_k_dataset_is_exact():
     rng = np.random.default_rng(0)
     k, n, shape = 5, 60, (16, 8)
@@ -84,17 +65,11 @@ def test_pca_round_trip_of_a_rank_k_dataset_is_exact():
     assert np.abs(PCABaseline(k - 1, clip=False).fit(x).reconstruct(x) - x).max() > 1e-3
 
 
-def test_pca_caps_memory_and_checks_input(tiny_store):
+def test_pca_caps_memory(tiny_store):
     pca = PCABaseline(8, max_fit_segments=20, seed=1).fit_store(tiny_store)
     assert pca.n_components_ == 8 and pca.segment_shape_ == tuple(tiny_store.segment_shape)
     few = PCABaseline(50).fit(np.random.default_rng(0).random((10, 4, 4)))
     assert few.n_components_ == 10
-    with pytest.raises(ParameterError, match="not fitted"):
-        PCABaseline(4).encode(np.zeros((1, 4, 4)))
-    with pytest.raises(ParameterError, match="shape"):
-        pca.encode(np.zeros((2, 3, 3)))
-    with pytest.raises(ParameterError, match="latent_dim"):
-        PCABaseline(0)
 
 
 def test_pca_as_a_model_in_the_evaluation(tiny_store):

@@ -143,48 +143,6 @@ def test_store_songs_whose_audio_is_gone_use_the_stored_spectrograms(tiny_model_
     assert "is gone" in meta["notes"][0]
 
 
-def test_user_errors(tiny_model_folder, tiny_store, tmp_path, capsys):
-    silent = tmp_path / "silent.wav"
-    sf.write(silent, np.zeros(4000, np.float32), 8000)
-    base = ["--model", str(tiny_model_folder), "--output", str(tmp_path / "x"), *FAST]
-
-    assert main(base + ["--mode", "reconstruct", "--input", str(silent)]) == 1
-    err = capsys.readouterr().err
-    assert "silent.wav" in err and "silent" in err
-
-    assert main(["--model", str(tmp_path / "nope"), "--mode", "resynth"]) == 1
-    assert "does not exist" in capsys.readouterr().err
-
-    assert main(base + ["--mode", "remix", "--input", str(tiny_store.songs[0].source)]) == 1
-    assert "needs 2 inputs" in capsys.readouterr().err
-
-    assert main(base + ["--mode", "average", "--genre", "polka"]) == 1
-    err = capsys.readouterr().err
-    assert "polka" in err and "bass, mid, treble" in err
-
-    with pytest.raises(SystemExit) as exc:
-        main(base + ["--mode", "dream"])
-    assert exc.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
-    assert not (tmp_path / "x").exists()
-
-
-def test_sample_refused_for_an_autoencoder(tiny_store, tmp_path, capsys):
-    from genmusic.modelio import write_model_metadata
-    from genmusic.models import build_model
-
-    config = tiny_store.config.replace(model={"kind": "autoencoder"})
-    model = build_model(config.model, config.spectrogram.segment_shape)
-    folder = tmp_path / "ae"
-    folder.mkdir()
-    model.save(folder / "model.keras")
-    write_model_metadata(folder, config, stats=tiny_store.stats, genres=tiny_store.genres, spectrograms=None)
-    assert main(["--model", str(folder), "--mode", "sample", "--output", str(tmp_path / "s")]) == 1
-    assert "sampling needs a VAE" in capsys.readouterr().err
-    assert main(["--model", str(folder), "--mode", "resynth", "--output", str(tmp_path / "s")]) == 1
-    assert "--input" in capsys.readouterr().err  # no training store recorded: say how to give inputs
-
-
 def test_script_shim_runs_the_command():
     import subprocess
     import sys

@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 
 from genmusic.config import AudioConfig, GenmusicConfig, SpectrogramConfig
-from genmusic.errors import AudioLoadError, ParameterError, SettingsMismatchError
 from genmusic.generation import SongLatents, SoundGenerator
 from genmusic.metrics import mel_distance, seam_statistics
 from tests.conftest import IdentityModel, make_chirp, make_sine
@@ -132,15 +131,11 @@ def test_resynth_of_known_signals_is_close():
         np.testing.assert_allclose(out, resynthesize(y, config.spectrogram), atol=1e-4)  # normalisation round-off
 
 
-def test_short_and_silent_audio():
+def test_short_audio_is_padded_and_trimmed_back():
     gen = identity_generator(n_iter=2)
     short = make_sine(500.0, seconds=0.05, sr=8000)
     song = gen.encode_song(short)
     assert song.n_windows == 1 and gen.decode_song(song).shape == short.shape
-    with pytest.raises(ParameterError, match="silent"):
-        gen.encode_song(np.zeros(3000, np.float32), name="quiet.wav")
-    with pytest.raises(ParameterError, match="NaN"):
-        gen.encode_song(np.full(3000, np.nan, np.float32))
 
 
 def test_encode_file_reads_any_rate_and_channels(tmp_path):
@@ -151,8 +146,6 @@ def test_encode_file_reads_any_rate_and_channels(tmp_path):
     sf.write(tmp_path / "stereo.flac", stereo, 44100)
     song = gen.encode_file(tmp_path / "stereo.flac")
     assert song.n_samples == round(0.7 * 8000) and song.source.endswith("stereo.flac")
-    with pytest.raises(AudioLoadError, match="missing.wav"):
-        gen.encode_file(tmp_path / "missing.wav")
 
 
 def test_plain_latents_use_the_dataset_statistics():
@@ -160,31 +153,9 @@ def test_plain_latents_use_the_dataset_statistics():
 
     gen = identity_generator(n_iter=2)
     z = gen.encode_song(make_sine(300.0, 0.5, sr=8000)).latents
-    with pytest.raises(ParameterError, match="dataset_normaliser"):
-        gen.decode_song(z)
     gen.dataset_normaliser = MinMaxNormaliser.from_stats(-80.0, 0.0)
     assert gen.decode_song(z).shape == (len(z) * SEG,)
     assert gen.decode_latents(z).shape == (len(z), SEG)
-
-
-def test_decoded_nan_is_refused():
-    class Broken(IdentityModel):
-        def decode(self, latents):
-            return np.full((len(latents), *self.spectrogram_shape), np.nan, np.float32)
-
-    gen = SoundGenerator(Broken(SMALL.spectrogram.segment_shape), SMALL)
-    song = gen.encode_song(make_sine(300.0, 0.3, sr=8000))
-    with pytest.raises(ParameterError, match="NaN"):
-        gen.decode_song(song)
-
-
-def test_generator_refuses_a_model_of_other_shape():
-    with pytest.raises(SettingsMismatchError, match=r"shape \(32, 16\) but the config holds segments of shape \(64, 16\)"):
-        SoundGenerator(IdentityModel((32, 16)), SMALL)
-    with pytest.raises(ParameterError, match="method"):
-        identity_generator(method="phase-vocoder")
-    with pytest.raises(ParameterError, match="overlap"):
-        identity_generator().encode_song(make_sine(sr=8000), overlap=1.0)
 
 
 # ---- with the trained tiny VAE -------------------------------------------------------------------------
@@ -249,19 +220,8 @@ def test_sample(tiny_generator, tiny_model_folder, tmp_path):
     np.testing.assert_array_equal(gen.sample(3, temperature=0.8, seed=1)[2], sounds[2])
 
 
-def test_sample_needs_a_vae(tiny_store):
-    from genmusic.models import build_model
-
-    config = tiny_store.config.replace(model={"kind": "autoencoder"})
-    ae = build_model(config.model, config.spectrogram.segment_shape)
-    with pytest.raises(ParameterError, match="sampling needs a VAE"):
-        SoundGenerator(ae, config).sample(2)
-
-
 def test_song_latents_borders():
     song = SongLatents(np.zeros((5, 4), np.float32), -80.0, 0.0, n_samples=3 * SEG - 10, segment_frames=16,
                        hop_frames=8, hop_length=64)
     assert song.overlap == 0.5
     assert list(song.window_borders()) == [512, 1024, 1536, 2048, 2560]
-    with pytest.raises(ParameterError, match="windows"):
-        song.replace_latents(np.zeros((4, 4)))

@@ -6,13 +6,6 @@ import numpy as np
 import pytest
 
 from genmusic import latent_ops as ops
-from genmusic.errors import ParameterError
-
-
-@pytest.fixture
-def songs(rng):
-    """Two latent sequences of different lengths, latent_dim 8."""
-    return rng.standard_normal((4, 8)).astype(np.float32), rng.standard_normal((6, 8)).astype(np.float32)
 
 
 # ---- interpolate
@@ -64,20 +57,6 @@ def test_slerp_falls_back_to_linear_for_parallel_vectors(rng, sign):
     np.testing.assert_allclose(path[1], 0.5 * a, atol=1e-12)
 
 
-def test_interpolate_refuses_bad_input(songs):
-    a, b = songs
-    with pytest.raises(ParameterError, match="same shape"):
-        ops.interpolate(a, b, 3)
-    with pytest.raises(ParameterError, match="steps"):
-        ops.interpolate(a, a, 1)
-    with pytest.raises(ParameterError, match="method"):
-        ops.interpolate(a, a, 3, method="cubic")
-    with pytest.raises(ParameterError, match="NaN"):
-        ops.interpolate(np.full(3, np.nan), np.zeros(3), 3)
-    with pytest.raises(ParameterError, match="shape"):
-        ops.interpolate(np.zeros((2, 2, 2)), np.zeros((2, 2, 2)), 3)
-
-
 # ---- average
 
 def test_average_segments_cuts_to_the_shortest(songs):
@@ -86,8 +65,6 @@ def test_average_segments_cuts_to_the_shortest(songs):
     assert avg.shape == (4, 8) and avg.dtype == np.float32
     np.testing.assert_allclose(avg, (a + b[:4]) / 2, atol=1e-6)
     assert ops.average([a, b], n_segments=2).shape == (2, 8)
-    with pytest.raises(ParameterError, match="shortest"):
-        ops.average([a, b], n_segments=5)
 
 
 def test_average_time_tiles_the_mean_of_song_means(songs):
@@ -105,16 +82,6 @@ def test_average_of_many_songs_of_one_genre(rng, n_songs):
     np.testing.assert_allclose(ops.average(latents), np.mean([z[:shortest] for z in latents], axis=0), atol=1e-12)
 
 
-def test_average_refuses_bad_input(songs):
-    a, _ = songs
-    with pytest.raises(ParameterError, match="non-empty"):
-        ops.average([])
-    with pytest.raises(ParameterError, match="latent_dim"):
-        ops.average([a, np.zeros((4, 3))])
-    with pytest.raises(ParameterError, match="mode"):
-        ops.average([a], mode="median")
-
-
 # ---- remix / splice
 
 def test_remix_joins_first_half_of_a_to_second_half_of_b(songs):
@@ -128,20 +95,10 @@ def test_remix_joins_first_half_of_a_to_second_half_of_b(songs):
     assert np.array_equal(one, np.concatenate([a[:1], b[:1]]))
 
 
-def test_splice_and_its_refusals(songs):
+def test_splice(songs):
     a, b = songs
     out = ops.splice([a, b], [(1, 0, 2), (0, 3, 4), (1, 5, 6)])
     assert np.array_equal(out, np.concatenate([b[0:2], a[3:4], b[5:6]]))
-    with pytest.raises(ParameterError, match="start < stop"):
-        ops.splice([a, b], [(0, 2, 2)])
-    with pytest.raises(ParameterError, match="stop <= 4"):
-        ops.splice([a, b], [(0, 0, 5)])
-    with pytest.raises(ParameterError, match="song 2"):
-        ops.splice([a, b], [(2, 0, 1)])
-    with pytest.raises(ParameterError, match="latent_dim"):
-        ops.remix(a, np.zeros((3, 5)))
-    with pytest.raises(ParameterError, match="shape"):
-        ops.remix(a[0], b)
 
 
 # ---- noise / scale / smooth
@@ -155,10 +112,6 @@ def test_add_noise_has_the_asked_std_and_is_seeded():
     assert np.array_equal(noisy, ops.add_noise(z, 0.5, seed=3))
     assert not np.array_equal(noisy, ops.add_noise(z, 0.5, seed=4))
     assert np.array_equal(ops.add_noise(z + 1, 0.0, seed=0), z + 1)
-    with pytest.raises(ParameterError, match="sigma"):
-        ops.add_noise(z, -1.0)
-    with pytest.raises(ParameterError, match="seed"):
-        ops.add_noise(z, 1.0, seed=-2)
 
 
 def test_scale_is_exact(songs):
@@ -166,8 +119,6 @@ def test_scale_is_exact(songs):
     assert np.array_equal(ops.scale(a, 2.0), a * np.float32(2.0))
     assert np.array_equal(ops.scale(a, 0.0), np.zeros_like(a))
     assert np.array_equal(ops.scale(a, 1), a)
-    with pytest.raises(ParameterError, match="factor"):
-        ops.scale(a, float("inf"))
 
 
 def test_smooth(songs):
@@ -184,7 +135,3 @@ def test_smooth(songs):
     np.testing.assert_allclose(ops.smooth(b, 100), np.tile(b.mean(axis=0), (6, 1)), atol=1e-6)
     ramp = np.linspace(0, 1, 10)[:, None] * np.ones((1, 3))
     np.testing.assert_allclose(ops.smooth(ramp, 3)[1:-1], ramp[1:-1], atol=1e-12)  # linear is kept inside
-    with pytest.raises(ParameterError, match="width"):
-        ops.smooth(a, 0)
-    with pytest.raises(ParameterError, match="shape"):
-        ops.smooth(a[0], 3)

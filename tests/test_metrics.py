@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genmusic.errors import ParameterError
 from genmusic.metrics import (MEL_BANDS, MEL_FFT_SIZES, MEL_FLOOR, _mel_basis, log_spectral_distance,
                               mel_distance, spectral_convergence)
 
@@ -117,31 +116,3 @@ def test_spectral_convergence_of_silence():
     assert spectral_convergence(silence, silence) == 0.0
     assert spectral_convergence(silence, make_sine(seconds=4096 / SR)) == float("inf")
     assert spectral_convergence(make_sine(seconds=4096 / SR), silence) == 1.0
-
-
-@pytest.mark.parametrize("bad, match", [
-    (np.array([0.0, np.nan, 0.0]), "estimate holds NaN"),
-    (np.array([0.0, np.inf, 0.0]), "estimate holds NaN or inf"),
-    (np.zeros(0), "estimate is empty"),
-    (np.zeros((2, 100)), r"estimate must be a 1-D signal, got an array of shape \(2, 100\)"),
-    (np.array(["a", "b"]), "estimate must hold real numbers"),
-])
-def test_bad_signals(sine, bad, match):
-    with pytest.raises(ParameterError, match=match):
-        mel_distance(sine, bad, SR)
-    with pytest.raises(ParameterError, match=match.replace("estimate", "reference")):
-        spectral_convergence(bad, sine)
-    with pytest.raises(ParameterError, match=match):
-        log_spectral_distance(sine, bad)
-
-
-def test_bad_options(sine):
-    for sr in (0, -22050, 22050.0, None):
-        with pytest.raises(ParameterError, match=f"sr must be a positive integer sample rate in Hz, got {sr!r}"):
-            mel_distance(sine, sine, sr)
-    with pytest.raises(ParameterError, match="n_fft must be an integer >= 2, got 1"):
-        spectral_convergence(sine, sine, n_fft=1)
-    with pytest.raises(ParameterError, match=r"hop_length must be an integer in \(0, n_fft=512\], got 1024"):
-        log_spectral_distance(sine, sine, n_fft=512, hop_length=1024)
-    with pytest.raises(ParameterError, match="amin must be a finite number > 0, got 0"):
-        log_spectral_distance(sine, sine, amin=0)

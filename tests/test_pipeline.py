@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genmusic.pipeline import PreprocessingPipeline, find_audio_files, preprocess
+from genmusic.pipeline import PreprocessingPipeline, find_audio_files
 from genmusic.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
 from genmusic.store import SpectrogramStore
 from tests.conftest import make_chirp, make_sine
@@ -47,7 +47,7 @@ def test_find_audio_files_labels_by_folder(tmp_path, small_config):
 @pytest.mark.parametrize("workers", [1, 2])
 def test_run_writes_a_complete_store(tmp_path, small_config, workers):
     _write_dataset(tmp_path / "in", small_config)
-    report = preprocess(tmp_path / "in", tmp_path / "out", config=small_config, workers=workers)
+    report = PreprocessingPipeline(small_config).run(tmp_path / "in", tmp_path / "out", workers=workers)
     assert len(report.processed) == 6 and not report.skipped
     store = SpectrogramStore(tmp_path / "out")
     assert store.config.spectrogram == small_config.spectrogram
@@ -64,13 +64,13 @@ def test_run_writes_a_complete_store(tmp_path, small_config, workers):
 
 def test_interrupted_run_is_resumed(tmp_path, small_config):
     _write_dataset(tmp_path / "in", small_config)
-    first = preprocess(tmp_path / "in", tmp_path / "out", config=small_config, workers=1)
+    first = PreprocessingPipeline(small_config).run(tmp_path / "in", tmp_path / "out", workers=1)
     before = {p.name: p.read_bytes() for p in (tmp_path / "out" / "songs").glob("*.npy")}
     # what a kill leaves: no manifest yet, one song without its (last-written) metadata, a temp file
     (tmp_path / "out" / "manifest.csv").unlink()
     (tmp_path / "out" / "songs" / "low.00001.json").unlink()
     (tmp_path / "out" / "songs" / ".low.00002.npy.abc.tmp").write_bytes(b"half")
-    again = preprocess(tmp_path / "in", tmp_path / "out", config=small_config, workers=1)
+    again = PreprocessingPipeline(small_config).run(tmp_path / "in", tmp_path / "out", workers=1)
     assert len(again.reused) == 5 and [r.song_id for r in again.processed] == ["low.00001"]
     after = {p.name: p.read_bytes() for p in (tmp_path / "out" / "songs").glob("*.npy")}
     assert after == before
@@ -80,8 +80,8 @@ def test_interrupted_run_is_resumed(tmp_path, small_config):
 
 def test_same_seed_same_split(tmp_path, small_config):
     _write_dataset(tmp_path / "in", small_config, n=5)
-    preprocess(tmp_path / "in", tmp_path / "o1", config=small_config, workers=1)
-    preprocess(tmp_path / "in", tmp_path / "o2", config=small_config, workers=2)
+    PreprocessingPipeline(small_config).run(tmp_path / "in", tmp_path / "o1", workers=1)
+    PreprocessingPipeline(small_config).run(tmp_path / "in", tmp_path / "o2", workers=2)
     m1 = (tmp_path / "o1" / "manifest.csv").read_text().replace(str(tmp_path / "o1"), "")
     m2 = (tmp_path / "o2" / "manifest.csv").read_text().replace(str(tmp_path / "o2"), "")
     assert m1 == m2

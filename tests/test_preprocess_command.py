@@ -39,16 +39,6 @@ def test_main_resumes_and_reports_reuse(tmp_path, capsys):
     assert "files done: 0 new, 6 reused" in capsys.readouterr().out
 
 
-def test_main_errors_exit_nonzero_with_message(tmp_path, capsys):
-    assert main(["--input", str(tmp_path / "nope"), "--output", str(tmp_path / "out")]) == 1
-    assert "does not exist" in capsys.readouterr().err
-    (tmp_path / "junk").mkdir()
-    (tmp_path / "junk" / "x.wav").write_text("not audio")
-    assert main(["--input", str(tmp_path / "junk"), "--output", str(tmp_path / "o2"), "--no-progress"]) == 1
-    err = capsys.readouterr().err
-    assert "x.wav" in err and "none of the 1 audio file" in err
-
-
 def test_main_without_input_uses_the_embedded_dataset(tmp_path, capsys):
     rc = main(["--output", str(tmp_path / "out"), "--synthetic-dir", str(tmp_path / "synth"),
                "--songs-per-genre", "2", "--song-seconds", "2", "--sample-rate", "8000", "--n-fft", "128",

@@ -37,17 +37,6 @@ def test_train_main_writes_a_model_folder(kind, tiny_store, tmp_path, capsys):
     assert json.loads((folder / "genmusic.json").read_text())["epochs_run"] == 2
 
 
-def test_train_main_errors(tiny_store, tmp_path, capsys):
-    rc = train_command.main(["--spectrograms", str(tmp_path / "missing"), "--model-dir", str(tmp_path / "m")])
-    assert rc == 1 and "error:" in capsys.readouterr().err
-    config = tmp_path / "config.json"
-    config.write_text(json.dumps({"spectrogram": {"n_fft": 256}}))
-    rc = train_command.main(["--spectrograms", str(tiny_store.path), "--model-dir", str(tmp_path / "m"),
-                             "--config", str(config)])
-    err = capsys.readouterr().err
-    assert rc == 1 and "(128, 128)" in err and "(64, 16)" in err  # the file's other settings are defaults
-
-
 def test_partial_config_takes_the_store_spectrogram(tiny_store, tmp_path):
     path = tmp_path / "partial.json"
     path.write_text(json.dumps({"model": {"latent_dim": 8, "conv_filters": [4, 8], "conv_kernels": [3, 3],

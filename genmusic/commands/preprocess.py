@@ -55,7 +55,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     setup_logging(args.verbose)
 
     def body() -> int:
-        from ..pipeline import preprocess
+        from ..pipeline import PreprocessingPipeline
 
         config = config_from_args(args)
         input_dir = args.input
@@ -70,8 +70,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             input_dir = make_synthetic(where, n_per_genre=args.songs_per_genre,
                                        duration=args.song_seconds, sample_rate=config.audio.sample_rate,
                                        seed=args.seed, progress=not args.no_progress)
-        report = preprocess(input_dir, args.output, config=config, workers=args.workers,
-                            overwrite=args.overwrite, progress=not args.no_progress)
+        report = PreprocessingPipeline(config).run(input_dir, args.output, workers=args.workers,
+                                                   overwrite=args.overwrite, progress=not args.no_progress)
         print(report.summary())
         return 0
 

@@ -1,0 +1,75 @@
+"""genmusic.plotting: every figure is written as a PNG, atomically, and closed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from genmusic import plotting
+
+
+@pytest.fixture
+def plt():
+    import matplotlib.pyplot as pyplot
+
+    pyplot.close("all")
+    yield pyplot
+    assert pyplot.get_fignums() == []  # every figure function closes its figure
+
+
+def png_size(path):
+    """(height, width) in pixels of a PNG, checking that it is one."""
+    from matplotlib.image import imread
+
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return imread(path).shape[:2]
+
+
+def test_spectrograms_stack_one_panel_per_spectrogram(plt, tmp_path, rng):
+    one = plotting.plot_spectrograms([rng.random((64, 40))], tmp_path / "one.png", titles=["a"])
+    three = plotting.plot_spectrograms([rng.random((64, 40))] * 3, tmp_path / "three.png", suptitle="three")
+    (h1, w1), (h3, w3) = png_size(one), png_size(three)
+    assert h3 > 2.5 * h1 and abs(w3 - w1) < 0.1 * w1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.png", "three.png"]
+
+
+def test_history_has_one_panel_per_loss(plt, tmp_path):
+    single = plotting.plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}, tmp_path / "a.png")
+    double = plotting.plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.6], "kl_loss": [3.0, 2.0]},
+                                   tmp_path / "b.png")
+    assert png_size(double)[1] > 1.6 * png_size(single)[1]
+
+
+def test_a_failed_save_leaves_nothing_and_closes_the_figure(plt, tmp_path):
+    fig = plt.figure()
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    fig.savefig = broken
+    with pytest.raises(OSError, match="disk full"):
+        plotting.save_figure(fig, tmp_path / "x.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_latent_space_figures(plt, tmp_path, rng):
+    genres = ["a"] * 5 + ["b"] * 5
+    splits = ["train"] * 8 + ["test"] * 2
+    coords = rng.random((10, 3))
+    paths = [
+        plotting.plot_projection(coords, genres, tmp_path / "p2.png", title="2-D", splits=splits,
+                                 new_coords=rng.random((1, 2)), new_names=["new"]),
+        plotting.plot_projection_3d(coords, genres, tmp_path / "p3.png", title="3-D"),
+    ]
+    sweep = {"rows": [{"k": k, "inertia": 10.0 / k, "homogeneity": 0.5, "completeness": 0.4, "v_measure": 0.45,
+                       "adjusted_rand": 0.3} for k in (2, 3, 4)], "labelled": True}
+    paths.append(plotting.plot_elbow({"latent": sweep, "pca2": sweep}, tmp_path / "elbow.png"))
+    paths.append(plotting.plot_cluster_scores({"latent": sweep}, tmp_path / "scores.png", n_genres=2))
+    matrix = np.array([[3, 1], [0, 4]])
+    paths.append(plotting.plot_confusions([("latents: logistic regression", ["a", "b"], matrix)] * 4,
+                                          tmp_path / "confusion.png", max_columns=3))
+    for path in paths:
+        assert min(png_size(path)) > 100
+    # four panels in rows of three: a second row
+    h, w = png_size(paths[-1])
+    assert h > 0.5 * w
