@@ -43,7 +43,7 @@ class Autoencoder(keras.Model):
     decoder maps them back through a float32 sigmoid, to exactly the input shape (odd sizes are zero
     padded before the encoder and cropped after the decoder, see :func:`plan_architecture`).
 
-    The loss is ``reconstruction_weight * MSE`` (see :meth:`compute_loss`); compile with an optimizer
+    The loss is ``reconstruction_weight * MSE``, defined in :meth:`loss_terms`; compile with an optimizer
     only, then ``fit(x)`` or ``fit(x, x)``. ``history.history`` holds ``loss`` and ``reconstruction_loss``.
 
     Every hyperparameter comes from one :class:`~genmusic.config.ModelConfig` (its defaults are the only
