@@ -3,8 +3,8 @@
 ``Loader`` turns any file that soundfile (WAV, FLAC, OGG, MP3 with libsndfile >= 1.1) or librosa's
 fallback decoders read into a float32 mono signal at the configured rate. ``Padder`` fixes its length,
 and :func:`pad_to_segments` pads a song to a whole number of segments so that consecutive segments
-cover every sample. :func:`write_wav` writes a signal back, atomically and never clipping
-(:func:`prevent_clipping`).
+cover every sample. :func:`write_wav` writes a signal back atomically as a 32-bit float WAV, at its own
+level (:func:`peak_normalise` only when asked).
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from ._io import atomic_write
 from .config import AudioConfig, SpectrogramConfig
 from .errors import AudioLoadError, ParameterError
 
-__all__ = ["Loader", "Padder", "n_segments_for", "pad_to_segments", "prevent_clipping", "write_wav",
-           "AUDIO_EXTENSIONS", "PEAK_TARGET_DBFS"]
+__all__ = ["Loader", "Padder", "n_segments_for", "pad_to_segments", "peak_normalise", "level_info",
+           "write_wav", "AUDIO_EXTENSIONS", "PEAK_TARGET_DBFS"]
 
 #: File extensions the pipeline looks for when it walks a folder.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".opus")
 
-#: Level a signal that would clip is scaled to, in dB below full scale.
+#: Peak of a signal after :func:`peak_normalise` (``write_wav(..., normalise_peak=True)``), in dB below full scale.
 PEAK_TARGET_DBFS = -1.0
 
 
@@ -184,36 +184,47 @@ def pad_to_segments(y: np.ndarray, config: SpectrogramConfig, padder: Optional[P
     return padder.fix_length(y, n_segments_for(y.shape[-1], config) * config.segment_samples)
 
 
-def prevent_clipping(audio: np.ndarray, *, target_dbfs: float = PEAK_TARGET_DBFS) -> Tuple[np.ndarray, dict]:
-    """Scale ``audio`` down to a peak of ``target_dbfs`` if (and only if) it would clip.
+def peak_normalise(audio: np.ndarray, *, target_dbfs: float = PEAK_TARGET_DBFS) -> Tuple[np.ndarray, dict]:
+    """Scale ``audio`` so that its peak is ``target_dbfs`` (silence is left as it is).
 
     Parameters
     ----------
     audio : np.ndarray [shape=(n,)]
+    target_dbfs : float
+        The peak after scaling, in dB below full scale.
 
     Returns
     -------
     audio : np.ndarray [shape=(n,)], float32
     info : dict
-        ``peak`` (before), ``peak_normalised`` (bool), ``gain`` (linear, 1.0 when untouched),
-        ``gain_db``.
+        What :func:`level_info` says of the change.
     """
     audio = valid_array(audio, "audio", ndim=1, shape="a 1-D signal", dtype=np.float32)
     peak = float(np.max(np.abs(audio)))
-    gain = 1.0
-    if peak > 1.0:
-        gain = float(10.0 ** (target_dbfs / 20.0) / peak)
-        audio = (audio * np.float32(gain)).astype(np.float32)
-    return audio, {"peak": peak, "peak_normalised": gain != 1.0, "gain": gain,
-                   "gain_db": float(20.0 * np.log10(gain))}
+    gain = float(10.0 ** (target_dbfs / 20.0) / peak) if peak > 0 else 1.0
+    return (audio * np.float32(gain)).astype(np.float32, copy=False), level_info(peak, gain)
+
+
+def level_info(peak: float, gain: float = 1.0) -> dict:
+    """What was done to a signal's level, as a sidecar records it.
+
+    Returns
+    -------
+    dict
+        ``peak`` (linear peak before any change), ``peak_dbfs``, ``peak_normalised`` (whether a gain was
+        applied), ``gain`` (linear, 1.0 when untouched) and ``gain_db``.
+    """
+    return {"peak": float(peak), "peak_dbfs": float(20.0 * np.log10(peak)) if peak > 0 else None,
+            "peak_normalised": gain != 1.0, "gain": float(gain), "gain_db": float(20.0 * np.log10(gain))}
 
 
 def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, overwrite: bool = False,
-              subtype: str = "PCM_16") -> dict:
-    """Write a mono WAV atomically (temporary file, then rename), never clipping.
+              normalise_peak: bool = False, subtype: str = "FLOAT") -> dict:
+    """Write a mono WAV atomically (temporary file, then rename), at the level it was made at.
 
-    A signal whose peak exceeds 1 is scaled to a peak of -1 dBFS (:func:`prevent_clipping`); a quieter
-    one is written as it is.
+    The default 32-bit float WAV holds any level without clipping, so nothing is scaled: a decoded song
+    keeps its loudness and can be compared with its original sample for sample. ``normalise_peak``
+    scales the whole signal to a peak of :data:`PEAK_TARGET_DBFS` (-1 dBFS) instead.
 
     Parameters
     ----------
@@ -223,18 +234,22 @@ def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, over
         Sample rate in Hz.
     overwrite : bool
         Replace an existing file (otherwise refuse).
+    normalise_peak : bool
+        Scale to a peak of -1 dBFS (:func:`peak_normalise`).
     subtype : str
-        soundfile subtype (``"PCM_16"``, ``"FLOAT"``, ...).
+        soundfile subtype. ``"FLOAT"`` (the default) cannot clip; an integer one (``"PCM_16"``) is refused
+        for audio that would clip unless ``normalise_peak`` is set.
 
     Returns
     -------
     dict
-        What :func:`prevent_clipping` did (``peak``, ``peak_normalised``, ``gain``, ``gain_db``).
+        :func:`level_info`: the peak before, and the gain applied (1.0 unless ``normalise_peak``).
 
     Raises
     ------
     ParameterError
-        The file exists and ``overwrite`` is False; the audio is empty or holds NaN/inf.
+        The file exists and ``overwrite`` is False; the audio is empty or holds NaN/inf; an integer
+        ``subtype`` would clip.
     """
     import soundfile as sf
 
@@ -242,7 +257,13 @@ def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, over
     if path.exists() and not overwrite:
         raise ParameterError(f"{path} already exists; pass overwrite=True to replace it")
     check_integer(sr, "sr", minimum=1, what="a positive integer sample rate in Hz")
-    audio, info = prevent_clipping(audio)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if normalise_peak:
+        audio, info = peak_normalise(audio)
+    else:
+        audio = valid_array(audio, "audio", ndim=1, shape="a 1-D signal", dtype=np.float32)
+        info = level_info(float(np.max(np.abs(audio))))
+    if not subtype.upper().startswith(("FLOAT", "DOUBLE")) and float(np.max(np.abs(audio))) > 1.0:
+        raise ParameterError(f"{path}: audio with a peak of {info['peak']:.3g} would clip as {subtype}; write it "
+                             f"as subtype='FLOAT' or pass normalise_peak=True")
     atomic_write(path, lambda handle: sf.write(handle, audio, int(sr), subtype=subtype, format="WAV"))
     return info

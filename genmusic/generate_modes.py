@@ -462,10 +462,20 @@ def plan_jobs(mode: str, gen, inputs: Sequence[InputSong], options: GenerateOpti
 
 @dataclass
 class Written:
-    """One output on disk: the WAV (beside its ``.png`` and ``.json``) and whether it was scaled down."""
+    """One output on disk: the WAV (beside its ``.png`` and ``.json``) and what happened to its level.
+
+    Attributes
+    ----------
+    wav : Path
+    peak_normalised : bool
+        Scaled to -1 dBFS (asked for with ``normalise_peak``).
+    peak : float
+        Linear peak of the audio as it was made (above 1.0 it would clip in an integer format).
+    """
 
     wav: Path
     peak_normalised: bool
+    peak: float = 0.0
 
 
 @dataclass
@@ -489,7 +499,7 @@ class Plan:
         """Every file the jobs will write."""
         return [Path(output_dir) / f"{job.name}{ext}" for job in self.jobs for ext in (".wav", ".png", ".json")]
 
-    def write(self, output_dir: str | os.PathLike, *, overwrite: bool = False,
+    def write(self, output_dir: str | os.PathLike, *, overwrite: bool = False, normalise_peak: bool = False,
               command: Sequence[str] = ()) -> Iterator[Written]:
         """Run every job and write its files, yielding each as it is done.
 
@@ -500,6 +510,9 @@ class Plan:
         output_dir : path-like
         overwrite : bool
             Replace existing outputs.
+        normalise_peak : bool
+            Scale each output to a peak of -1 dBFS. By default every output keeps the level it was made at
+            (32-bit float WAV: nothing clips), and the sidecar records its peak.
         command : sequence of str
             The command line, recorded in each sidecar.
 
@@ -517,11 +530,12 @@ class Plan:
         output_dir.mkdir(parents=True, exist_ok=True)
         for job in self.jobs:
             output = job.make()
-            yield _write_output(job.name, output, output_dir, self, overwrite=overwrite, command=command)
+            yield _write_output(job.name, output, output_dir, self, overwrite=overwrite,
+                                normalise_peak=normalise_peak, command=command)
 
 
 def _write_output(name: str, output: Output, output_dir: Path, plan: Plan, *, overwrite: bool,
-                  command: Sequence[str]) -> Written:
+                  normalise_peak: bool, command: Sequence[str]) -> Written:
     """``NAME.wav``, ``NAME.png`` (sources and result in dB) and ``NAME.json`` (how it was made)."""
     from .audio import write_wav
     from .plotting import plot_spectrograms
@@ -529,7 +543,7 @@ def _write_output(name: str, output: Output, output_dir: Path, plan: Plan, *, ov
     gen = plan.generator
     sr = gen.sample_rate
     wav = output_dir / f"{name}.wav"
-    peak = write_wav(wav, output.audio, sr, overwrite=overwrite)
+    peak = write_wav(wav, output.audio, sr, overwrite=overwrite, normalise_peak=normalise_peak)
     written = np.asarray(output.audio, dtype=np.float32) * np.float32(peak["gain"])
     extractor = gen.pipeline.extractor
     panels, titles = [], []
@@ -556,10 +570,12 @@ def _write_output(name: str, output: Output, output_dir: Path, plan: Plan, *, ov
         "griffin_lim_method": gen.method,
         "normaliser": output.normaliser,
         "normaliser_stats": {"db_min": float(output.stats[0]), "db_max": float(output.stats[1])},
+        "wav_format": "32-bit float",
         "peak_normalised": bool(peak["peak_normalised"]),
         "gain": peak["gain"],
         "gain_db": peak["gain_db"],
         "peak_before": peak["peak"],
+        "peak_dbfs_before": peak["peak_dbfs"],
         "sample_rate": sr,
         "n_samples": int(len(output.audio)),
         "seconds": round(len(output.audio) / sr, 4),
@@ -569,7 +585,7 @@ def _write_output(name: str, output: Output, output_dir: Path, plan: Plan, *, ov
         "command": list(command),
     }
     atomic_write_json(output_dir / f"{name}.json", sidecar)
-    return Written(wav, bool(peak["peak_normalised"]))
+    return Written(wav, bool(peak["peak_normalised"]), peak["peak"])
 
 
 def plan(model_dir: str | os.PathLike, mode: str, *, files: Sequence[str | os.PathLike] = (),

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genmusic.audio import Loader, Padder, n_segments_for, pad_to_segments, prevent_clipping, write_wav
+from genmusic.audio import Loader, Padder, n_segments_for, pad_to_segments, peak_normalise, write_wav
 from genmusic.errors import ParameterError
 from genmusic.config import AudioConfig, SpectrogramConfig
 from tests.conftest import make_sine
@@ -78,24 +78,31 @@ def test_thirty_second_song_segments_cover_every_sample():
     assert n_segments_for(1, cfg) == 1 and n_segments_for(32768, cfg) == 1 and n_segments_for(32769, cfg) == 2
 
 
-def test_write_wav_is_atomic_refuses_overwrite_and_never_clips(tmp_path):
+def test_write_wav_is_atomic_refuses_overwrite_and_keeps_the_level(tmp_path):
     import soundfile as sf
 
     quiet = 0.5 * make_sine(sr=8000)
     info = write_wav(tmp_path / "a.wav", quiet, 8000)
     assert info["peak_normalised"] is False and info["gain"] == 1.0
+    assert sf.info(str(tmp_path / "a.wav")).subtype == "FLOAT"
     back, sr = sf.read(tmp_path / "a.wav", dtype="float32")
-    assert sr == 8000 and back.shape == quiet.shape and np.max(np.abs(back - quiet)) < 1e-4
+    assert sr == 8000 and np.array_equal(back, quiet)  # bit for bit: no gain, no quantisation
     with pytest.raises(ParameterError, match="a.wav already exists"):
         write_wav(tmp_path / "a.wav", quiet, 8000)
-    loud = 4.0 * make_sine(sr=8000)
+    loud = 4.0 * make_sine(sr=8000)  # peak 2.0: kept as it is, a float WAV cannot clip
     info = write_wav(tmp_path / "a.wav", loud, 8000, overwrite=True)
     back, _ = sf.read(tmp_path / "a.wav", dtype="float32")
+    assert info["peak_normalised"] is False and np.array_equal(back, loud)
+    assert info["peak_dbfs"] == pytest.approx(20 * np.log10(2.0), abs=1e-5)
+    info = write_wav(tmp_path / "a.wav", loud, 8000, overwrite=True, normalise_peak=True)
+    back, _ = sf.read(tmp_path / "a.wav", dtype="float32")
     assert info["peak_normalised"] is True and abs(info["gain_db"] - (-1.0 - 20 * np.log10(2.0))) < 1e-4
-    assert abs(20 * np.log10(np.max(np.abs(back))) + 1.0) < 0.01  # -1 dBFS
+    assert abs(20 * np.log10(np.max(np.abs(back))) + 1.0) < 1e-4  # -1 dBFS
+    with pytest.raises(ParameterError, match="would clip as PCM_16"):
+        write_wav(tmp_path / "a.wav", loud, 8000, overwrite=True, subtype="PCM_16")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav"]  # no temporary file left
     with pytest.raises(ParameterError, match="NaN"):
         write_wav(tmp_path / "b.wav", np.array([0.0, np.nan]), 8000)
     assert not (tmp_path / "b.wav").exists()
-    out, info = prevent_clipping(np.array([1.0, -1.0], np.float32))
-    assert info["peak_normalised"] is False  # exactly full scale does not clip
+    out, info = peak_normalise(np.zeros(4, np.float32))
+    assert info["peak_normalised"] is False and not out.any()  # silence is left alone

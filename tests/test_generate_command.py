@@ -23,8 +23,11 @@ def outputs(folder):
         assert (folder / f"{stem}.png").stat().st_size > 1000
         found[stem] = json.loads((folder / f"{stem}.json").read_text())
         audio, sr = sf.read(folder / f"{stem}.wav", dtype="float32")
+        assert sf.info(str(folder / f"{stem}.wav")).subtype == "FLOAT"
         assert sr == 8000 and audio.ndim == 1 and len(audio) == found[stem]["n_samples"]
-        assert np.all(np.isfinite(audio)) and np.max(np.abs(audio)) <= 1.0
+        meta = found[stem]
+        assert np.all(np.isfinite(audio))
+        assert np.max(np.abs(audio)) == pytest.approx(meta["peak_before"] * meta["gain"], rel=1e-6)
     assert not list(folder.glob(".*"))  # no temporary files left
     return found
 
@@ -37,7 +40,7 @@ def check_sidecar(meta, mode, model_folder, normaliser):
     assert meta["n_iter"] == 4 and meta["griffin_lim_method"] == "librosa" and meta["seed"] == 0
     assert meta["normaliser"] == normaliser
     assert set(meta["normaliser_stats"]) == {"db_min", "db_max"}
-    assert isinstance(meta["peak_normalised"], bool) and meta["gain"] > 0
+    assert meta["peak_normalised"] is False and meta["gain"] == 1.0  # the level it was made at
     assert meta["sample_rate"] == 8000
 
 
@@ -114,6 +117,31 @@ def test_new_file_short_input_and_sidecar(tiny_model_folder, tmp_path, capsys):
     assert meta["n_samples"] == 400 and meta["inputs"][0]["source"] == str(short)
     assert "shorter than one segment" in meta["notes"][0]
     assert meta["command"][:3] == ["generate", "--model", str(tiny_model_folder)]
+
+
+@pytest.mark.parametrize("amplitude", [0.25, 1.6])
+def test_resynth_keeps_the_level_it_was_made_at(tiny_model_folder, tmp_path, capsys, amplitude):
+    """No whole-file gain change: a quiet song stays quiet, a song peaking above full scale stays above it
+    (32-bit float WAV), and --normalise-peak scales to -1 dBFS and says so in the sidecar."""
+    song = tmp_path / "song.wav"
+    y = amplitude * make_sine(440.0, 1.0, sr=8000) / 0.5 * (0.6 + 0.4 * make_sine(3.0, 1.0, sr=8000) / 0.5)
+    sf.write(song, y, 8000, subtype="FLOAT")
+    args = ["--model", str(tiny_model_folder), "--mode", "resynth", "--input", str(song), "--n-iter", "16"]
+    assert main(args + ["--output", str(tmp_path / "kept")]) == 0
+    printed = capsys.readouterr().out
+    (meta,) = outputs(tmp_path / "kept").values()
+    out, _ = sf.read(tmp_path / "kept" / meta["wav"], dtype="float32")
+    rms = lambda x: float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))  # noqa: E731
+    assert abs(20 * np.log10(rms(out) / rms(y))) < 0.5  # measured 0.06 dB
+    assert meta["peak_normalised"] is False and meta["gain"] == 1.0 and meta["wav_format"] == "32-bit float"
+    assert ("kept: the float WAV holds it" in printed) == (amplitude > 1)
+
+    assert main(args + ["--output", str(tmp_path / "norm"), "--normalise-peak"]) == 0
+    assert "peak-normalised to -1 dBFS" in capsys.readouterr().out
+    (meta,) = outputs(tmp_path / "norm").values()
+    out, _ = sf.read(tmp_path / "norm" / meta["wav"], dtype="float32")
+    assert meta["peak_normalised"] is True and abs(20 * np.log10(np.max(np.abs(out))) + 1.0) < 1e-3
+    assert meta["gain_db"] == pytest.approx(-1.0 - meta["peak_dbfs_before"], abs=1e-4)
 
 
 def test_store_songs_whose_audio_is_gone_use_the_stored_spectrograms(tiny_model_folder, tiny_store, tmp_path):

@@ -7,6 +7,7 @@ The modes and what they write are :mod:`genmusic.generate_modes`; this command p
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -39,6 +40,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--genre", help="without --input: take songs of this genre from the training store")
     p.add_argument("--output", type=Path, help="output folder (default: generated/<mode>)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--normalise-peak", action="store_true",
+                   help="scale each output to a peak of -1 dBFS (default: keep the level it was made at; the WAVs "
+                        "are 32-bit float, so nothing clips)")
     p.add_argument("--n", type=int, help="sample: sounds (default 4); average: songs averaged (default: all of the "
                                          "genre); other modes without --input: songs taken from the store (default 2 "
                                          "for reconstruct/resynth, 1 for noise/scale/smooth)")
@@ -88,9 +92,17 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"note: {cli_words(note, parser, CLI_PHRASES)}")
         out_dir = args.output or DEFAULT_OUTPUT_ROOT / args.mode
         n_written = 0
-        for written in outputs.write(out_dir, overwrite=args.overwrite, command=["generate", *argv]):
+        for written in outputs.write(out_dir, overwrite=args.overwrite, normalise_peak=args.normalise_peak,
+                                     command=["generate", *argv]):
             n_written += 1
-            print(f"wrote {written.wav}{' (peak-normalised to -1 dBFS)' if written.peak_normalised else ''}")
+            if written.peak_normalised:
+                level = " (peak-normalised to -1 dBFS)"
+            elif written.peak > 1.0:
+                level = (f" (peak {20 * math.log10(written.peak):+.1f} dBFS, kept: the float WAV holds it, a player "
+                         f"may clip it; --normalise-peak scales to -1 dBFS)")
+            else:
+                level = ""
+            print(f"wrote {written.wav}{level}")
         print(f"{args.mode}: {n_written} WAV file(s), each with a spectrogram picture (.png) and a sidecar (.json), "
               f"in {out_dir}")
         return 0
