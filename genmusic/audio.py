@@ -23,10 +23,14 @@ from .config import AudioConfig, SpectrogramConfig
 from .errors import AudioLoadError, ParameterError
 
 __all__ = ["Loader", "Padder", "n_segments_for", "pad_to_segments", "peak_normalise", "level_info",
-           "write_wav", "AUDIO_EXTENSIONS", "PEAK_TARGET_DBFS"]
+           "write_wav", "AUDIO_EXTENSIONS", "PEAK_TARGET_DBFS", "MAX_SECONDS"]
 
 #: File extensions the pipeline looks for when it walks a folder.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".opus")
+
+#: Longest audio genmusic reads or makes in one piece, in seconds (6 hours). Memory does not limit it (long
+#: audio is processed in blocks), but a request beyond it is a typo or a damaged header, and is refused.
+MAX_SECONDS = 6 * 3600.0
 
 #: Peak of a signal after :func:`peak_normalise` (``write_wav(..., normalise_peak=True)``), in dB below full scale.
 PEAK_TARGET_DBFS = -1.0

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence, Tuple
 
-from ._checks import require
+from ._checks import check_integer, is_integer, require
 from ._io import atomic_write_text
 from .errors import ParameterError, SettingsMismatchError
 
@@ -37,6 +38,8 @@ __all__ = [
     "GenmusicConfig",
     "check_compatible",
     "ACTIVATIONS",
+    "MAX_SEED",
+    "MIN_SAMPLE_RATE",
 ]
 
 #: Version of the JSON layout written by :meth:`GenmusicConfig.to_json`. Bump on incompatible change.
@@ -44,6 +47,50 @@ CONFIG_VERSION = 1
 
 #: Activations the models accept.
 ACTIVATIONS = ("leaky_relu", "silu", "relu", "tanh")
+
+#: Lowest sample rate genmusic reads or writes, in Hz: below it a file is not audio (or its header is damaged).
+MIN_SAMPLE_RATE = 1000
+
+#: Largest seed (seeds are unsigned 32-bit integers, as NumPy and Keras take them).
+MAX_SEED = 2 ** 32 - 1
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_pair(value: Any) -> bool:
+    return (is_integer(value) or (isinstance(value, (list, tuple)) and len(value) == 2
+                                  and all(is_integer(v) for v in value)))
+
+
+#: The type each annotation of a config field stands for: (test, what it must be, in words).
+_FIELD_TYPES = {
+    "int": (is_integer, "an integer"),
+    "float": (_is_number, "a finite number"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "Optional[int]": (lambda v: v is None or is_integer(v), "an integer or null"),
+    "Optional[float]": (lambda v: v is None or _is_number(v), "a finite number or null"),
+    "Tuple[int, ...]": (lambda v: isinstance(v, (list, tuple)) and all(is_integer(x) for x in v),
+                        "a list of integers"),
+    "Tuple[Tuple[int, int], ...]": (lambda v: isinstance(v, (list, tuple)) and all(_is_pair(x) for x in v),
+                                    "a list of [frequency, time] integer pairs"),
+}
+
+_JSON_NAMES = {type(None): "null", bool: "true/false", int: "an integer", float: "a number", str: "a string",
+               list: "a list", tuple: "a list", dict: "an object"}
+
+
+def _check_types(section) -> None:
+    """Refuse a setting of the wrong type, naming it, what it must be and what it is (a JSON file can hold
+    anything: ``"epochs": "ten"``, ``null``, ``1.5``)."""
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        test, what = _FIELD_TYPES[f.type]
+        if not test(value):
+            kind = _JSON_NAMES.get(type(value), type(value).__name__)
+            raise ParameterError(f"{f.name} must be {what}, got {value!r} ({kind})")
 
 
 @dataclass(frozen=True)
@@ -68,7 +115,9 @@ class AudioConfig:
     duration: Optional[float] = None
 
     def __post_init__(self) -> None:
-        require(int(self.sample_rate) > 0, f"sample_rate must be a positive integer, got {self.sample_rate!r}")
+        _check_types(self)
+        require(self.sample_rate >= MIN_SAMPLE_RATE,
+                f"sample_rate must be an integer >= {MIN_SAMPLE_RATE} Hz, got {self.sample_rate!r}")
         require(self.offset >= 0, f"offset must be >= 0 seconds, got {self.offset!r}")
         require(self.duration is None or self.duration > 0,
                f"duration must be None or > 0 seconds, got {self.duration!r}")
@@ -107,6 +156,7 @@ class SpectrogramConfig:
     window: str = "hann"
 
     def __post_init__(self) -> None:
+        _check_types(self)
         require(self.n_fft >= 16 and self.n_fft % 2 == 0, f"n_fft must be an even integer >= 16, got {self.n_fft!r}")
         require(0 < self.hop_length <= self.n_fft,
                f"hop_length must be in (0, n_fft={self.n_fft}], got {self.hop_length!r}")
@@ -147,6 +197,8 @@ class SplitConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        _check_types(self)
+        check_integer(self.seed, "seed", minimum=0, maximum=MAX_SEED)
         require(0 <= self.validation_fraction < 1 and 0 <= self.test_fraction < 1
                and self.validation_fraction + self.test_fraction < 1,
                "validation_fraction and test_fraction must be in [0, 1) and sum to less than 1, got "
@@ -194,6 +246,7 @@ class ModelConfig:
     reconstruction_weight: float = 1.0
 
     def __post_init__(self) -> None:
+        _check_types(self)
         # JSON gives lists; store tuples so the config stays hashable and comparable.
         object.__setattr__(self, "conv_filters", tuple(int(f) for f in self.conv_filters))
         object.__setattr__(self, "conv_kernels", tuple(int(k) for k in self.conv_kernels))
@@ -248,6 +301,10 @@ class TrainConfig:
     max_train_segments: Optional[int] = None
 
     def __post_init__(self) -> None:
+        _check_types(self)
+        check_integer(self.seed, "seed", minimum=0, maximum=MAX_SEED)
+        require(self.max_train_segments is None or self.max_train_segments >= 1,
+                f"max_train_segments must be None (all) or >= 1, got {self.max_train_segments!r}")
         require(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs!r}")
         require(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size!r}")
         require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate!r}")
@@ -267,7 +324,7 @@ _SECTIONS = {
 }
 
 
-def _from_dict(cls, data: dict, where: str):
+def _from_dict(cls, data: dict, where: Optional[str]):
     if data is None:
         return cls()
     if not isinstance(data, dict):
@@ -275,8 +332,14 @@ def _from_dict(cls, data: dict, where: str):
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ParameterError(f"{where}: unknown setting(s) {unknown}; known settings are {sorted(known)}")
-    return cls(**data)
+        raise ParameterError(f"{where or cls.__name__}: unknown setting(s) {unknown}; known settings are "
+                             f"{sorted(known)}")
+    try:
+        return cls(**data)
+    except ParameterError as exc:
+        if where is None:
+            raise
+        raise ParameterError(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -327,6 +390,28 @@ class GenmusicConfig:
             raise ParameterError(f"{where}: not valid JSON ({exc})") from None
         return cls.from_dict(data, where=where)
 
+    @staticmethod
+    def read_json(path: str | os.PathLike) -> dict:
+        """The JSON object in a config file, unchecked (:meth:`from_dict` checks it).
+
+        Raises
+        ------
+        ParameterError
+            The file is missing, not UTF-8 text (a binary file), not JSON, or not a JSON object.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise ParameterError(f"config file {path} does not exist")
+        try:
+            data = json.loads(path.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ParameterError(f"{path}: not a text file (a config is a JSON file)") from None
+        except json.JSONDecodeError as exc:
+            raise ParameterError(f"{path}: not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise ParameterError(f"{path}: expected a JSON object, got {type(data).__name__}")
+        return data
+
     def save(self, path: str | os.PathLike) -> Path:
         """Write the config as JSON (atomically) and return the path."""
         return atomic_write_text(path, self.to_json() + "\n")
@@ -334,10 +419,7 @@ class GenmusicConfig:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "GenmusicConfig":
         """Read a config written by :meth:`save` (or a hand-written partial one)."""
-        path = Path(path)
-        if not path.is_file():
-            raise ParameterError(f"config file {path} does not exist")
-        return cls.from_json(path.read_text(), where=str(path))
+        return cls.from_dict(cls.read_json(path), where=str(path))
 
     def replace(self, **sections: Any) -> "GenmusicConfig":
         """Return a copy with some settings changed.
@@ -350,8 +432,7 @@ class GenmusicConfig:
             if name not in _SECTIONS:
                 raise ParameterError(f"unknown config section {name!r}; known sections are {sorted(_SECTIONS)}")
             if isinstance(value, dict):
-                _from_dict(_SECTIONS[name], value, f"replace({name}=...)")  # reject unknown keys early
-                value = dataclasses.replace(getattr(self, name), **value)
+                value = _from_dict(_SECTIONS[name], {**dataclasses.asdict(getattr(self, name)), **value}, None)
             changes[name] = value
         return dataclasses.replace(self, **changes)
 

@@ -15,6 +15,8 @@ __all__ = [
     "ModelFolderError",
     "SettingsMismatchError",
     "TrainingError",
+    "OutputError",
+    "FolderLockedError",
 ]
 
 
@@ -45,3 +47,12 @@ class SettingsMismatchError(GenmusicError, ValueError):
 
 class TrainingError(GenmusicError):
     """Training cannot go on (for example the loss became NaN); the last good checkpoint is kept."""
+
+
+class OutputError(GenmusicError):
+    """Writing an output failed (disk full, read-only folder, no permission): the message names the path and
+    the system's reason. The inputs are not at fault; the run stops and leaves no temporary file."""
+
+
+class FolderLockedError(OutputError):
+    """Another genmusic run is writing to the same folder; the message names its lock file and owner."""

@@ -35,10 +35,11 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import latent_ops
-from ._checks import check_choice, check_integer, check_number
-from ._io import atomic_write_json, safe_name, unique_safe_names
+from ._checks import check_choice, check_integer, check_number, require
+from ._io import atomic_write_json, folder_lock, safe_name, unique_safe_names
 from ._version import __version__
-from .config import check_compatible
+from .audio import MAX_SECONDS
+from .config import MAX_SEED, check_compatible
 from .errors import DataError, ParameterError
 
 __all__ = ["MODES", "GenerateOptions", "InputSong", "Output", "Job", "Written", "Plan", "plan", "load_inputs",
@@ -92,11 +93,26 @@ class GenerateOptions:
     seconds: Optional[float] = None
 
     def __post_init__(self) -> None:
+        """Every option is checked here, before a model is opened or a file written."""
         object.__setattr__(self, "sigma", tuple(self.sigma))
         object.__setattr__(self, "factor", tuple(self.factor))
-        check_integer(self.n, "n", minimum=1, allow_none=True)
+        if self.n is not None:
+            check_integer(self.n, "n", minimum=1)
+        check_integer(self.steps, "steps", minimum=2, what="an integer >= 2 (both songs included)")
         check_integer(self.width, "width", minimum=1)
-        check_number(self.seconds, "seconds", minimum=0, exclusive_minimum=True, allow_none=True)
+        check_integer(self.seed, "seed", minimum=0, maximum=MAX_SEED)
+        check_number(self.temperature, "temperature", minimum=0)
+        check_number(self.overlap, "overlap", minimum=0, maximum=1, exclusive_maximum=True, what="a number in [0, 1)")
+        if self.seconds is not None:
+            check_number(self.seconds, "seconds", minimum=0, exclusive_minimum=True, maximum=MAX_SECONDS,
+                         what=f"a number of seconds > 0 and <= {MAX_SECONDS:g} ({MAX_SECONDS / 3600:g} hours; make "
+                              f"longer pieces in parts)")
+        for name in ("sigma", "factor"):
+            values = getattr(self, name)
+            require(len(values) >= 1, f"{name} must list at least one value")
+            for value in values:
+                check_number(value, name, minimum=0 if name == "sigma" else None,
+                             what="finite numbers >= 0" if name == "sigma" else "finite numbers")
         check_choice(self.interpolation, "interpolation", latent_ops.INTERPOLATION_METHODS)
         check_choice(self.average_mode, "average_mode", latent_ops.AVERAGE_MODES)
 
@@ -355,7 +371,7 @@ def interpolate(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> L
     The two ends are decoded with their own song's statistics, the points between with the dataset's.
     """
     _need(inputs, 2, "interpolate")
-    steps = check_integer(options.steps, "steps", minimum=2, what="an integer >= 2 (both songs included)")
+    steps = options.steps
     a_in, b_in = inputs[0], inputs[1]
     cache: dict = {}
 
@@ -503,7 +519,8 @@ class Plan:
               command: Sequence[str] = ()) -> Iterator[Written]:
         """Run every job and write its files, yielding each as it is done.
 
-        Nothing is computed or written when any output exists and ``overwrite`` is False.
+        Nothing is computed or written when any output exists and ``overwrite`` is False. The folder is
+        locked while the outputs are written (a second run into it is refused).
 
         Parameters
         ----------
@@ -520,18 +537,24 @@ class Plan:
         ------
         ParameterError
             An output exists and ``overwrite`` is False.
+        FolderLockedError
+            Another run is writing to ``output_dir``.
+        OutputError
+            Writing failed (disk full, read-only folder); no temporary file is left.
         """
         output_dir = Path(output_dir)
-        if not overwrite:
-            for path in self.output_paths(output_dir):
-                if path.exists():
-                    raise ParameterError(f"{path} already exists; pass overwrite=True to replace it, "
-                                         "or choose another output_dir")
-        output_dir.mkdir(parents=True, exist_ok=True)
-        for job in self.jobs:
-            output = job.make()
-            yield _write_output(job.name, output, output_dir, self, overwrite=overwrite,
-                                normalise_peak=normalise_peak, command=command)
+        if output_dir.exists() and not output_dir.is_dir():
+            raise ParameterError(f"output {output_dir} exists and is not a folder; choose another output_dir")
+        with folder_lock(output_dir, purpose="generation"):
+            if not overwrite:
+                for path in self.output_paths(output_dir):
+                    if path.exists():
+                        raise ParameterError(f"{path} already exists; pass overwrite=True to replace it, "
+                                             "or choose another output_dir")
+            for job in self.jobs:
+                output = job.make()
+                yield _write_output(job.name, output, output_dir, self, overwrite=overwrite,
+                                    normalise_peak=normalise_peak, command=command)
 
 
 def _write_output(name: str, output: Output, output_dir: Path, plan: Plan, *, overwrite: bool,
@@ -621,10 +644,13 @@ def plan(model_dir: str | os.PathLike, mode: str, *, files: Sequence[str | os.Pa
     >>> [w.wav.name for w in p.write("generated/interpolate")]                  # doctest: +SKIP
     """
     from .generation import SoundGenerator
+    from .griffinlim import METHODS
     from .modelio import read_model_metadata
 
     options = options or GenerateOptions()
     check_choice(mode, "mode", tuple(MODES))
+    check_integer(n_iter, "n_iter", minimum=0)
+    check_choice(method, "method", METHODS)
     read_model_metadata(model_dir)  # a missing or foreign folder is reported before Keras is imported
     gen = SoundGenerator.from_folder(model_dir, n_iter=n_iter, method=method, seed=options.seed)
     inputs = [] if mode == "sample" else load_inputs(gen, mode, files=files, genre=genre, n=options.n,

@@ -4,23 +4,34 @@ Each file goes ``Loader -> Padder -> LogSpectrogramExtractor -> MinMaxNormaliser
 longer than one segment becomes consecutive segments that cover all of it. A file that cannot be used
 is skipped with one warning that names it and the reason; the run goes on. Songs an earlier run
 finished are reused, so a killed run picks up where it stopped.
+
+The output folder is locked while a run writes there. Worker processes die with the run (``kill -9``
+included); a worker that dies is reported and its files tried again one at a time. A failure on the output
+side (disk full, read-only folder) stops the run with one message: it is never blamed on the inputs.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
+import sys
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ._checks import check_integer
+from ._io import folder_lock
 from .audio import AUDIO_EXTENSIONS, Loader, Padder, pad_to_segments
 from .config import GenmusicConfig
-from .errors import AudioLoadError, DataError, GenmusicError, ParameterError
+from .errors import AudioLoadError, DataError, GenmusicError, OutputError, ParameterError
 from .spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
 from .store import Saver, SongRecord, make_song_ids
 
@@ -162,50 +173,65 @@ class PreprocessingPipeline:
             overwrite: bool = False, progress: bool = False) -> PreprocessReport:
         """Preprocess every audio file under ``input_dir`` into a store at ``output_dir``.
 
+        The output folder is locked for the run (:func:`genmusic._io.folder_lock`): a second run into it is
+        refused while this one works. Every setting is checked before anything there is touched.
+
         Parameters
         ----------
-        workers : int, optional
-            Processes working in parallel (default: the number of cores).
+        workers : int >= 1, optional
+            Processes working in parallel (default: the number of cores). They die with this process; one
+            that dies (killed, out of memory) is reported and its files are tried again one at a time.
         overwrite : bool
-            Start afresh instead of reusing songs an earlier run finished.
+            Start afresh instead of reusing songs an earlier run finished. Only what genmusic wrote is
+            removed (see :class:`~genmusic.store.Saver`).
         progress : bool
             Show a progress bar (tqdm) on stderr.
 
         Raises
         ------
         ParameterError
-            ``input_dir`` does not exist, or ``output_dir`` holds spectrograms made with other settings.
+            ``input_dir`` does not exist, ``workers`` is not a positive integer, or ``output_dir`` holds
+            spectrograms made with other settings or files of a store's names that genmusic did not write.
         DataError
             No file could be processed.
+        FolderLockedError
+            Another run is writing to ``output_dir``.
+        OutputError
+            Writing failed (disk full, read-only folder): the run stops; what was finished is kept.
         """
         start = time.perf_counter()
+        if workers is not None:
+            check_integer(workers, "workers", minimum=1,
+                          what="an integer >= 1 (processes working in parallel; leave it out for one per core)")
         import librosa  # noqa: F401 - imported once here so forked workers do not each pay for it
 
         root, files = find_audio_files(input_dir)
-        saver = Saver(output_dir, self.config, overwrite=overwrite)
-        report = PreprocessReport(output_dir=Path(output_dir), sample_rate=self.config.audio.sample_rate)
-        ids = make_song_ids([p for p, _ in files], root)
-        todo = []
-        for (path, genre), song_id in zip(files, ids):
-            record = saver.existing(song_id)
-            if record is not None and record.source == str(path) and record.genre == genre:
-                report.reused.append(record)
-            else:
-                todo.append((str(path), song_id, genre))
-        workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-        for result in _map(self, saver, todo, workers, progress):
-            if isinstance(result, SongRecord):
-                report.processed.append(result)
-            else:
-                report.skipped.append(result)
-                logger.warning("skipped %s: %s", *result)
         if not files:
             raise DataError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) found under {root}")
-        if not report.songs:
-            saver.finalise([], report.skipped)
-            raise DataError(f"none of the {len(files)} audio file(s) under {root} could be processed; "
-                            f"see the warnings above or {saver.output_dir / 'skipped.csv'}")
-        saver.finalise(report.songs, report.skipped)
+        with folder_lock(output_dir, purpose="preprocessing"):
+            saver = Saver(output_dir, self.config, overwrite=overwrite)
+            report = PreprocessReport(output_dir=Path(output_dir), sample_rate=self.config.audio.sample_rate)
+            ids = make_song_ids([p for p, _ in files], root)
+            todo = []
+            for (path, genre), song_id in zip(files, ids):
+                record = saver.existing(song_id)
+                if record is not None and record.source == str(path) and record.genre == genre:
+                    report.reused.append(record)
+                else:
+                    todo.append((str(path), song_id, genre))
+            saver.check_writable([song_id for _, song_id, _ in todo])
+            workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+            for result in _map(self, saver, todo, workers, progress):
+                if isinstance(result, SongRecord):
+                    report.processed.append(result)
+                else:
+                    report.skipped.append(result)
+                    logger.warning("skipped %s: %s", *result)
+            if not report.songs:
+                saver.finalise([], report.skipped)
+                raise DataError(f"none of the {len(files)} audio file(s) under {root} could be processed; "
+                                f"see the warnings above or {saver.output_dir / 'skipped.csv'}")
+            saver.finalise(report.songs, report.skipped)
         report.wall_seconds = time.perf_counter() - start
         return report
 
@@ -215,22 +241,58 @@ class PreprocessingPipeline:
 
 _WORKER: dict = {}
 
+#: What a file whose worker died twice is skipped with.
+WORKER_DIED = ("the worker process died while processing this file, twice (killed, or out of memory); "
+               "skipped")
 
-def _init_worker(pipeline: PreprocessingPipeline, saver: Saver) -> None:
+
+def _init_worker(pipeline: PreprocessingPipeline, saver: Saver, parent: Optional[int] = None) -> None:
+    if parent is not None:
+        _die_with_parent(parent)
     _WORKER["pipeline"], _WORKER["saver"] = pipeline, saver
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this worker process end when ``parent`` does, however it ends (``kill -9`` included).
+
+    Linux: the kernel sends SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``). Elsewhere a daemon
+    thread checks every second whether the parent is still there.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        else:
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="genmusic-parent-watch", daemon=True).start()
 
 
 def _work(job: Tuple[str, str, str]):
     path, song_id, genre = job
     try:
         return _WORKER["pipeline"].process_file(path, song_id, genre, _WORKER["saver"])
+    except OutputError:
+        raise  # the output side failed: the run stops, the input is not to blame
     except GenmusicError as exc:
         return (path, str(exc).replace(f"{path}: ", "", 1))
+    except MemoryError:
+        return (path, "out of memory while processing this file")
     except Exception as exc:  # noqa: BLE001 - one bad file never kills the run
         return (path, f"unexpected {type(exc).__name__}: {exc}")
 
 
 def _map(pipeline: PreprocessingPipeline, saver: Saver, jobs: Sequence[tuple], workers: int, progress: bool):
+    """Results of :func:`_work` for every job, as they come: a SongRecord or ``(path, reason)``."""
     bar = None
     if progress:
         from tqdm import tqdm
@@ -240,17 +302,58 @@ def _map(pipeline: PreprocessingPipeline, saver: Saver, jobs: Sequence[tuple], w
         if workers == 1:
             _init_worker(pipeline, saver)
             results = map(_work, jobs)
-            for result in results:
-                yield result
-                if bar:
-                    bar.update()
         else:
-            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                     initargs=(pipeline, saver)) as pool:
-                for result in pool.map(_work, jobs, chunksize=1):
-                    yield result
-                    if bar:
-                        bar.update()
+            results = _parallel(jobs, workers, (pipeline, saver, os.getpid()))
+        for result in results:
+            yield result
+            if bar:
+                bar.update()
     finally:
         if bar:
             bar.close()
+
+
+def _parallel(jobs: Sequence[tuple], workers: int, initargs: tuple):
+    """:func:`_work` over ``jobs`` in worker processes. When a worker dies, the files in flight are tried
+    again one at a time in a fresh process; a file whose worker dies again is named and skipped."""
+    queue = list(jobs)
+    while queue:
+        lost = yield from _pool_pass(queue, workers, initargs)
+        if lost is None:
+            return
+        in_flight, queue = lost
+        logger.warning("a worker process died (killed, or out of memory) with %d file(s) in flight; trying "
+                       "them again one at a time: %s", len(in_flight), ", ".join(job[0] for job in in_flight))
+        for job in in_flight:
+            if (yield from _pool_pass([job], 1, initargs)) is not None:
+                yield (job[0], WORKER_DIED)
+
+
+def _pool_pass(jobs: Sequence[tuple], workers: int, initargs: tuple):
+    """Run ``jobs`` in one pool, yielding results; at most two jobs per worker are submitted at a time.
+
+    Returns
+    -------
+    None when every job finished, else ``(in_flight, not_started)`` after a worker died.
+    """
+    pending = iter(jobs)
+    running: dict = {}
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=initargs) as pool:
+        def submit_next() -> None:
+            job = next(pending, None)
+            if job is not None:
+                running[pool.submit(_work, job)] = job
+
+        for _ in range(2 * workers):
+            submit_next()
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = running.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    return [job, *running.values()], list(pending)
+                yield result
+                submit_next()
+    return None

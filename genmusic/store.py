@@ -18,16 +18,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ._io import atomic_save_npy, atomic_write_json, atomic_write_text, remove_leftovers, unique_safe_names
+from ._io import (atomic_save_npy, atomic_write_json, atomic_write_text, make_folder, remove_leftovers,
+                  unique_safe_names)
 from .config import GenmusicConfig, SplitConfig
-from .errors import DataError, ParameterError
+from .errors import DataError, GenmusicError, ParameterError
 from .spectrogram import MinMaxNormaliser
 
 __all__ = [
@@ -38,6 +40,8 @@ __all__ = [
     "assign_splits",
     "make_song_ids",
 ]
+
+logger = logging.getLogger("genmusic")
 
 #: Version of the store layout; a store written by another version is refused with a clear message.
 STORE_VERSION = 1
@@ -51,6 +55,7 @@ SPLITS = ("train", "validation", "test")
 
 _MANIFEST_FIELDS = ("song_id", "segment", "offset_samples", "genre", "split", "source", "n_samples",
                     "n_segments", "db_min", "db_max", "file")
+_SKIPPED_FIELDS = ("source", "reason")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -150,7 +155,9 @@ class Saver:
         Saved as ``config.json``; a store folder made with another config is refused unless
         ``overwrite`` is set.
     overwrite : bool
-        Remove what an earlier run wrote instead of reusing it.
+        Remove what an earlier run wrote instead of reusing it: the songs the manifest lists or whose
+        metadata files name them, and the store's own files. Anything else in the folder (files genmusic did
+        not write) is kept, and a file of a store's name that genmusic did not write is refused.
     """
 
     def __init__(self, output_dir: str | os.PathLike, config: GenmusicConfig, *, overwrite: bool = False) -> None:
@@ -163,21 +170,58 @@ class Saver:
         config_path = self.output_dir / "config.json"
         if self.output_dir.exists() and not self.output_dir.is_dir():
             raise ParameterError(f"output {self.output_dir} exists and is not a folder")
-        if overwrite and self.songs_dir.is_dir():
-            for child in self.songs_dir.iterdir():
-                child.unlink()
-            for name in ("manifest.csv", "stats.json", "skipped.csv", "config.json"):
-                (self.output_dir / name).unlink(missing_ok=True)
+        foreign = [name for name, ours in _STORE_FILES.items() if (self.output_dir / name).exists()
+                   and not ours(self.output_dir / name)]
+        if foreign:
+            raise ParameterError(f"{self.output_dir} holds {', '.join(foreign)}, which genmusic did not write (a "
+                                 f"spectrogram store writes files of these names): move them away, or choose another "
+                                 f"output_dir")
+        if overwrite:
+            self._remove_own_files()
         elif config_path.is_file():
             old = GenmusicConfig.load(config_path)
             if (old.audio, old.spectrogram) != (self.config.audio, self.config.spectrogram):
                 raise ParameterError(
                     f"{self.output_dir} holds spectrograms made with other audio/spectrogram settings "
                     f"({old.audio}, {old.spectrogram}); pass overwrite=True to replace them, or choose another output_dir")
-        self.songs_dir.mkdir(parents=True, exist_ok=True)
+        make_folder(self.songs_dir)
         # Leftovers of a killed run (temporary files) are never valid outputs.
         remove_leftovers(self.songs_dir)
         self.config.save(config_path)
+
+    def own_files(self) -> List[Path]:
+        """The files of ``songs/`` that genmusic wrote: each song the manifest lists or whose metadata file
+        names it (its ``.npy`` and ``.json``), and song arrays whose metadata a killed run never wrote."""
+        if not self.songs_dir.is_dir():
+            return []
+        ids = set(_manifest_song_ids(self.output_dir / "manifest.csv"))
+        ids.update(p.stem for p in self.songs_dir.glob("*.json") if _is_song_record(p))
+        own = [self.songs_dir / f"{i}{ext}" for i in sorted(ids) for ext in (".npy", ".json")]
+        own += [p for p in self.songs_dir.glob("*.npy") if p.stem not in ids and _is_song_array(p)]
+        return [p for p in own if p.is_file()]
+
+    def _remove_own_files(self) -> None:
+        """``overwrite``: remove what genmusic wrote here, and only that (other files are named and kept)."""
+        own = self.own_files()
+        for path in own:
+            path.unlink()
+        for name in _STORE_FILES:
+            (self.output_dir / name).unlink(missing_ok=True)
+        if self.songs_dir.is_dir():
+            remove_leftovers(self.songs_dir)
+            kept = sorted(p.name + ("/" if p.is_dir() else "") for p in self.songs_dir.iterdir())
+            if kept:
+                logger.warning("%s: kept %d file(s) genmusic did not write: %s", self.songs_dir, len(kept),
+                               ", ".join(kept[:10]) + (" ..." if len(kept) > 10 else ""))
+
+    def check_writable(self, song_ids: Sequence[str]) -> None:
+        """Refuse to replace a file genmusic did not write with a song of ``song_ids``."""
+        own = set(self.own_files())
+        for song_id in song_ids:
+            for path in (self.song_path(song_id), self.songs_dir / f"{song_id}.json"):
+                if path.exists() and path not in own:
+                    raise ParameterError(f"{path} was not written by genmusic, and song {song_id!r} would replace "
+                                         f"it: move it away, or choose another output_dir")
 
     def song_path(self, song_id: str) -> Path:
         return self.songs_dir / f"{song_id}.npy"
@@ -232,11 +276,74 @@ class Saver:
         atomic_write_text(self.output_dir / "manifest.csv", buf.getvalue())
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(("source", "reason"))
+        writer.writerow(_SKIPPED_FIELDS)
         writer.writerows(skipped)
         atomic_write_text(self.output_dir / "skipped.csv", buf.getvalue())
         atomic_write_json(self.output_dir / "stats.json", dataset_stats(records, self.config))
         return records
+
+
+def _manifest_song_ids(path: Path) -> List[str]:
+    """Song ids a manifest lists (none when it is missing or not a manifest)."""
+    try:
+        with open(path, newline="") as handle:
+            reader = csv.DictReader(handle)
+            if tuple(reader.fieldnames or ()) != _MANIFEST_FIELDS:
+                return []
+            return sorted({row["song_id"] for row in reader if row.get("song_id")})
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _is_song_record(path: Path) -> bool:
+    """``songs/<id>.json`` as :meth:`Saver.save_song` writes it."""
+    data = _read_json(path)
+    return isinstance(data, dict) and data.get("song_id") == path.stem and {f.name for f in fields(SongRecord)} >= set(data)
+
+
+def _is_song_array(path: Path) -> bool:
+    """A ``.npy`` of float16 segments ``(n_segments, n_freq_bins, segment_frames)``, as the store writes."""
+    try:
+        with open(path, "rb") as handle:
+            major, _ = np.lib.format.read_magic(handle)
+            read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(handle)
+    except (OSError, ValueError):
+        return False
+    return dtype == np.dtype(STORE_DTYPE) and len(shape) == 3
+
+
+def _is_store_csv(path: Path, header: Sequence[str]) -> bool:
+    try:
+        with open(path, newline="") as handle:
+            return tuple(next(csv.reader(handle), ())) == tuple(header)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+
+
+def _is_config(path: Path) -> bool:
+    try:
+        GenmusicConfig.load(path)
+    except (GenmusicError, OSError):
+        return False
+    return True
+
+
+#: The store's own top-level files and how each is recognised as genmusic's (a file of the same name that is
+#: not is never removed or replaced).
+_STORE_FILES = {
+    "config.json": _is_config,
+    "manifest.csv": lambda p: _is_store_csv(p, _MANIFEST_FIELDS),
+    "stats.json": lambda p: isinstance(_read_json(p), dict) and "store_version" in _read_json(p),
+    "skipped.csv": lambda p: _is_store_csv(p, _SKIPPED_FIELDS),
+}
 
 
 def dataset_stats(records: Sequence[SongRecord], config: GenmusicConfig) -> dict:

@@ -2,8 +2,10 @@
 
 :func:`train` is the whole job, in named steps:
 
-1. :func:`_plan_run` -- the settings (store, config file, saved run), checks that refuse a run that cannot
-   work before anything is removed, the model folder prepared (:func:`genmusic.modelio.prepare_folder`);
+0. the model folder is locked for the run (:func:`genmusic._io.folder_lock`);
+1. :func:`_plan_run` -- the settings (store, config file, saved run) and the checks that refuse a run that
+   cannot work; nothing on disk is touched until the model is built, then the model folder is prepared
+   (:func:`genmusic.modelio.prepare_folder`: only genmusic's files are ever removed);
 2. the seed, mixed precision and devices (:mod:`genmusic.devices`);
 3. :func:`_datasets` -- the training and validation batches (:mod:`genmusic.data`);
 4. :func:`_build_model` / :func:`_restore_model` -- a fresh model from ``ModelConfig``, or the checkpoint;
@@ -18,6 +20,7 @@ The model folder (see :mod:`genmusic.modelio`): ``model.keras`` (best on validat
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -29,7 +32,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import keras
 import numpy as np
 
-from ._io import json_float
+from ._io import OUTPUT_ERRNOS, folder_lock, json_float, output_failure
 from .callbacks import BestModel, NaNGuard, ResumeCheckpoint, ThroughputMeter
 from .config import GenmusicConfig, check_compatible
 from .data import SpectrogramDataset, split_indices
@@ -140,25 +143,26 @@ class _Run:
     state: dict
     initial_epoch: int
     seed: int
+    checkpoint: Optional[Path] = None
 
 
 def _plan_run(store: SpectrogramStore, model_dir: Path, config: Optional[GenmusicConfig], *, kind: Optional[str],
               resume: bool, overwrite: bool) -> _Run:
-    """Step 1: the settings, every check that can refuse the run, and the folder made ready."""
+    """Step 1: the settings and every check that can refuse the run; nothing on disk is changed."""
     if resume and overwrite:
         raise ParameterError("resume and overwrite exclude each other: resume continues the model in the folder, "
                              "overwrite replaces it")
-    state, saved, _ = (read_resume_state(model_dir) if resume else ({}, None, {}))
-    config = _resolve_config(store, config, kind, saved)
+    saved = read_resume_state(model_dir) if resume else None
+    state = saved.state if saved else {}
+    config = _resolve_config(store, config, kind, saved.config if saved else None)
     if resume:
-        _check_resumable(model_dir, saved, config, store)
+        _check_resumable(model_dir, saved.config, config, store)
     else:
         # Refuse an architecture that cannot fit the input before overwrite removes anything.
         from .models import plan_architecture
 
         m = config.model
         plan_architecture(store.segment_shape, m.conv_filters, m.conv_strides, m.latent_dim, m.bottleneck)
-    prepare_folder(model_dir, resume=resume, overwrite=overwrite)
     initial_epoch = int(state.get("epoch", 0))
     if initial_epoch >= config.train.epochs:
         raise ParameterError(f"{model_dir} has already been trained for {initial_epoch} epoch(s); set "
@@ -166,7 +170,7 @@ def _plan_run(store: SpectrogramStore, model_dir: Path, config: Optional[Genmusi
     seed = int(state.get("seed", config.train.seed))
     if resume and seed != config.train.seed:
         logger.info("resuming with the saved seed %d (the config says %d)", seed, config.train.seed)
-    return _Run(config, state, initial_epoch, seed)
+    return _Run(config, state, initial_epoch, seed, saved.checkpoint if saved else None)
 
 
 def _datasets(store: SpectrogramStore, run: _Run, devices: Devices) -> Tuple[SpectrogramDataset, SpectrogramDataset,
@@ -193,11 +197,10 @@ def _build_model(config: GenmusicConfig, store: SpectrogramStore, seed: int):
     return model
 
 
-def _restore_model(model_dir: Path, learning_rate: float):
+def _restore_model(last: Path, learning_rate: float):
     """Step 4, resumed run: the checkpoint's model and optimizer state, at the configured learning rate."""
     from . import models  # noqa: F401 - registers the genmusic classes with Keras
 
-    last = model_dir / CHECKPOINT_DIR / LAST_MODEL_FILE
     try:
         model = keras.saving.load_model(last, compile=True, safe_mode=True)
     except Exception as exc:  # noqa: BLE001 - any load failure becomes one message naming the file
@@ -255,6 +258,10 @@ def _fit(model, train_ds: SpectrogramDataset, val_ds: SpectrogramDataset, callba
         model.fit(train_ds, validation_data=val_ds, epochs=run.config.train.epochs, initial_epoch=run.initial_epoch,
                   callbacks=callbacks.all, verbose=verbose, shuffle=False)
     except GenmusicError:
+        raise
+    except OSError as exc:
+        if exc.errno in OUTPUT_ERRNOS:  # the logs (history.csv, TensorBoard) could not be written
+            raise output_failure(callbacks.best.path.parent, exc) from exc
         raise
     except Exception:
         # tf.data wraps exceptions raised inside the generator; give the user the original message.
@@ -340,6 +347,23 @@ def train(spectrograms: Union[str, os.PathLike, SpectrogramStore], model_dir: Un
     """
     store = spectrograms if isinstance(spectrograms, SpectrogramStore) else SpectrogramStore(spectrograms)
     model_dir = Path(model_dir)
+    if model_dir.exists() and not model_dir.is_dir():
+        raise ModelFolderError(f"model folder {model_dir} exists and is not a folder")
+    created = not model_dir.exists()
+    try:
+        with folder_lock(model_dir, purpose="training"):
+            return _train(store, model_dir, config, kind=kind, resume=resume, overwrite=overwrite, progress=progress,
+                          extra_callbacks=extra_callbacks)
+    finally:
+        if created:  # refused before anything was written: leave no empty folder behind
+            with contextlib.suppress(OSError):
+                model_dir.rmdir()
+
+
+def _train(store: SpectrogramStore, model_dir: Path, config: Optional[GenmusicConfig], *, kind: Optional[str],
+           resume: bool, overwrite: bool, progress: Optional[bool],
+           extra_callbacks: Sequence[keras.callbacks.Callback]) -> TrainResult:
+    """:func:`train` inside the model folder's lock: every check first, then the folder, then the fit."""
     run = _plan_run(store, model_dir, config, kind=kind, resume=resume, overwrite=overwrite)
     config, tcfg = run.config, run.config.train
     keras.utils.set_random_seed(run.seed)
@@ -354,9 +378,12 @@ def train(spectrograms: Union[str, os.PathLike, SpectrogramStore], model_dir: Un
                     f", mixed precision {policy}" if policy else "")
         write_dir = model_dir if devices.is_chief else Path(tempfile.mkdtemp(prefix="genmusic-worker-"))
         with devices.scope():
-            model = _restore_model(model_dir, tcfg.learning_rate) if resume else _build_model(config, store, run.seed)
+            model = _restore_model(run.checkpoint, tcfg.learning_rate) if resume else _build_model(config, store,
+                                                                                                    run.seed)
             if devices.strategy is not None and devices.replicas > 1:
                 scale_loss_for_replicas(model)
+        # Every setting has been checked: only now is anything in the folder removed.
+        prepare_folder(write_dir, resume=resume, overwrite=overwrite)
 
         base_extra = {"backend": backend, "train_segments": train_ds.n_segments, "val_segments": val_ds.n_segments,
                       "n_replicas": devices.replicas, "mixed_precision": policy, "validation": val_note}

@@ -74,6 +74,9 @@ def test_prepare_folder_keeps_removes_or_refuses(folder, tmp_path):
     assert (copy / MODEL_FILE).is_file()
     prepare_folder(copy, resume=False, overwrite=True)
     assert sorted(p.name for p in copy.iterdir()) == ["notes.txt"]  # only the model folder's own files go
+    with pytest.raises(ModelFolderError, match=r"holds files genmusic did not write \(notes.txt\).*overwrite=True"):
+        prepare_folder(copy, resume=False, overwrite=False)
+    assert (copy / "notes.txt").read_text() == "mine"
 
 
 def test_history_is_read_back_and_truncated_to_finished_epochs(tmp_path):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from genmusic import plotting
+from genmusic.errors import OutputError
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def test_a_failed_save_leaves_nothing_and_closes_the_figure(plt, tmp_path):
         raise OSError("disk full")
 
     fig.savefig = broken
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match="x.png: disk full"):  # an output failure, named as one
         plotting.save_figure(fig, tmp_path / "x.png")
     assert list(tmp_path.iterdir()) == []
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._checks import check_integer
 from .._io import json_float, unique_safe_names
-from ..config import check_compatible
+from ..config import MAX_SEED, check_compatible
 from ..errors import GenmusicError, ParameterError
 from ..store import SpectrogramStore
 from .clustering import ClusterSweep, kmeans_sweep, usable_labels
@@ -292,6 +292,7 @@ def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | o
     if not model_folders:
         raise ParameterError("model_folders is empty: give at least one model folder")
     check_integer(max_eval_songs, "max_eval_songs", minimum=1)
+    check_integer(seed, "seed", minimum=0, maximum=MAX_SEED)
     store = SpectrogramStore(spectrograms if spectrograms is not None else default_spectrograms(model_folders))
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

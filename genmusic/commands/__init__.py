@@ -73,7 +73,8 @@ def cli_words(message: str, parser: Optional[argparse.ArgumentParser] = None,
         if flags:
             message = re.sub(rf"(?<![\w.]){action.dest}=True\b", flags[0], message)
             message = re.sub(rf"(?<![\w.]){action.dest}=(?=\S)", flags[0] + " ", message)
-            message = re.sub(rf"(?<![\w.-]){action.dest}(?= must be\b)", flags[0], message)
+            # not a key of a config file, which its message introduces as "FILE [section]: key must be"
+            message = re.sub(rf"(?<![\w.-])(?<!\]: ){action.dest}(?= must be\b)", flags[0], message)
     return message
 
 

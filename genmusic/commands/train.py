@@ -12,7 +12,6 @@ The settings are built in this order, each step overriding the one before:
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import List, Optional
 
@@ -65,14 +64,7 @@ def get_parser(kind: str = "vae") -> argparse.ArgumentParser:
 
 def _load_partial_config(path: Path, store) -> GenmusicConfig:
     """A config file, with the store's audio / spectrogram sections where the file has none."""
-    if not path.is_file():
-        raise ParameterError(f"config file {path} does not exist")
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ParameterError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise ParameterError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    data = GenmusicConfig.read_json(path)
     base = store.config.to_dict()
     for section in ("audio", "spectrogram"):
         data.setdefault(section, base[section])

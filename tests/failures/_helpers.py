@@ -1,0 +1,56 @@
+"""Helpers of the bad-input tests: small audio folders, another process holding a folder's lock."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+from pathlib import Path
+
+import soundfile as sf
+
+from tests.conftest import make_sine
+
+ROOT = Path(__file__).resolve().parents[2]
+#: preprocess options that make small spectrograms (64 x 16 at 8 kHz), as the tiny store has.
+SMALL = ["--sample-rate", "8000", "--n-fft", "128", "--hop-length", "64", "--segment-frames", "16", "--no-progress"]
+
+
+def audio_folder(root: Path, names=("a", "b", "c"), seconds: float = 0.5, sr: int = 8000) -> Path:
+    """``root/<name>.wav``: one sine each, of different pitches."""
+    root.mkdir(parents=True, exist_ok=True)
+    for k, name in enumerate(names):
+        sf.write(root / f"{name}.wav", make_sine(300.0 + 150 * k, seconds, sr), sr)
+    return root
+
+
+def snapshot(folder: Path) -> dict:
+    """``{relative path: bytes}`` of every file under ``folder``."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run_python(code: str, *args: str) -> subprocess.Popen:
+    """Run ``code`` in another Python process (the repository on its path), stdout piped."""
+    return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(folder: Path, purpose: str = "preprocessing"):
+    """Another process holds ``folder``'s lock for the duration of the block; yields its pid."""
+    proc = run_python("import sys, time\nfrom genmusic._io import folder_lock\n"
+                      "with folder_lock(sys.argv[1], purpose=sys.argv[2]):\n"
+                      "    print('locked', flush=True)\n    time.sleep(300)\n", folder, purpose)
+    try:
+        assert proc.stdout.readline().strip() == "locked", proc.stderr.read()
+        yield proc.pid
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
