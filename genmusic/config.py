@@ -47,6 +47,8 @@ CONFIG_VERSION = 1
 
 #: Activations the models accept.
 ACTIVATIONS = ("leaky_relu", "silu", "relu", "tanh")
+#: Reconstruction losses of :class:`ModelConfig`.
+LOSSES = ("mel", "mse")
 
 #: Lowest sample rate genmusic reads or writes, in Hz: below it a file is not audio (or its header is damaged).
 MIN_SAMPLE_RATE = 1000
@@ -231,7 +233,21 @@ class ModelConfig:
         Weight of the KL term (VAE only) against the *mean* squared error per spectrogram bin. 1e-6 is
         the classic sound-VAE weighting (reconstruction weight 1e6 against the summed KL).
     reconstruction_weight : float
-        Weight of the reconstruction (MSE) term.
+        Weight of the reconstruction term.
+    loss : {"mel", "mse"}
+        The reconstruction term. ``"mel"`` (default): L1 distance between the log-mel spectrograms of the
+        target's and the prediction's magnitudes (``mel_bands`` bands, in log10 units), plus ``l1_weight``
+        times the L1 distance of the normalised spectrograms: the loss lives in the domain the ears and
+        :func:`genmusic.metrics.mel_distance` judge. ``"mse"``: mean squared error of the normalised
+        spectrograms (the classic sound-VAE loss; on real music it lost to PCA, see the README).
+    mel_bands : int
+        Mel bands of the ``"mel"`` loss.
+    l1_weight : float
+        Weight of the plain L1 term inside the ``"mel"`` loss (keeps the quiet bins, which the mel bands
+        average away, in shape).
+    freq_bias : bool
+        A learned bias per frequency bin and channel after every decoder convolution: convolutions share
+        their weights along frequency, but music's spectra are not the same at 50 Hz and 5 kHz.
     """
 
     kind: str = "vae"
@@ -244,6 +260,10 @@ class ModelConfig:
     batch_norm: bool = False
     beta: float = 1e-6
     reconstruction_weight: float = 1.0
+    loss: str = "mel"
+    mel_bands: int = 80
+    l1_weight: float = 0.1
+    freq_bias: bool = True
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -269,6 +289,9 @@ class ModelConfig:
         require(self.beta >= 0, f"beta must be >= 0, got {self.beta!r}")
         require(self.reconstruction_weight > 0,
                f"reconstruction_weight must be > 0, got {self.reconstruction_weight!r}")
+        require(self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}")
+        require(self.mel_bands >= 1, f"mel_bands must be >= 1, got {self.mel_bands!r}")
+        require(self.l1_weight >= 0, f"l1_weight must be >= 0, got {self.l1_weight!r}")
 
 
 @dataclass(frozen=True)
@@ -289,16 +312,21 @@ class TrainConfig:
         ``"auto"`` spreads over all local GPUs when there are several.
     max_train_segments : int or None
         Cap on segments per epoch (None: all).
+    random_crops : bool
+        Train on windows at random frames of the songs (a new set every epoch) instead of the fixed
+        segments; validation always uses the fixed segments. On real music this alone took the mel
+        distance of unseen songs from 0.289 to 0.278 (see the README's design table).
     """
 
-    epochs: int = 30
+    epochs: int = 60
     batch_size: int = 16
     learning_rate: float = 2e-3
     seed: int = 0
-    patience: int = 8
+    patience: int = 10
     mixed_precision: str = "auto"
     distribution: str = "auto"
     max_train_segments: Optional[int] = None
+    random_crops: bool = True
 
     def __post_init__(self) -> None:
         _check_types(self)

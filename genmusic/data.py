@@ -2,7 +2,8 @@
 
 * :class:`SpectrogramDataset` -- a :class:`keras.utils.PyDataset` that gathers batches ``(x, x)`` from the
   memory-mapped song files of a :class:`~genmusic.store.SpectrogramStore`, reshuffled every epoch with a
-  seeded generator; a batch holding NaN or inf raises :class:`~genmusic.errors.DataError` naming the songs.
+  seeded generator, optionally as random crops (windows of a segment's length at any frame of a song); a
+  batch holding NaN or inf raises :class:`~genmusic.errors.DataError` naming the songs.
 * :func:`split_indices` -- which segments are trained on and which validated on.
 """
 
@@ -27,7 +28,13 @@ logger = logging.getLogger("genmusic")
 class SpectrogramDataset(keras.utils.PyDataset):
     """Batches ``(x, x)`` of normalised spectrogram segments, read from a store's memory-mapped files.
 
-    Only the segments of the current batch are ever in memory. With ``shuffle`` the order of the
+    Only the segments of the current batch are ever in memory. With ``crops`` each item of an epoch is not
+    the stored segment but a window of the same length at a random frame of the same song (within its
+    audio, across segment boundaries): a song of ``n`` frames gives ``n - segment_frames + 1`` different
+    windows instead of ``n / segment_frames``, which is what keeps a model trained on a few dozen songs from
+    learning them by heart. The offsets are drawn by ``np.random.default_rng([seed, epoch, batch])``.
+
+    With ``shuffle`` the order of the
     segments is a permutation drawn by ``np.random.default_rng([seed, epoch])``: the same seed gives
     the same order in every run, a new one every epoch, and a resumed run carries on with the order it
     would have had. :meth:`on_epoch_end` (called by ``fit``) moves to the next epoch.
@@ -47,6 +54,8 @@ class SpectrogramDataset(keras.utils.PyDataset):
     pad_to_multiple : int >= 1
         Top up the last batch with segments from the start of the epoch so that every batch splits
         evenly over this many replicas.
+    crops : bool
+        Random-offset windows instead of the stored segments (see above).
     **kwargs
         ``workers``, ``use_multiprocessing``, ``max_queue_size`` for :class:`keras.utils.PyDataset`.
 
@@ -59,7 +68,7 @@ class SpectrogramDataset(keras.utils.PyDataset):
 
     def __init__(self, store: SpectrogramStore, index: Union[np.ndarray, str], batch_size: int, *,
                  shuffle: bool = True, seed: int = 0, epoch: int = 0, max_segments: Optional[int] = None,
-                 pad_to_multiple: int = 1, **kwargs) -> None:
+                 pad_to_multiple: int = 1, crops: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
         if isinstance(index, str):
             index = store.segment_index(index)
@@ -76,6 +85,11 @@ class SpectrogramDataset(keras.utils.PyDataset):
         self.seed = int(seed)
         self.max_segments = None if max_segments is None else int(max_segments)
         self.pad_to_multiple = int(pad_to_multiple)
+        self.crops = bool(crops)
+        hop, frames = store.config.spectrogram.hop_length, store.segment_shape[1]
+        # Frames that hold audio (centred frames: 1 + n_samples // hop), at least one window's worth.
+        self._song_frames = np.array([min(r.n_segments * frames, max(frames, 1 + r.n_samples // hop))
+                                      for r in store.songs], dtype=np.int64)
         self.last_error: Optional[DataError] = None
         self.set_epoch(epoch)
 
@@ -120,7 +134,7 @@ class SpectrogramDataset(keras.utils.PyDataset):
     def __getitem__(self, i: int) -> Tuple[np.ndarray, np.ndarray]:
         """Batch ``i``: ``(x, x)``, x float32 [shape=(batch, n_freq, segment_frames, 1)]."""
         pairs = self.index[self.batch_positions(int(i))]
-        x = self.store.load_segments(pairs)
+        x = self._load_crops(pairs, int(i)) if self.crops else self.store.load_segments(pairs)
         finite = np.isfinite(x).reshape(len(x), -1).all(axis=1)
         if not finite.all():
             bad = sorted({self.store.songs[int(p)].song_id for p, ok in zip(pairs[:, 0], finite) if not ok})
@@ -131,6 +145,23 @@ class SpectrogramDataset(keras.utils.PyDataset):
             raise error
         x = x[..., None]
         return x, x
+
+
+    def _load_crops(self, pairs: np.ndarray, i: int) -> np.ndarray:
+        """One random window per pair, from the pair's song, float32 [shape=(len(pairs), n_freq, frames)]."""
+        n_freq, frames = self.store.segment_shape
+        rng = np.random.default_rng([self.seed, self.epoch, i])
+        out = np.empty((len(pairs), n_freq, frames), dtype=np.float32)
+        for k, song_no in enumerate(pairs[:, 0]):
+            start = int(rng.integers(0, self._song_frames[song_no] - frames + 1))
+            first, offset = divmod(start, frames)
+            array = self.store.song_array(self.store.songs[int(song_no)].song_id)
+            if offset == 0:
+                out[k] = array[first]
+            else:
+                out[k, :, :frames - offset] = array[first, :, offset:]
+                out[k, :, frames - offset:] = array[first + 1, :, :offset]
+        return out
 
 
 def split_indices(store: SpectrogramStore, seed: int) -> Tuple[np.ndarray, np.ndarray, str]:

@@ -183,7 +183,7 @@ def _datasets(store: SpectrogramStore, run: _Run, devices: Devices) -> Tuple[Spe
     train_index, val_index, val_note = split_indices(store, run.seed)
     train_ds = SpectrogramDataset(store, train_index, tcfg.batch_size, shuffle=True, seed=run.seed,
                                   epoch=run.initial_epoch, max_segments=tcfg.max_train_segments,
-                                  pad_to_multiple=devices.replicas)
+                                  pad_to_multiple=devices.replicas, crops=tcfg.random_crops)
     val_ds = SpectrogramDataset(store, val_index, tcfg.batch_size, shuffle=False, pad_to_multiple=devices.replicas)
     return train_ds, val_ds, val_note
 
@@ -192,7 +192,8 @@ def _build_model(config: GenmusicConfig, store: SpectrogramStore, seed: int):
     """Step 4, fresh run: the model of ``config.model``, compiled with Adam."""
     from .models import build_model
 
-    model = build_model(config.model, store.segment_shape, seed=seed)
+    model = build_model(config.model, store.segment_shape, seed=seed, sample_rate=config.audio.sample_rate,
+                        db_range=config.spectrogram.top_db)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.train.learning_rate))
     return model
 

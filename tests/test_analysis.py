@@ -180,8 +180,8 @@ def test_nearest_songs_and_predict_genres():
 def test_pool_segments_mean_and_std():
     Z = np.array([[0.0, 2.0], [2.0, 4.0], [5.0, 5.0]])
     song = np.array([0, 0, 1])
-    np.testing.assert_allclose(pool_segments(Z, song, 2), [[1.0, 3.0], [5.0, 5.0]])
-    np.testing.assert_allclose(pool_segments(Z, song, 2, pooling="mean_std"), [[1, 3, 1, 1], [5, 5, 0, 0]])
+    np.testing.assert_allclose(pool_segments(Z, song, 2, pooling="mean"), [[1.0, 3.0], [5.0, 5.0]])
+    np.testing.assert_allclose(pool_segments(Z, song, 2), [[1, 3, 1, 1], [5, 5, 0, 0]])
 
 
 def test_latent_set_round_trip_without_pickle(tmp_path):
@@ -195,7 +195,7 @@ def test_latent_set_round_trip_without_pickle(tmp_path):
     back = LatentSet.load(path)
     np.testing.assert_array_equal(back.segment_latents, Z)
     assert back.song_ids.tolist() == ["a.1", "b.2", "c"] and back.genres.tolist() == ["rock", "", "jazz"]
-    assert back.meta == {"model": "m"} and back.pooling == "mean"
+    assert back.meta == {"model": "m"} and back.pooling == "mean_std"
     assert (tmp_path / "l.csv").read_text().splitlines() == ["song_id,genre,split", "a.1,rock,train",
                                                              "b.2,,test", "c,jazz,validation"]
 
@@ -215,9 +215,11 @@ def test_encode_store_and_song_level_accuracy_on_tiny(tiny_store, tiny_model_fol
     bundle = load_bundle(tiny_model_folder)
     ls = encode_store(bundle.model, tiny_store)
     n_seg = sum(r.n_segments for r in tiny_store.songs)
-    assert ls.segment_latents.shape == (n_seg, 16) and ls.song_latents.shape == (12, 16)
+    assert ls.segment_latents.shape == (n_seg, 16) and ls.song_latents.shape == (12, 32)  # mean and std
     first = ls.segment_song == 0
-    np.testing.assert_allclose(ls.song_latents[0], ls.segment_latents[first].mean(axis=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ls.song_latents[0], np.concatenate([ls.segment_latents[first].mean(axis=0),
+                                                                    ls.segment_latents[first].std(axis=0)]),
+                               rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(ls.segment_latents[first],
                                bundle.model.encode(tiny_store.song_array(ls.song_ids[0])), rtol=1e-5, atol=1e-6)
     train, test = ls.mask("train", "validation"), ls.mask("test")

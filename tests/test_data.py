@@ -48,3 +48,36 @@ def test_dataset_max_segments_and_padding(tiny_store):
 
 # --------------------------------------------------------------------------------------------------
 # train(): one run, resumed
+
+
+def _song_frames(store, number):
+    """A song's frames that hold audio, as one array (n_freq, frames)."""
+    record = store.songs[number]
+    array = np.asarray(store.song_array(record.song_id), np.float32)
+    frames = np.concatenate(list(array), axis=1)
+    hop = store.config.spectrogram.hop_length
+    return frames[:, :max(store.segment_shape[1], 1 + record.n_samples // hop)]
+
+
+def test_random_crops_are_windows_of_the_same_song_anywhere_in_its_audio(tiny_store):
+    ds = SpectrogramDataset(tiny_store, "train", batch_size=8, seed=5, crops=True)
+    n_frames = tiny_store.segment_shape[1]
+    starts = []
+    for i in range(len(ds)):
+        x, _ = ds[i]
+        pairs = ds.index[ds.batch_positions(i)]
+        for window, song_no in zip(x[..., 0], pairs[:, 0]):
+            frames = _song_frames(tiny_store, int(song_no))
+            hits = [s for s in range(frames.shape[1] - n_frames + 1)
+                    if np.array_equal(frames[:, s:s + n_frames], window)]
+            assert hits, "a crop that is no window of its song"
+            starts.append(hits[0])
+    # Not only the segment starts: windows across segment boundaries too.
+    assert any(s % n_frames for s in starts)
+    again = SpectrogramDataset(tiny_store, "train", batch_size=8, seed=5, crops=True)
+    np.testing.assert_array_equal(again[0][0], ds[0][0])   # seeded
+    ds.on_epoch_end()
+    again.set_epoch(1)
+    np.testing.assert_array_equal(again[0][0], ds[0][0])   # a resumed run draws the same windows
+    first_epoch = SpectrogramDataset(tiny_store, "train", batch_size=8, seed=5, crops=True)
+    assert not np.array_equal(first_epoch[0][0], ds[0][0])  # a new set every epoch

@@ -293,3 +293,73 @@ def test_mixed_precision_gives_float32_outputs(cls, restore_policy):
     model.compile(optimizer="adam")
     history = model.fit(x, epochs=1, batch_size=4, verbose=0).history
     assert np.isfinite(history["loss"][0])
+
+
+# -- the "mel" loss and the frequency bias ------------------------------------------------------------------
+
+def test_log_mel_l1_of_a_level_change_is_that_change_in_log10_units():
+    from genmusic.models import log_mel_l1, mel_filterbank
+
+    fb = mel_filterbank(22050, 64, 20)
+    rng = np.random.default_rng(0)
+    target = rng.uniform(0.7, 0.9, size=(3, 64, 8, 1)).astype("float32")
+    assert float(log_mel_l1(target, target, fb, 120.0)) == 0.0
+    # +6 dB in every bin multiplies every mel band by 10 ** (6 / 20): log10 moves by exactly 0.3.
+    louder = target + np.float32(6.0 / 120.0)
+    assert float(log_mel_l1(target, louder, fb, 120.0)) == pytest.approx(0.3, abs=2e-5)
+    # The same change read with a 60 dB range is 12 dB.
+    assert float(log_mel_l1(target, louder, fb, 60.0)) == pytest.approx(0.15, abs=2e-5)
+
+
+def test_mel_filterbank_leaves_out_empty_bands():
+    from genmusic.models import mel_filterbank
+
+    fb = mel_filterbank(22050, 32, 80)       # 64-point FFT: far fewer bins than 80 bands need
+    assert fb.shape[1] == 32 and 0 < fb.shape[0] < 80
+    assert (fb.sum(axis=1) > 0).all()
+    assert mel_filterbank(22050, 512, 80).shape == (80, 512)
+
+
+def test_mel_loss_terms_of_a_model():
+    shape = (64, 16)
+    ae = Autoencoder(input_shape=shape, **SMALL, latent_dim=8, loss="mel", l1_weight=0.1, mel_bands=20)
+    x = np.random.default_rng(1).uniform(0.75, 0.95, size=(2, *shape, 1)).astype("float32")
+    terms = ae.loss_terms(x, x + np.float32(0.05))          # +6 dB everywhere
+    assert float(terms["reconstruction_loss"]) == pytest.approx(0.3 + 0.1 * 0.05, abs=3e-5)
+    mse = Autoencoder(input_shape=shape, **SMALL, latent_dim=8, loss="mse")
+    assert float(mse.loss_terms(x, x + np.float32(0.05))["reconstruction_loss"]) == pytest.approx(0.0025, rel=1e-4)
+
+
+def test_frequency_bias_starts_at_zero_and_adds_per_bin_and_channel():
+    from genmusic.models import FrequencyBias
+
+    layer = FrequencyBias()
+    x = np.random.default_rng(2).standard_normal((2, 4, 3, 2)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(layer(x)), x)
+    bias = np.arange(8, dtype="float32").reshape(4, 1, 2)
+    layer.set_weights([bias])
+    np.testing.assert_allclose(np.asarray(layer(x)), x + bias[None], rtol=0, atol=1e-6)
+    ae = Autoencoder(input_shape=(64, 16), **SMALL, latent_dim=8)
+    names = [l.name for l in ae.decoder.layers if isinstance(l, FrequencyBias)]
+    assert len(names) == len(SMALL["conv_filters"])    # after every decoder convolution
+    assert not any(isinstance(l, FrequencyBias) for l in
+                   Autoencoder(input_shape=(64, 16), **SMALL, latent_dim=8, freq_bias=False).decoder.layers)
+
+
+def test_models_saved_before_the_mel_loss_load_as_they_were_built(tmp_path):
+    from genmusic.models import FrequencyBias
+
+    old = Autoencoder(input_shape=(64, 16), **SMALL, latent_dim=8, loss="mse", freq_bias=False)
+    config = old.get_config()
+    for key in ("loss", "freq_bias", "mel_bands", "l1_weight", "sample_rate", "db_range"):
+        config.pop(key)                                      # what an older genmusic wrote
+    rebuilt = Autoencoder.from_config(config)
+    assert rebuilt.model_config.loss == "mse" and rebuilt.model_config.freq_bias is False
+    assert not any(isinstance(l, FrequencyBias) for l in rebuilt.decoder.layers)
+    rebuilt.set_weights(old.get_weights())                   # same architecture, weight for weight
+    new = VAE(input_shape=(64, 16), **SMALL, latent_dim=8, sample_rate=16000, db_range=80.0)
+    path = tmp_path / "m.keras"
+    new.save(path)
+    loaded = keras.saving.load_model(path)
+    assert (loaded.sample_rate, loaded.db_range, loaded.model_config.loss) == (16000, 80.0, "mel")
+    np.testing.assert_array_equal(loaded._mel_filters, new._mel_filters)

@@ -46,8 +46,8 @@ class LatentSet:
         Per song; ``genres`` is ``""`` for an unlabelled song, ``splits`` is ``"new"`` for music from
         outside the data set.
     song_latents : np.ndarray [shape=(n_songs, latent_dim) or (n_songs, 2 * latent_dim), dtype=float32]
-        Each song's segment latents pooled (see :func:`pool_segments`): their mean (``pooling="mean"``),
-        or their mean then their standard deviation (``"mean_std"``).
+        Each song's segment latents pooled (see :func:`pool_segments`): their mean then their standard
+        deviation (``pooling="mean_std"``, the default), or their mean alone (``"mean"``).
     pooling : {"mean", "mean_std"}
     meta : dict
         JSON-friendly metadata saved with the set (model folder, store, latent size).
@@ -59,7 +59,7 @@ class LatentSet:
     genres: np.ndarray
     splits: np.ndarray
     song_latents: np.ndarray
-    pooling: str = "mean"
+    pooling: str = "mean_std"
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -149,7 +149,7 @@ class LatentSet:
 
 
 def pool_segments(segment_latents: np.ndarray, segment_song: np.ndarray, n_songs: int, *,
-                  pooling: str = "mean") -> np.ndarray:
+                  pooling: str = "mean_std") -> np.ndarray:
     """One vector per song from its segments' latents.
 
     Parameters
@@ -158,8 +158,11 @@ def pool_segments(segment_latents: np.ndarray, segment_song: np.ndarray, n_songs
     segment_song : np.ndarray [shape=(n_segments,)]
         Song index of each segment, in ``[0, n_songs)``; every song needs at least one segment.
     pooling : {"mean", "mean_std"}
-        ``"mean"``: the mean of the song's segment latents (a song-level summary that ignores order).
-        ``"mean_std"``: that mean followed by the per-dimension standard deviation (0 for a one-segment song).
+        ``"mean_std"`` (default): the mean of the song's segment latents followed by their per-dimension
+        standard deviation (0 for a one-segment song). How much a song moves is as telling as where it sits:
+        on real music this song vector classifies genres better than mean + std of 20 MFCCs, where the
+        mean alone does worse (see the README's analysis section).
+        ``"mean"``: the mean alone (a song-level summary that ignores order).
 
     Returns
     -------
@@ -184,7 +187,7 @@ def pool_segments(segment_latents: np.ndarray, segment_song: np.ndarray, n_songs
     return np.concatenate([mean, std], axis=1).astype(np.float32)
 
 
-def encode_store(model, store: SpectrogramStore, *, batch_size: int = 64, pooling: str = "mean",
+def encode_store(model, store: SpectrogramStore, *, batch_size: int = 64, pooling: str = "mean_std",
                  split: Optional[str] = None) -> LatentSet:
     """Encode every segment of a store, song by song.
 
@@ -223,7 +226,7 @@ def encode_store(model, store: SpectrogramStore, *, batch_size: int = 64, poolin
 
 
 def encode_files(model, config: GenmusicConfig, paths: Sequence[str | os.PathLike], *, batch_size: int = 64,
-                 pooling: str = "mean") -> Tuple[Optional[LatentSet], List[str]]:
+                 pooling: str = "mean_std") -> Tuple[Optional[LatentSet], List[str]]:
     """Encode audio files from outside the data set, the way preprocessing treats its files.
 
     Each file is decoded with ``Loader(config.audio)`` (any format, rate or channel count) and turned

@@ -125,7 +125,7 @@ def _reconstruction(model, store: SpectrogramStore, max_songs: int, n_iter: int,
 
 def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, seed: int = 0, tsne: bool = True,
                 ks: Optional[Sequence[int]] = None, max_eval_songs: int = 4, n_iter: int = 32,
-                inputs: Sequence[str | os.PathLike] = (), pooling: str = "mean", k_nearest: int = 5,
+                inputs: Sequence[str | os.PathLike] = (), pooling: str = "mean_std", k_nearest: int = 5,
                 batch_size: int = 64) -> ModelStudy:
     """Encode a store with a model and run every analysis on the song latents.
 
@@ -146,7 +146,7 @@ def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, 
     inputs : sequence of path-like
         Audio files from outside the data set to place among the songs.
     pooling : {"mean", "mean_std"}
-        Song latent = mean of its segment latents, or mean and standard deviation.
+        Song latent = mean and standard deviation of its segment latents (default), or their mean.
 
     Returns
     -------
@@ -256,7 +256,7 @@ def default_spectrograms(model_folders: Sequence[str | os.PathLike], fallback: s
 def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | os.PathLike, *,
                  spectrograms: Optional[str | os.PathLike] = None, inputs: Sequence[str | os.PathLike] = (),
                  seed: int = 0, max_eval_songs: int = 4, tsne: bool = True, n_iter: int = 32,
-                 pooling: str = "mean") -> AnalysisReport:
+                 pooling: str = "mean_std") -> AnalysisReport:
     """Analyse one or more models on a spectrogram store and write the report.
 
     Parameters
@@ -273,7 +273,7 @@ def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | o
         Test songs used for the reconstruction figures.
     tsne : bool
     pooling : {"mean", "mean_std"}
-        Song latent from segment latents.
+        Song latent from segment latents (default: mean and standard deviation).
 
     Returns
     -------

@@ -29,7 +29,7 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--spectrograms", type=Path, default=Path(DEFAULT_SPECTROGRAMS),
                    help="spectrogram store written by preprocess (default: %(default)s)")
     p.add_argument("--config", type=Path, help="GenmusicConfig JSON (a partial one is fine)")
-    p.add_argument("--preset", choices=("default", "tutorial"), help="named model architecture")
+    p.add_argument("--preset", choices=("default", "large", "tutorial"), help="named model architecture (large: 4x the latent floats)")
     p.add_argument("--epochs", type=int, help="override train.epochs")
     p.add_argument("--batch-size", type=int, help="override train.batch_size (the global batch over all devices)")
     p.add_argument("--learning-rate", type=float, help="override train.learning_rate")

@@ -17,17 +17,19 @@ from ..config import ModelConfig
 from ..errors import ParameterError
 from .architecture import ArchitecturePlan, plan_architecture
 from .autoencoder import Autoencoder
-from .layers import Sampling, kl_divergence, reconstruction_error
+from .layers import FrequencyBias, Sampling, kl_divergence, log_mel_l1, mel_filterbank, reconstruction_error
 from .presets import PRESET_INPUT_SHAPES, PRESETS, get_preset
 from .vae import VAE
 
-__all__ = ["Autoencoder", "VAE", "Sampling", "kl_divergence", "reconstruction_error", "ArchitecturePlan",
+__all__ = ["Autoencoder", "VAE", "Sampling", "FrequencyBias", "kl_divergence", "reconstruction_error", "log_mel_l1",
+           "mel_filterbank", "ArchitecturePlan",
            "plan_architecture", "build_model", "PRESETS", "PRESET_INPUT_SHAPES", "get_preset"]
 
 _CLASSES = {"autoencoder": Autoencoder, "vae": VAE}
 
 
-def build_model(model_config: ModelConfig, input_shape, *, seed: int = 0, **kwargs) -> Autoencoder:
+def build_model(model_config: ModelConfig, input_shape, *, seed: int = 0, sample_rate=None, db_range=None,
+                **kwargs) -> Autoencoder:
     """Build the :class:`Autoencoder` or :class:`VAE` that ``model_config.kind`` names.
 
     Parameters
@@ -37,6 +39,9 @@ def build_model(model_config: ModelConfig, input_shape, *, seed: int = 0, **kwar
         ``(n_freq, n_frames)`` of the spectrograms, e.g. ``SpectrogramConfig.segment_shape``.
     seed : int
         Seeds the weight initialisers (and the VAE's sampling layer).
+    sample_rate, db_range : optional
+        The audio's sample rate and the spectrograms' dB range (``AudioConfig.sample_rate``,
+        ``SpectrogramConfig.top_db``), read by the ``"mel"`` loss; the defaults are those configs' defaults.
     **kwargs
         ``name`` / ``dtype`` for :class:`keras.Model`.
 
@@ -46,4 +51,5 @@ def build_model(model_config: ModelConfig, input_shape, *, seed: int = 0, **kwar
     """
     if not isinstance(model_config, ModelConfig):
         raise ParameterError(f"model_config must be a genmusic.config.ModelConfig, got {type(model_config).__name__}")
-    return _CLASSES[model_config.kind](model_config, input_shape=input_shape, seed=seed, **kwargs)
+    return _CLASSES[model_config.kind](model_config, input_shape=input_shape, seed=seed, sample_rate=sample_rate,
+                                       db_range=db_range, **kwargs)

@@ -4,8 +4,10 @@
 then builds a functional ``encoder`` and ``decoder`` from those shapes::
 
     (n_freq, n_frames, 1) -> ZeroPadding2D -> [Conv2D -> BatchNorm -> act] x n -> bottleneck -> latent
-    latent -> bottleneck^T -> [Conv2DTranspose -> BatchNorm -> act] x (n - 1)
-           -> Conv2DTranspose(1) -> Cropping2D -> sigmoid (float32) -> (n_freq, n_frames, 1)
+    latent -> bottleneck^T -> [Conv2DTranspose -> FrequencyBias -> BatchNorm -> act] x (n - 1)
+           -> Conv2DTranspose(1) -> FrequencyBias -> Cropping2D -> sigmoid (float32) -> (n_freq, n_frames, 1)
+
+(``FrequencyBias`` with ``freq_bias``, ``BatchNorm`` with ``batch_norm``.)
 
 Only ``keras`` and ``keras.ops`` are used, so the models run under TensorFlow, JAX and PyTorch.
 """
@@ -13,17 +15,17 @@ Only ``keras`` and ``keras.ops`` are used, so the models run under TensorFlow, J
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import keras
 import numpy as np
 from keras import ops
 
-from .._checks import check_integer
-from ..config import ModelConfig, SpectrogramConfig
+from .._checks import check_integer, check_number
+from ..config import AudioConfig, ModelConfig, SpectrogramConfig
 from ..errors import ParameterError
 from .architecture import plan_architecture
-from .layers import reconstruction_error
+from .layers import FrequencyBias, log_mel_l1, mel_filterbank, reconstruction_error
 
 __all__ = ["Autoencoder", "MODEL_FIELDS"]
 
@@ -43,7 +45,8 @@ class Autoencoder(keras.Model):
     decoder maps them back through a float32 sigmoid, to exactly the input shape (odd sizes are zero
     padded before the encoder and cropped after the decoder, see :func:`plan_architecture`).
 
-    The loss is ``reconstruction_weight * MSE``, defined in :meth:`loss_terms`; compile with an optimizer
+    The loss is ``reconstruction_weight * reconstruction`` (the ``"mel"`` or ``"mse"`` term of
+    ``ModelConfig.loss``), defined in :meth:`loss_terms`; compile with an optimizer
     only, then ``fit(x)`` or ``fit(x, x)``. ``history.history`` holds ``loss`` and ``reconstruction_loss``.
 
     Every hyperparameter comes from one :class:`~genmusic.config.ModelConfig` (its defaults are the only
@@ -61,6 +64,12 @@ class Autoencoder(keras.Model):
         ``(n_freq, n_frames)`` of the spectrograms (default: ``SpectrogramConfig().segment_shape``).
     seed : int
         Seeds the weight initialisers: the same seed gives the same initial weights on a backend.
+    sample_rate : int, optional
+        Sample rate of the audio the spectrograms come from (default: ``AudioConfig().sample_rate``); sets
+        the mel bands of the ``"mel"`` loss.
+    db_range : float, optional
+        dB range of the normalised spectrograms (default: ``SpectrogramConfig().top_db``); the ``"mel"``
+        loss reads normalised values as dB with it.
     **kwargs
         Any :class:`~genmusic.config.ModelConfig` field (``latent_dim=64``, ``conv_filters=(8, 16)``, ...)
         replaces that field of ``model_config``; the rest (``name``, ``trainable``, ``dtype``) goes to
@@ -81,7 +90,7 @@ class Autoencoder(keras.Model):
     _heads: Tuple[str, ...] = ("latent",)
 
     def __init__(self, model_config: Union[ModelConfig, dict, None] = None, *, input_shape=None, seed: int = 0,
-                 **kwargs):
+                 sample_rate: Optional[int] = None, db_range: Optional[float] = None, **kwargs):
         overrides = {name: kwargs.pop(name) for name in MODEL_FIELDS if name in kwargs}
         super().__init__(**kwargs)
         self._model_config = self._resolve_model_config(model_config, overrides)
@@ -91,6 +100,12 @@ class Autoencoder(keras.Model):
                                       cfg.bottleneck)
         self.seed = check_integer(seed, "seed")
         self._next_seed = self.seed * 1009
+        self.sample_rate = check_integer(AudioConfig().sample_rate if sample_rate is None else sample_rate,
+                                         "sample_rate", minimum=1)
+        self.db_range = check_number(SpectrogramConfig().top_db if db_range is None else db_range, "db_range",
+                                     minimum=0, exclusive_minimum=True)
+        self._mel_filters = (mel_filterbank(self.sample_rate, self.plan.input_shape[0], cfg.mel_bands)
+                             if cfg.loss == "mel" else None)
 
         self.encoder = self._build_encoder()
         self.decoder = self._build_decoder()
@@ -181,12 +196,16 @@ class Autoencoder(keras.Model):
                                              strides=cfg.conv_strides[i], padding="same",
                                              kernel_initializer=self._initializer(),
                                              name=f"decoder_conv_transpose_{i}", dtype=policy)(x)
+            if cfg.freq_bias:
+                x = FrequencyBias(name=f"decoder_freq_bias_{i}", dtype=policy)(x)
             if cfg.batch_norm:
                 x = keras.layers.BatchNormalization(name=f"decoder_bn_{i}", dtype=policy)(x)
             x = self._act(f"decoder_{cfg.activation}_{i}")(x)
         x = keras.layers.Conv2DTranspose(1, cfg.conv_kernels[0], strides=cfg.conv_strides[0], padding="same",
                                          kernel_initializer=self._initializer(), name="decoder_output_conv",
                                          dtype=policy)(x)
+        if cfg.freq_bias:
+            x = FrequencyBias(name="decoder_freq_bias_0", dtype=policy)(x)
         if plan.needs_padding:
             x = keras.layers.Cropping2D(plan.padding, name="decoder_crop", dtype=policy)(x)
         outputs = keras.layers.Activation("sigmoid", dtype="float32", name="decoder_sigmoid")(x)
@@ -205,8 +224,20 @@ class Autoencoder(keras.Model):
         fields["conv_filters"] = list(fields["conv_filters"])
         fields["conv_kernels"] = list(fields["conv_kernels"])
         fields["conv_strides"] = [list(s) for s in fields["conv_strides"]]
-        config.update(input_shape=list(self.plan.input_shape), seed=self.seed, **fields)
+        config.update(input_shape=list(self.plan.input_shape), seed=self.seed, sample_rate=self.sample_rate,
+                      db_range=self.db_range, **fields)
         return config
+
+    #: Settings of models saved before they existed, and the values those models were built with.
+    _LEGACY_DEFAULTS = {"loss": "mse", "freq_bias": False}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """Rebuild from :meth:`get_config`; a file saved before a setting existed gets the value it was built with."""
+        config = dict(config)
+        for key, value in cls._LEGACY_DEFAULTS.items():
+            config.setdefault(key, value)
+        return cls(**config)
 
     @property
     def model_config(self) -> ModelConfig:
@@ -247,7 +278,9 @@ class Autoencoder(keras.Model):
     def loss_terms(self, target, prediction) -> Dict[str, object]:
         """The training loss and its parts, all computed here: the one place that defines the loss.
 
-        ``reconstruction_loss`` is the mean squared error between ``target`` and ``prediction``;
+        ``reconstruction_loss`` is, for ``ModelConfig.loss == "mel"``, the L1 distance of the log10-mel
+        spectrograms (:func:`~genmusic.models.layers.log_mel_l1`) plus ``l1_weight`` times the mean absolute
+        error of the normalised spectrograms; for ``"mse"``, their mean squared error.
         ``loss = reconstruction_weight * reconstruction_loss`` (the VAE adds its KL term).
 
         Parameters
@@ -258,7 +291,15 @@ class Autoencoder(keras.Model):
         -------
         dict of scalar float32 tensors: ``"loss"`` and one entry per tracked term (see :meth:`_term_trackers`)
         """
-        reconstruction = reconstruction_error(target, prediction)
+        cfg = self._model_config
+        if cfg.loss == "mel":
+            target = ops.cast(target, "float32")
+            prediction = ops.cast(prediction, "float32")
+            reconstruction = log_mel_l1(target, prediction, self._mel_filters, self.db_range)
+            if cfg.l1_weight:
+                reconstruction = reconstruction + cfg.l1_weight * ops.mean(ops.abs(target - prediction))
+        else:
+            reconstruction = reconstruction_error(target, prediction)
         return {"loss": self._model_config.reconstruction_weight * reconstruction,
                 "reconstruction_loss": reconstruction}
 

@@ -2,6 +2,8 @@
 
 * ``"default"`` -- :class:`~genmusic.config.ModelConfig` ``()``: a VAE with 4 stride-2 layers of 16..128
   filters and the time-keeping ``"conv"`` bottleneck, for 512 x 128 spectrograms.
+* ``"large"`` -- the default with 4x the latent floats (512 per segment: 64 per latent time step), for
+  reconstructions closer to the original at a quarter of the compression.
 * ``"tutorial"`` -- the classic "sound generation with a VAE" autoencoder: 5 layers of 512..32 filters,
   the last one striding only along frequency, a dense bottleneck, ReLU, for 256 x 64 spectrograms.
 
@@ -20,13 +22,14 @@ __all__ = ["PRESETS", "PRESET_INPUT_SHAPES", "get_preset"]
 
 PRESETS = MappingProxyType({
     "default": ModelConfig(),
+    "large": ModelConfig(latent_dim=512),
     "tutorial": ModelConfig(kind="autoencoder", conv_filters=(512, 256, 128, 64, 32), conv_kernels=(3, 3, 3, 3, 3),
                             conv_strides=((2, 2), (2, 2), (2, 2), (2, 2), (2, 1)), latent_dim=128,
                             bottleneck="dense", activation="relu", batch_norm=True),
 })
 
 #: ``(n_freq, n_frames)`` each preset was designed for.
-PRESET_INPUT_SHAPES = MappingProxyType({"default": (512, 128), "tutorial": (256, 64)})
+PRESET_INPUT_SHAPES = MappingProxyType({"default": (512, 128), "large": (512, 128), "tutorial": (256, 64)})
 
 
 def get_preset(name: str, **overrides) -> ModelConfig:

@@ -33,7 +33,8 @@ __all__ = ["VAE"]
 class VAE(Autoencoder):
     """Mirrored convolutional variational autoencoder for normalised log spectrograms.
 
-    Loss: ``reconstruction_weight * MSE + beta * KL(q(z | x) || N(0, I))``, with the KL summed over
+    Loss: ``reconstruction_weight * reconstruction + beta * KL(q(z | x) || N(0, I))`` (reconstruction: the
+    ``"mel"`` or ``"mse"`` term of ``ModelConfig.loss``, see :meth:`Autoencoder.loss_terms`), with the KL summed over
     the latent floats and averaged over the batch. ``history.history`` holds ``loss``,
     ``reconstruction_loss`` and ``kl_loss`` (and their ``val_`` versions).
 
@@ -75,7 +76,7 @@ class VAE(Autoencoder):
         return self.decoder(z, training=training)
 
     def loss_terms(self, target, prediction):
-        """The autoencoder's terms plus ``kl_loss``; ``loss = reconstruction_weight * MSE + beta * KL``.
+        """The autoencoder's terms plus ``kl_loss``; ``loss = reconstruction_weight * reconstruction + beta * KL``.
 
         The KL term is the one :meth:`call` added with ``add_loss`` during the same forward pass (the model
         has no other losses: no regularisers).
