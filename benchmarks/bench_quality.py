@@ -166,13 +166,19 @@ def main(argv=None) -> int:
           f"{time.perf_counter() - t0:.0f} s", flush=True)
 
     snaps = Snapshots([60 * m for m in budgets], train_defaults.epochs)
+    limit = TimeLimit(60 * max(budgets))
     cpu0 = time.process_time()
     result = train(store, work / f"model-{args.preset}", config, overwrite=True, progress=False,
-                   extra_callbacks=[snaps.callback, TimeLimit(60 * max(budgets))])
+                   extra_callbacks=[snaps.callback, limit])
     cpu = time.process_time() - cpu0
     print(f"trained {result.epochs_run} epochs in {result.wall_seconds / 60:.1f} min wall "
           f"({cpu / 60:.1f} CPU-min), {result.samples_per_second:.0f} segments/s, "
           f"{result.train_segments} training windows per epoch", flush=True)
+    if not limit.stopped and result.epochs_run < train_defaults.epochs:
+        # Early stopping ended the run: train_vae.py with its defaults stops at the same epoch.
+        print(f"early stopping after {result.epochs_run} epochs ({train_defaults.patience} without progress): "
+              f"later budgets hold the same model, and so does the default run", flush=True)
+        snaps.default = (snaps.best[1], result.wall_seconds, snaps.best[0])
 
     model = build_model(config.model, store.segment_shape, seed=args.seed, sample_rate=config.audio.sample_rate,
                         db_range=config.spectrogram.top_db)
@@ -186,7 +192,7 @@ def main(argv=None) -> int:
     points = [(f"{m:g} min", 60 * m, snaps.weights.get(60 * m)) for m in budgets]
     if snaps.default is not None:
         w, secs, val = snaps.default
-        points.append((f"default run ({train_defaults.epochs} epochs)", None, (w, train_defaults.epochs, val, secs)))
+        points.append(("default run (train_vae.py)", None, (w, min(result.epochs_run, train_defaults.epochs), val, secs)))
     evals = {}
     for label, budget, snap in points:
         if snap is None or snap[0] is None:
