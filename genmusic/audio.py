@@ -1,10 +1,10 @@
-"""Audio in and out: :class:`Loader`, :class:`Padder`, :func:`write_wav`.
+"""Audio in and out: :class:`Loader`, :class:`Padder`, :func:`write_audio` / :func:`write_wav`.
 
 ``Loader`` turns any file that soundfile (WAV, FLAC, OGG, MP3 with libsndfile >= 1.1) or librosa's
 fallback decoders read into a float32 mono signal at the configured rate. ``Padder`` fixes its length,
 and :func:`pad_to_segments` pads a song to a whole number of segments so that consecutive segments
-cover every sample. :func:`write_wav` writes a signal back, atomically and never clipping
-(:func:`prevent_clipping`).
+cover every sample. :func:`write_audio` writes a signal back (WAV, or compressed OGG Vorbis for the
+report's players), atomically and never clipping (:func:`prevent_clipping`).
 """
 
 from __future__ import annotations
@@ -22,14 +22,18 @@ from ._io import atomic_write
 from .config import AudioConfig, SpectrogramConfig
 from .errors import AudioLoadError, ParameterError
 
-__all__ = ["Loader", "Padder", "n_segments_for", "pad_to_segments", "prevent_clipping", "write_wav",
-           "AUDIO_EXTENSIONS", "PEAK_TARGET_DBFS"]
+__all__ = ["Loader", "Padder", "n_segments_for", "pad_to_segments", "prevent_clipping", "write_audio",
+           "write_wav", "AUDIO_EXTENSIONS", "PEAK_TARGET_DBFS", "COMPRESSED"]
 
 #: File extensions the pipeline looks for when it walks a folder.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".opus")
 
 #: Level a signal that would clip is scaled to, in dB below full scale.
 PEAK_TARGET_DBFS = -1.0
+
+#: Container, encoding and file suffix of compressed audio (:func:`write_audio`): OGG Vorbis, which every
+#: current browser plays and libsndfile writes without extra software.
+COMPRESSED = {"format": "OGG", "subtype": "VORBIS", "suffix": ".ogg"}
 
 
 class Loader:
@@ -208,9 +212,9 @@ def prevent_clipping(audio: np.ndarray, *, target_dbfs: float = PEAK_TARGET_DBFS
                    "gain_db": float(20.0 * np.log10(gain))}
 
 
-def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, overwrite: bool = False,
-              subtype: str = "PCM_16") -> dict:
-    """Write a mono WAV atomically (temporary file, then rename), never clipping.
+def write_audio(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, overwrite: bool = False,
+                format: str = "WAV", subtype: Optional[str] = "PCM_16") -> dict:
+    """Write a mono signal atomically (temporary file, then rename), never clipping.
 
     A signal whose peak exceeds 1 is scaled to a peak of -1 dBFS (:func:`prevent_clipping`); a quieter
     one is written as it is.
@@ -223,8 +227,9 @@ def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, over
         Sample rate in Hz.
     overwrite : bool
         Replace an existing file (otherwise refuse).
-    subtype : str
-        soundfile subtype (``"PCM_16"``, ``"FLOAT"``, ...).
+    format, subtype : str
+        soundfile's container and encoding: ``("WAV", "PCM_16")``, ``("WAV", "FLOAT")``, compressed
+        ``("OGG", "VORBIS")`` (:data:`COMPRESSED`: what the report's players use) ...
 
     Returns
     -------
@@ -244,5 +249,11 @@ def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, over
     check_integer(sr, "sr", minimum=1, what="a positive integer sample rate in Hz")
     audio, info = prevent_clipping(audio)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda handle: sf.write(handle, audio, int(sr), subtype=subtype, format="WAV"))
+    atomic_write(path, lambda handle: sf.write(handle, audio, int(sr), subtype=subtype, format=format))
     return info
+
+
+def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, overwrite: bool = False,
+              subtype: str = "PCM_16") -> dict:
+    """:func:`write_audio` as a WAV file (``subtype``: ``"PCM_16"``, ``"FLOAT"``, ...)."""
+    return write_audio(path, audio, sr, overwrite=overwrite, format="WAV", subtype=subtype)
