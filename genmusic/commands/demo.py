@@ -72,7 +72,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     for title, seconds in steps:
         print(f"  {title:<32} {seconds:6.1f} s")
     print(f"spectrograms: {spectrograms}\nmodel:        {model}\nsounds:       {out}\n"
-          f"report:       {report_dir / 'report.html'} (and report.md)")
+          f"report (open in a browser: map, players):")
+    print((report_dir / "report.html").resolve())
     return 0
 
 
