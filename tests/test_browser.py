@@ -28,14 +28,15 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--
 TIMEOUT_MS = 60_000  # generous: the machine may be busy; nothing here measures speed
 
 
+if not CHROMIUM:  # before any report is built
+    pytest.skip("no Chromium found (apt-get install chromium, or set GENMUSIC_CHROMIUM=/path/to/chromium): the "
+                "report's browser test did not run", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e "
+                                                             "'.[test]'): the report's browser test did not run")
+
+
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM:
-        pytest.skip("no Chromium found (apt-get install chromium, or set GENMUSIC_CHROMIUM=/path/to/chromium): "
-                    "the report's browser test did not run")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="playwright is not installed (pip install -e '.[test]'): the report's "
-                                          "browser test did not run")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield chromium
