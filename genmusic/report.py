@@ -346,7 +346,8 @@ def _audio_summary(models: List[dict], output_dir: Path) -> dict:
     """How many clips the page plays and their bytes on disk."""
     paths = sorted({p for m in models for p in _clip_paths(m.get("listening"))})
     sizes = [(output_dir / p).stat().st_size for p in paths if (output_dir / p).is_file()]
-    return {"n_files": len(sizes), "bytes": int(sum(sizes)), "missing": [p for p in paths if not (output_dir / p).is_file()]}
+    return {"n_files": len(sizes), "bytes": int(sum(sizes)),
+            "missing": [p for p in paths if not (output_dir / p).is_file()]}
 
 
 def _json_safe(value):
@@ -381,8 +382,8 @@ def _build_document(results: dict, figures: Dict[str, Dict[str, Path]], output_d
 
     audio = results["audio"]
     if audio["n_files"]:
-        doc.p(f"The page plays {audio['n_files']} clips ({audio['bytes'] / 1e6:.1f} MB, in audio/); it needs no network "
-              "and can be opened from a copy of this folder.")
+        doc.p(f"The page plays {audio['n_files']} clips ({audio['bytes'] / 1e6:.1f} MB, in audio/); it needs no "
+              "network and can be opened from a copy of this folder.")
 
     doc.h(2, "Dataset")
     sp, sg = ds["songs_per_split"], ds["segments_per_split"]
@@ -584,9 +585,16 @@ def _listening_section(doc: _Doc, m: dict) -> None:
         doc.p(f"Missing: {missing.get('interpolation', 'no interpolation')}.")
     doc.h(4, "New pieces per genre")
     if lis.get("pieces"):
+        # The genres the probe was trained on: those of the labelled train + validation songs.
+        genres = sorted({song["genre"] for song in (m.get("map") or {}).get("songs", [])
+                         if song["genre"] and song["split"] in ("train", "validation")})
+        covered = sorted({p["genre"] for p in lis["pieces"] if p["genre"]})
+        gaps = [g for g in genres if g not in covered]
         doc.p("Generated with the library's sample mode (draws from the VAE's prior), sorted into genres by a probe "
               "trained on the songs' segment latents: a genre's piece is the draws the probe is surest of, in "
-              "sequence. Probability: the probe's mean confidence.")
+              "sequence. Probability: the probe's mean confidence."
+              + (f" Pieces for {len(covered)} of {len(genres)} genres: no prior draw was classified as "
+                 f"{', '.join(gaps)} (the prior does not cover every genre; see the notes)." if gaps else ""))
         doc.clips([Clip(p["path"], p["genre"] or NO_GENRE,
                         "" if p["probability"] is None else f"probability {f(p['probability'], 2)}")
                    for p in lis["pieces"]])

@@ -183,3 +183,20 @@ def test_new_music_is_placed_and_its_neighbours_listed(report):
     listed = re.findall(r"([\w.]+) \(([\d.]+)\)", cells[4])
     assert [song for song, _ in listed] == [n["song_id"] for n in new["nearest"]]
     assert all(shows(d, n["distance"]) for (_, d), n in zip(listed, new["nearest"]))
+
+
+def test_pieces_name_the_genres_the_prior_missed():
+    from genmusic.report import _Doc, _listening_section
+
+    clip = {"path": "audio/vae/pieces/a_01.ogg", "seconds": 1.0}
+    songs = [{"genre": g, "split": s} for g, s in (("a", "train"), ("b", "validation"), ("c", "train"),
+                                                    ("d", "test"))]  # d: test songs only, never probed
+    model = {"name": "vae", "latent_dim": 4, "map": {"songs": songs},
+             "listening": {"format": "OGG VORBIS", "test_songs": [], "missing": {"test_songs": "no test split"},
+                           "interpolation": None, "pieces": [dict(clip, genre="a", probability=0.9)],
+                           "notes": ["new pieces: 0 of 1024 prior draws were classified as b, so it has no piece"]}}
+    doc = _Doc()
+    _listening_section(doc, model)
+    md = doc.markdown()
+    assert "Pieces for 1 of 3 genres: no prior draw was classified as b, c" in md
+    assert "Missing: no test split." in md and "Missing: no interpolation." in md

@@ -2,7 +2,7 @@
 
 * test songs: the original, the model's reconstruction, PCA's with the same floats per segment and the
   resynthesis ceiling, from the same run of :func:`genmusic.evaluation.evaluate_reconstruction` that
-  gives the report's mel distances (:func:`test_song_clips` is its ``on_song`` hook);
+  gives the report's mel distances (:func:`evaluated_song_clips` is its ``on_song`` hook);
 * map clips (:func:`map_clips`): the first ``clip_seconds`` of every song (at most ``max_clip_songs``,
   dealt over the genres) and its reconstruction: what a click on the latent map plays; and the same for
   new music (``--input``);
@@ -34,8 +34,8 @@ from ..store import SongRecord, SpectrogramStore
 from .latents import LatentSet
 from .probes import predict_genres
 
-__all__ = ["ListeningOptions", "ClipWriter", "GenrePiece", "genre_pieces", "test_song_clips", "map_clips",
-           "new_song_clips", "interpolation_strip", "pieces_per_genre", "AUDIO_DIR"]
+__all__ = ["ListeningOptions", "ClipWriter", "GenrePiece", "genre_pieces", "listen", "evaluated_song_clips",
+           "map_clips", "new_song_clips", "interpolation_strip", "pieces_per_genre", "AUDIO_DIR"]
 
 logger = logging.getLogger("genmusic")
 
@@ -70,7 +70,7 @@ class ListeningOptions:
     pieces_per_genre: int = 1
     piece_segments: int = 4
     temperature: float = 1.0
-    draws: int = 256
+    draws: int = 1024
 
     def __post_init__(self) -> None:
         check_number(self.clip_seconds, "clip_seconds", minimum=0, exclusive_minimum=True)
@@ -119,17 +119,12 @@ class ClipWriter:
             self.written[rel] = clip
         return dict(self.written[rel])
 
-    @property
-    def n_bytes(self) -> int:
-        """Bytes of every clip written so far."""
-        return sum((self.root / rel).stat().st_size for rel in self.written if (self.root / rel).is_file())
-
 
 # --------------------------------------------------------------------------------------------------
 # songs of the store: test songs and map clips
 
 
-def test_song_clips(writer: ClipWriter, model_name: str, collected: Dict[str, dict]):
+def evaluated_song_clips(writer: ClipWriter, model_name: str, collected: Dict[str, dict]):
     """An ``on_song`` hook for :func:`genmusic.evaluation.evaluate_reconstruction` that writes a test song's
     original, resynthesis, model and baseline (``pca``) reconstructions, whole, into ``collected``
     (song_id -> ``{"genre", "clips": {kind: clip}}``)."""
@@ -181,8 +176,9 @@ def map_clips(model, store: SpectrogramStore, writer: ClipWriter, model_name: st
     segment = store.config.spectrogram.segment_samples
     short = [r.song_id for r in store.songs if r.song_id in clips and r.n_samples < segment]
     if short:
-        notes.append(f"map audio: {len(short)} song(s) shorter than one segment ({segment / writer.sample_rate:.3f} s), "
-                     f"padded for the model and trimmed back: {', '.join(short[:5])}" + (" ..." if len(short) > 5 else ""))
+        notes.append(f"map audio: {len(short)} song(s) shorter than one segment "
+                     f"({segment / writer.sample_rate:.3f} s), padded for the model and trimmed back: "
+                     f"{', '.join(short[:5])}" + (" ..." if len(short) > 5 else ""))
     if numbers["missing_sources"]:
         notes.append(f"map audio: the source audio of {', '.join(numbers['missing_sources'])} is gone: their "
                      "'original' is the resynthesis of the stored spectrogram")
@@ -266,7 +262,7 @@ class GenrePiece:
 
 
 def genre_pieces(gen, reference: LatentSet, *, per_genre: int = 1, n_segments: int = 4, temperature: float = 1.0,
-                 seed: int = 0, draws: int = 256) -> Tuple[List[GenrePiece], List[str]]:
+                 seed: int = 0, draws: int = 1024) -> Tuple[List[GenrePiece], List[str]]:
     """New music for each genre of ``reference``: the one place the report's generated pieces come from.
 
     Today the pieces come from ``generate --mode sample``: ``draws`` segment latents from the VAE's prior
@@ -360,7 +356,7 @@ def listen(bundle, store: SpectrogramStore, study, writer: ClipWriter, options: 
     study : ModelStudy
         Its ``reconstruction`` (test songs and their mel distances), ``latents`` and ``new_songs``.
     test_clips : dict
-        What :func:`test_song_clips` collected while the reconstruction was measured.
+        What :func:`evaluated_song_clips` collected while the reconstruction was measured.
 
     Returns
     -------
@@ -394,8 +390,8 @@ def listen(bundle, store: SpectrogramStore, study, writer: ClipWriter, options: 
     gen = SoundGenerator.from_bundle(bundle, n_iter=n_iter, seed=seed)
     new_songs: Dict[str, dict] = {}
     if study.new_songs:
-        new_songs, more = new_song_clips(gen, [s["path"] for s in study.new_songs], [s["name"] for s in study.new_songs],
-                                         writer, name, options)
+        new_songs, more = new_song_clips(gen, [s["path"] for s in study.new_songs],
+                                         [s["name"] for s in study.new_songs], writer, name, options)
         notes += more
     strip, more = interpolation_strip(gen, store, writer, name, options, seed=seed)
     if strip is None:

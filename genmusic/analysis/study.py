@@ -22,7 +22,7 @@ from ..errors import GenmusicError, ParameterError
 from ..store import SpectrogramStore
 from .clustering import ClusterSweep, kmeans_sweep, usable_labels
 from .latents import LatentSet, encode_files, encode_store
-from .listening import ClipWriter, ListeningOptions, listen, test_song_clips
+from .listening import ClipWriter, ListeningOptions, evaluated_song_clips, listen
 from .probes import Classification, classify, cross_validate_songs, mfcc_baseline, nearest_songs, predict_genres, \
     segment_vote_score
 from .projections import Projection, pca_projection, tsne_projection
@@ -243,7 +243,7 @@ def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, 
         study.cross_validation = cross_validate_songs(X, labels, seed=seed)
 
     test_clips: Dict[str, dict] = {}
-    hook = None if clip_writer is None else test_song_clips(clip_writer, name, test_clips)
+    hook = None if clip_writer is None else evaluated_song_clips(clip_writer, name, test_clips)
     study.reconstruction = _reconstruction(model, store, max_eval_songs, n_iter, seed, on_song=hook)
 
     if inputs:
