@@ -89,3 +89,17 @@ def test_genre_pieces_with_one_genre_or_without_a_prior():
     assert notes == ["new pieces: one genre (solo), so the prior draws are not sorted by genre"]
     with pytest.raises(ParameterError, match="VAE"):
         genre_pieces(_Prior(gen.draws, vae=False), reference)
+
+
+def test_clip_writer_removes_the_clips_of_an_earlier_report_only(tmp_path):
+    earlier = ClipWriter(tmp_path, 8000)
+    for name in ("kept", "gone"):
+        earlier.write(earlier.path("vae", "songs", name), np.zeros(80, np.float32))
+    earlier.write(earlier.path("old model", "x"), np.zeros(80, np.float32))
+    (tmp_path / "audio" / "notes.txt").write_text("not a clip")
+    writer = ClipWriter(tmp_path, 8000)
+    writer.write(writer.path("vae", "songs", "kept"), np.zeros(80, np.float32))
+    assert writer.remove_stale() == ["audio/old_model/x.ogg", "audio/vae/songs/gone.ogg"]
+    left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    assert left == ["audio", "audio/notes.txt", "audio/vae", "audio/vae/songs", "audio/vae/songs/kept.ogg"]
+    assert ClipWriter(tmp_path / "none", 8000).remove_stale() == []

@@ -119,6 +119,33 @@ class ClipWriter:
             self.written[rel] = clip
         return dict(self.written[rel])
 
+    def remove_stale(self) -> List[str]:
+        """Remove the clips an earlier report in this folder wrote that this one did not (``audio/**/*.ogg``
+        only; empty folders under ``audio/`` go too), so the folder holds what the page plays and no more.
+
+        Returns
+        -------
+        list of str
+            The removed paths, relative to the report folder.
+        """
+        audio = self.root / AUDIO_DIR
+        if not audio.is_dir():
+            return []
+        removed = []
+        for path in sorted(audio.rglob("*" + COMPRESSED["suffix"])):
+            rel = path.relative_to(self.root).as_posix()
+            if rel not in self.written and path.is_file():
+                path.unlink()
+                removed.append(rel)
+        for folder in sorted((d for d in audio.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True):
+            if not any(folder.iterdir()):
+                folder.rmdir()
+        if not any(audio.iterdir()):
+            audio.rmdir()
+        if removed:
+            logger.info("removed %d clip(s) of an earlier report from %s", len(removed), audio)
+        return removed
+
 
 # --------------------------------------------------------------------------------------------------
 # songs of the store: test songs and map clips

@@ -350,7 +350,8 @@ def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | o
     output_dir.mkdir(parents=True, exist_ok=True)
     studies: List[ModelStudy] = []
     failures: List[dict] = []
-    writer = ClipWriter(output_dir, store.config.audio.sample_rate) if audio else None
+    clips = ClipWriter(output_dir, store.config.audio.sample_rate)
+    writer = clips if audio else None
     for folder, name in zip(model_folders, model_names(model_folders)):
         logger.info("analysing model %s on %s", folder, store.path)
         try:
@@ -370,6 +371,7 @@ def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | o
         if study.new_latents is not None:
             study.new_latents.save(output_dir / f"latents_{name}_inputs.npz", output_dir / f"songs_{name}_inputs.csv")
         studies.append(study)
+    clips.remove_stale()  # clips of an earlier report in this folder (other songs, --input, --no-audio now)
     baseline = mfcc_baseline(store, seed=seed) if studies else None
     return write_report(output_dir, store, studies, failures=failures, baseline=baseline, seed=seed,
                         inputs=[str(p) for p in inputs])
