@@ -7,6 +7,10 @@ the demo's last step makes (players, map, t-SNE, new music), on the tiny store s
 (``tiny_report``); the odd stores' reports (one genre and no test split; songs shorter than a segment) are
 opened too.
 
+Set ``GENMUSIC_REPORT=<report folder>`` (e.g. ``reports/analysis`` after ``make demo``) to run the first test
+on that report instead, made with ``--input``; its screenshot is written to the test's temporary folder
+(the path is printed), never into the report.
+
 Skips, saying why, where Playwright or a Chromium binary is missing (``apt-get install chromium``; set
 ``GENMUSIC_CHROMIUM`` to use another binary). Playwright's own browser downloads are not used.
 """
@@ -80,11 +84,12 @@ class Page:
         self.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
-def test_report_map_and_players_work_in_chromium(browser, tiny_report):
+def test_report_map_and_players_work_in_chromium(browser, request, tmp_path):
     import json
 
-    demo_report = tiny_report.output_dir
-    page = Page(browser, demo_report / "report.html")
+    given = os.environ.get("GENMUSIC_REPORT")
+    report_dir = Path(given) if given else request.getfixturevalue("tiny_report").output_dir
+    page = Page(browser, report_dir / "report.html")
     states = page.audio_states()
     assert len(states) >= 2 + 2 * 4 + 5 + 3  # the map's pair, 2 test songs x 4, the strip, 3 pieces
     assert [s for s in states if not (s[1] and s[1] > 0) or s[2]] == [], "audio that did not load"
@@ -122,8 +127,9 @@ def test_report_map_and_players_work_in_chromium(browser, tiny_report):
     page.click_centre('.pt[data-key="n0"]')
     page.page.wait_for_function("document.querySelector('audio.map-original').src.includes('/audio/new/')")
 
-    shot = demo_report / "report.png"
+    shot = tmp_path / "report.png"
     page.page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot of {report_dir / 'report.html'}: {shot}")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
     assert page.problems == []
 
