@@ -1,10 +1,11 @@
-"""Audio in and out: :class:`Loader`, :class:`Padder`, :func:`write_wav`.
+"""Audio in and out: :class:`Loader`, :class:`Padder`, :func:`write_audio` / :func:`write_wav`.
 
 ``Loader`` turns any file that soundfile (WAV, FLAC, OGG, MP3 with libsndfile >= 1.1) or librosa's
 fallback decoders read into a float32 mono signal at the configured rate. ``Padder`` fixes its length,
 and :func:`pad_to_segments` pads a song to a whole number of segments so that consecutive segments
 cover every sample. :func:`write_wav` writes a signal back atomically as a 32-bit float WAV, at its own
-level (:func:`peak_normalise` only when asked).
+level (:func:`peak_normalise` only when asked); :func:`write_audio` also writes compressed OGG Vorbis (the
+report's players), scaled down only where that format would clip (:func:`prevent_clipping`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from ._io import atomic_write
 from .config import AudioConfig, SpectrogramConfig
 from .errors import AudioLoadError, ParameterError
 
-__all__ = ["Loader", "Padder", "n_segments_for", "pad_to_segments", "peak_normalise", "level_info",
-           "write_wav", "AUDIO_EXTENSIONS", "PEAK_TARGET_DBFS", "MAX_SECONDS"]
+__all__ = ["Loader", "Padder", "n_segments_for", "pad_to_segments", "peak_normalise", "prevent_clipping",
+           "level_info", "write_audio", "write_wav", "AUDIO_EXTENSIONS", "PEAK_TARGET_DBFS", "MAX_SECONDS",
+           "COMPRESSED"]
 
 #: File extensions the pipeline looks for when it walks a folder.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".opus")
@@ -34,6 +36,14 @@ MAX_SECONDS = 6 * 3600.0
 
 #: Peak of a signal after :func:`peak_normalise` (``write_wav(..., normalise_peak=True)``), in dB below full scale.
 PEAK_TARGET_DBFS = -1.0
+
+#: Container, encoding and file suffix of compressed audio (:func:`write_audio`): OGG Vorbis, which every
+#: current browser plays and libsndfile writes without extra software.
+COMPRESSED = {"format": "OGG", "subtype": "VORBIS", "suffix": ".ogg"}
+
+#: Container, encoding and file suffix of compressed audio (:func:`write_audio`): OGG Vorbis, which every
+#: current browser plays and libsndfile writes without extra software.
+COMPRESSED = {"format": "OGG", "subtype": "VORBIS", "suffix": ".ogg"}
 
 
 class Loader:
@@ -222,6 +232,50 @@ def level_info(peak: float, gain: float = 1.0) -> dict:
             "peak_normalised": gain != 1.0, "gain": float(gain), "gain_db": float(20.0 * np.log10(gain))}
 
 
+def prevent_clipping(audio: np.ndarray, *, target_dbfs: float = PEAK_TARGET_DBFS) -> Tuple[np.ndarray, dict]:
+    """Scale ``audio`` down to a peak of ``target_dbfs`` if (and only if) its peak exceeds 1.
+
+    Returns
+    -------
+    audio : np.ndarray [shape=(n,)], float32
+    info : dict
+        :func:`level_info` (``peak_normalised`` says whether it was scaled).
+    """
+    audio = valid_array(audio, "audio", ndim=1, shape="a 1-D signal", dtype=np.float32)
+    peak = float(np.max(np.abs(audio)))
+    if peak <= 1.0:
+        return audio, level_info(peak)
+    return peak_normalise(audio, target_dbfs=target_dbfs)
+
+
+def write_audio(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, overwrite: bool = False,
+                format: str = "WAV", subtype: Optional[str] = "FLOAT", normalise_peak: bool = False) -> dict:
+    """Write a mono signal atomically in any soundfile container: WAV (see :func:`write_wav`) or compressed.
+
+    A compressed format (``format="OGG", subtype="VORBIS"``, :data:`COMPRESSED`: what the report's players
+    use) cannot hold samples beyond full scale, so a signal whose peak exceeds 1 is scaled to -1 dBFS
+    (:func:`prevent_clipping`, recorded in the returned info); a quieter one keeps its level.
+
+    Returns
+    -------
+    dict
+        :func:`level_info`: the peak before, and the gain applied.
+    """
+    if str(format).upper() == "WAV":
+        return write_wav(path, audio, sr, overwrite=overwrite, normalise_peak=normalise_peak,
+                         subtype=subtype or "FLOAT")
+    import soundfile as sf
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ParameterError(f"{path} already exists; pass overwrite=True to replace it")
+    check_integer(sr, "sr", minimum=1, what="a positive integer sample rate in Hz")
+    audio, info = peak_normalise(audio) if normalise_peak else prevent_clipping(audio)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda handle: sf.write(handle, audio, int(sr), subtype=subtype, format=format))
+    return info
+
+
 def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, overwrite: bool = False,
               normalise_peak: bool = False, subtype: str = "FLOAT") -> dict:
     """Write a mono WAV atomically (temporary file, then rename), at the level it was made at.
@@ -271,3 +325,9 @@ def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, over
                              f"as subtype='FLOAT' or pass normalise_peak=True")
     atomic_write(path, lambda handle: sf.write(handle, audio, int(sr), subtype=subtype, format="WAV"))
     return info
+
+
+def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, overwrite: bool = False,
+              subtype: str = "PCM_16") -> dict:
+    """:func:`write_audio` as a WAV file (``subtype``: ``"PCM_16"``, ``"FLOAT"``, ...)."""
+    return write_audio(path, audio, sr, overwrite=overwrite, format="WAV", subtype=subtype)

@@ -23,7 +23,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -39,6 +39,9 @@ __all__ = ["evaluate_reconstruction", "select_songs", "PCABaseline", "LatentSize
            "latent_time_steps", "latent_sizes", "sweep_latent_sizes", "write_sweep_tables", "SWEEP_COLUMNS"]
 
 logger = logging.getLogger("genmusic")
+
+#: ``on_song(record, audio)`` of :func:`evaluate_reconstruction`: the signals it made for one song.
+SongAudioHook = Callable[[SongRecord, Dict[str, Optional[np.ndarray]]], None]
 
 
 def select_songs(store: SpectrogramStore, split: Optional[str], max_songs: Optional[int], *,
@@ -75,8 +78,9 @@ def _mean(values) -> Optional[float]:
 
 
 def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[str] = "test",
-                            max_songs: Optional[int] = 8, max_seconds: Optional[float] = None, n_iter: int = 32, seed: int = 0,
-                            batch_size: int = 32) -> dict:
+                            max_songs: Optional[int] = 8, max_seconds: Optional[float] = None, n_iter: int = 32,
+                            seed: int = 0, batch_size: int = 32, baselines: Optional[Mapping[str, object]] = None,
+                            ceiling: bool = True, on_song: Optional[SongAudioHook] = None) -> dict:
     """Rebuild songs through a model and measure how far the result sounds from the original.
 
     For every chosen song (see :func:`select_songs`):
@@ -85,6 +89,7 @@ def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[s
       ``n_samples``);
     * estimate: the model's reconstruction, denormalised with the song's own statistics and made audible
       by Griffin-Lim (:func:`genmusic.inversion.frames_to_audio`, ``n_iter`` iterations, ``seed``);
+      the same for each of ``baselines`` (e.g. ``{"pca": PCABaseline(...)}``);
     * ceiling: the stored spectrogram made audible the same way (``resynth``).
 
     When a song's source file is gone, its reference is the resynthesis of the stored spectrogram: its
@@ -105,20 +110,33 @@ def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[s
         Griffin-Lim iterations.
     seed : int
         Song choice and Griffin-Lim's initial phase.
+    baselines : mapping of str to model, optional
+        More models measured on the same songs; ``NAME`` gives ``NAME_mel_distance`` and ``NAME_mse``.
+    ceiling : bool
+        Measure the resynthesis ceiling (one more Griffin-Lim per song). Without it ``resynth_mel_distance``
+        is None and the resynthesis is made only for songs whose source is gone.
+    on_song : callable, optional
+        ``on_song(record, audio)`` after each song, ``audio`` mapping ``"original"`` (None when the source
+        is gone), ``"resynth"`` (None without ``ceiling``), ``"model"`` and each baseline's name to
+        [shape=(n_samples,)] signals: what the report's players play.
 
     Returns
     -------
     dict with
         ``mel_distance`` (mean over songs; None without a model), ``resynth_mel_distance`` (the ceiling),
-        ``mse`` (mean normalised-spectrogram MSE; None without a model), ``n_songs``, ``per_song``
-        (song_id -> dict with genre, seconds, mel_distance, resynth_mel_distance, mse, reference),
-        ``missing_sources``, ``split``, ``n_iter``.
+        ``mse`` (mean normalised-spectrogram MSE; None without a model), ``NAME_mel_distance`` and
+        ``NAME_mse`` per baseline, ``n_songs``, ``per_song`` (song_id -> dict with genre, seconds,
+        mel_distance, resynth_mel_distance, mse, the baselines' numbers, reference), ``missing_sources``,
+        ``split``, ``n_iter``.
     """
     from .audio import Loader
     from .metrics import mel_distance
 
     if max_seconds is not None and not max_seconds > 0:
         raise ParameterError(f"max_seconds must be None or > 0, got {max_seconds!r}")
+    rebuilders = dict(baselines or {})
+    if model is not None:
+        rebuilders = {"": model, **rebuilders}
     config = store.config
     sr = config.audio.sample_rate
     spec = config.spectrogram
@@ -138,33 +156,45 @@ def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[s
             frames = overlap_add(segments, spec.segment_frames)
             return frames_to_audio(frames, normaliser, spec, n_samples, n_iter=n_iter, seed=seed)
 
-        resynth = audible(stored)
+        resynth = audible(stored) if ceiling else None
         try:
             reference = loader.load(record.source)[:n_samples]
             source = "original"
         except AudioLoadError as exc:
             logger.warning("%s: %s; comparing with the resynthesis of its stored spectrogram instead",
                            record.song_id, exc)
+            resynth = audible(stored) if resynth is None else resynth
             reference, source = resynth, "resynth"
             missing.append(record.song_id)
         row = {"genre": record.genre, "seconds": n_samples / sr, "reference": source,
-               "resynth_mel_distance": mel_distance(reference, resynth, sr) if source == "original" else None,
-               "mel_distance": None, "mse": None}
-        if model is not None:
-            rebuilt = np.asarray(model.reconstruct(stored, batch_size=batch_size), dtype=np.float32)
-            row["mse"] = float(np.mean((rebuilt - stored) ** 2))
-            row["mel_distance"] = mel_distance(reference, audible(rebuilt), sr)
+               "resynth_mel_distance": mel_distance(reference, resynth, sr) if ceiling and source == "original"
+               else None, "mel_distance": None, "mse": None}
+        heard = {"original": reference if source == "original" else None, "resynth": resynth}
+        for name, rebuilder in rebuilders.items():
+            prefix = f"{name}_" if name else ""
+            rebuilt = np.asarray(rebuilder.reconstruct(stored, batch_size=batch_size), dtype=np.float32)
+            heard[name or "model"] = audio = audible(rebuilt)
+            row[f"{prefix}mse"] = float(np.mean((rebuilt - stored) ** 2))
+            row[f"{prefix}mel_distance"] = mel_distance(reference, audio, sr)
         per_song[record.song_id] = row
-    return {
+        if on_song is not None:
+            on_song(record, heard)
+    result = {
         "mel_distance": _mean(r["mel_distance"] for r in per_song.values()) if model is not None else None,
         "resynth_mel_distance": _mean(r["resynth_mel_distance"] for r in per_song.values()),
         "mse": _mean(r["mse"] for r in per_song.values()) if model is not None else None,
+    }
+    for name in baselines or {}:
+        for key in (f"{name}_mel_distance", f"{name}_mse"):
+            result[key] = _mean(r[key] for r in per_song.values())
+    result.update({
         "n_songs": len(per_song),
         "per_song": per_song,
         "missing_sources": missing,
         "split": split,
         "n_iter": n_iter,
-    }
+    })
+    return result
 
 
 class PCABaseline:

@@ -213,8 +213,8 @@ def _short_note(n_samples: int, gen) -> List[str]:
 
 
 def load_inputs(gen, mode: str, *, files: Sequence[str | os.PathLike] = (), genre: Optional[str] = None,
-                n: Optional[int] = None, seconds: Optional[float] = None) -> List[InputSong]:
-    """The inputs of a mode: ``files``, or songs of the store the model was trained on.
+                n: Optional[int] = None, seconds: Optional[float] = None, store=None) -> List[InputSong]:
+    """The inputs of a mode: ``files``, or songs of a store (by default the one the model was trained on).
 
     Parameters
     ----------
@@ -229,6 +229,8 @@ def load_inputs(gen, mode: str, *, files: Sequence[str | os.PathLike] = (), genr
         Without files: how many songs (default :data:`DEFAULT_COUNTS`).
     seconds : float, optional
         Use only the first seconds of each input.
+    store : SpectrogramStore, optional
+        Without files: take the songs from this store instead of the model's training store.
 
     Returns
     -------
@@ -243,7 +245,8 @@ def load_inputs(gen, mode: str, *, files: Sequence[str | os.PathLike] = (), genr
             inputs.append(InputSong(safe_name(Path(path).stem, fallback="song"), str(path), "", song, y,
                                     _short_note(len(y), gen)))
         return inputs
-    store = _find_store(gen.bundle, Path(gen.bundle.folder))
+    if store is None:
+        store = _find_store(gen.bundle, Path(gen.bundle.folder))
     for record in _store_records(store, mode, genre, n):
         notes: List[str] = []
         if Path(record.source).is_file():

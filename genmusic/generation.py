@@ -217,7 +217,11 @@ class SoundGenerator:
         """
         from .modelio import load_bundle
 
-        bundle = load_bundle(model_dir)
+        return cls.from_bundle(load_bundle(model_dir), **kwargs)
+
+    @classmethod
+    def from_bundle(cls, bundle, **kwargs) -> "SoundGenerator":
+        """A generator for a model folder already read (:func:`genmusic.modelio.load_bundle`)."""
         if "dataset_normaliser" not in kwargs and "db_min" in bundle.stats and "db_max" in bundle.stats:
             kwargs["dataset_normaliser"] = bundle.dataset_normaliser()
         gen = cls(bundle.model, bundle.config, **kwargs)
@@ -456,6 +460,25 @@ class SoundGenerator:
             raise ParameterError("sampling needs a VAE: this model is a plain autoencoder, whose latent space has "
                                  "no prior to sample from; train a model with kind='vae'")
 
+    def sample_latents(self, n: int, *, temperature: float = 1.0, seed: int = 0, n_segments: int = 1) -> np.ndarray:
+        """Latents drawn from the VAE's prior, as :meth:`sample` draws them (``VAE.sample_prior``).
+
+        Returns
+        -------
+        np.ndarray [shape=(n, n_segments, latent_dim)], float32
+
+        Raises
+        ------
+        ParameterError
+            The model is not a VAE.
+        """
+        self.check_can_sample()
+        check_integer(n, "n", minimum=1)
+        check_integer(n_segments, "n_segments", minimum=1)
+        z = np.asarray(self.model.sample_prior(int(n) * int(n_segments), temperature=temperature, seed=int(seed)),
+                       dtype=np.float32)
+        return z.reshape(int(n), int(n_segments), -1)
+
     def sample(self, n: int, *, temperature: float = 1.0, seed: int = 0, n_segments: int = 1) -> List[np.ndarray]:
         """Sounds from the VAE's prior, denormalised with the dataset-level statistics.
 
@@ -479,11 +502,7 @@ class SoundGenerator:
         ParameterError
             The model is not a VAE, or no dataset statistics are known.
         """
-        self.check_can_sample()
-        check_integer(n, "n", minimum=1)
-        check_integer(n_segments, "n_segments", minimum=1)
-        z = self.model.sample_prior(int(n) * int(n_segments), temperature=temperature, seed=int(seed))
-        z = z.reshape(int(n), int(n_segments), -1)
+        z = self.sample_latents(n, temperature=temperature, seed=seed, n_segments=n_segments)
         if n_segments == 1:
             return list(self.decode_latents(z[:, 0]))
         return [self.decode_song(zi) for zi in z]

@@ -2,7 +2,8 @@
 
 * :func:`plot_spectrograms` -- spectrograms stacked on a shared colour scale (generation's pictures).
 * :func:`plot_history` -- loss curves of a training run (``loss.png``).
-* :func:`plot_projection`, :func:`plot_projection_3d` -- songs in a 2-D / 3-D view, coloured by genre.
+* :func:`plot_projection`, :func:`plot_projection_3d` -- songs in a 2-D / 3-D view, coloured by genre
+  (:func:`genre_colours`, which the report's interactive map uses too).
 * :func:`plot_elbow`, :func:`plot_cluster_scores` -- K-means sweeps.
 * :func:`plot_confusions` -- confusion matrices of genre classifiers.
 * :func:`plot_study` -- every figure of one model's latent-space study, for the report.
@@ -19,7 +20,8 @@ import numpy as np
 from ._io import atomic_path
 
 __all__ = ["save_figure", "plot_spectrograms", "plot_history", "plot_projection", "plot_projection_3d", "plot_elbow",
-           "plot_cluster_scores", "plot_confusions", "plot_study", "SPACE_TITLES", "KMEANS_COLUMNS"]
+           "plot_cluster_scores", "plot_confusions", "plot_study", "genre_colours", "NO_GENRE", "SPACE_TITLES",
+           "KMEANS_COLUMNS"]
 
 #: How figures and the report name the spaces K-means runs in.
 SPACE_TITLES = {"latent": "full latent space", "pca3": "3-D PCA space", "pca2": "2-D PCA space"}
@@ -106,15 +108,28 @@ def plot_history(history: Dict[str, Sequence[float]], path: str | os.PathLike, *
 # the latent-space study
 
 
-def _colours(n: int):
-    plt = _plt()
-    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
-    return [cmap(i % cmap.N) for i in range(max(n, 1))]
+#: How figures and the report's latent map name songs without a genre.
+NO_GENRE = "(no genre)"
 
 
-def _genre_groups(genres: np.ndarray) -> List[Tuple[str, np.ndarray]]:
+def genre_colours(genres: Sequence[str]) -> Dict[str, str]:
+    """One colour per distinct genre (``""``: no genre), in sorted order: ``{genre: "#rrggbb"}``.
+
+    matplotlib's ``tab10`` (``tab20`` beyond ten genres): the PNG figures and the report's interactive
+    latent map colour a genre alike.
+    """
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    names = sorted(set(np.asarray(genres, dtype=str).tolist()))
+    cmap = colormaps["tab10" if len(names) <= 10 else "tab20"]
+    return {g: to_hex(cmap(i % cmap.N)) for i, g in enumerate(names)}
+
+
+def _genre_groups(genres: np.ndarray) -> List[Tuple[str, np.ndarray, str]]:
+    """(name shown, mask, colour) per genre."""
     genres = np.asarray(genres, dtype=str)
-    return [(g or "(no genre)", genres == g) for g in sorted(set(genres.tolist()))]
+    return [(g or NO_GENRE, genres == g, colour) for g, colour in genre_colours(genres).items()]
 
 
 def plot_projection(coords: np.ndarray, genres: Sequence[str], path: str | os.PathLike, *, title: str,
@@ -133,7 +148,7 @@ def plot_projection(coords: np.ndarray, genres: Sequence[str], path: str | os.Pa
     splits = np.asarray(splits if splits is not None else ["train"] * len(coords), dtype=str)
     groups = _genre_groups(np.asarray(genres, dtype=str))
     fig, ax = plt.subplots(figsize=(7.2, 5.6))
-    for (genre, mask), colour in zip(groups, _colours(len(groups))):
+    for genre, mask, colour in groups:
         for marker, sel, label in (("o", mask & (splits != "test"), genre), ("^", mask & (splits == "test"), None)):
             if np.any(sel):
                 ax.scatter(coords[sel, 0], coords[sel, 1], s=36, marker=marker, color=colour, alpha=0.85,
@@ -160,7 +175,7 @@ def plot_projection_3d(coords: np.ndarray, genres: Sequence[str], path: str | os
     groups = _genre_groups(np.asarray(genres, dtype=str))
     fig = plt.figure(figsize=(7.2, 5.8))
     ax = fig.add_subplot(projection="3d")
-    for (genre, mask), colour in zip(groups, _colours(len(groups))):
+    for genre, mask, colour in groups:
         ax.scatter(coords[mask, 0], coords[mask, 1], coords[mask, 2], s=26, color=colour, alpha=0.85, label=genre)
     ax.set_xlabel(axis_labels[0])
     ax.set_ylabel(axis_labels[1])

@@ -29,7 +29,8 @@ import numpy as np
 
 from ._io import atomic_write_json, atomic_write_text
 from ._version import __version__
-from .plotting import KMEANS_COLUMNS, SPACE_TITLES, plot_study
+from .latent_map import MAP_CSS, MAP_JS, render_map
+from .plotting import KMEANS_COLUMNS, NO_GENRE, SPACE_TITLES, genre_colours, plot_study
 from .store import SPLITS, SpectrogramStore
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ RECONSTRUCTION_LABELS = {
     "mse": "MSE of normalised spectrograms (model reconstruction)",
     "mel_distance": "mel distance, model reconstruction -> Griffin-Lim audio vs original",
     "resynth_mel_distance": "mel distance, original spectrogram -> Griffin-Lim (resynthesis ceiling)",
+    "pca_mse": "MSE of normalised spectrograms (PCA, same floats per segment)",
+    "pca_mel_distance": "mel distance, PCA reconstruction -> Griffin-Lim audio vs original",
     "n_songs": "test songs evaluated",
 }
 
@@ -85,8 +88,18 @@ class _Doc:
     def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         self.blocks.append(("table", list(header), [list(r) for r in rows]))
 
-    def img(self, path: Path, rel: str, alt: str) -> None:
-        self.blocks.append(("img", Path(path), rel, alt))
+    def img(self, path: Path, rel: str, alt: str, *, html: bool = True) -> None:
+        """A PNG: linked from the Markdown, embedded in the HTML (left out of it when ``html`` is False)."""
+        self.blocks.append(("img", Path(path), rel, alt, html))
+
+    def raw(self, html_text: str, markdown: str) -> None:
+        """HTML written as it is into the page, and its Markdown stand-in."""
+        self.blocks.append(("raw", html_text, markdown))
+
+    def clips(self, items: Sequence["Clip"]) -> None:
+        """A row of players: a grid of captioned ``<audio>`` elements; links in the Markdown."""
+        if items:
+            self.blocks.append(("clips", list(items)))
 
     def markdown(self) -> str:
         out = []
@@ -107,6 +120,10 @@ class _Doc:
                 out.append("\n".join(lines))
             elif kind == "img":
                 out.append(f"![{block[3]}]({block[2]})")
+            elif kind == "raw":
+                out.append(block[2])
+            elif kind == "clips":
+                out.append("\n".join(f"- {clip.markdown()}" for clip in block[1]))
         return "\n\n".join(out) + "\n"
 
     def html(self, title: str) -> str:
@@ -122,13 +139,44 @@ class _Doc:
                 body.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in block[1]) + "</ul>")
             elif kind == "table":
                 head = "".join(f"<th>{e(str(h))}</th>" for h in block[1])
-                rows = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in block[2])
+                rows = "".join("<tr>" + "".join(f"<td>{_cell_html(c)}</td>" for c in row) + "</tr>" for row in block[2])
                 body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
-            elif kind == "img":
+            elif kind == "img" and block[4]:
                 data = base64.b64encode(block[1].read_bytes()).decode("ascii")
                 body.append(f'<figure><img alt="{e(block[3])}" src="data:image/png;base64,{data}">'
                             f"<figcaption>{e(block[3])}</figcaption></figure>")
-        return _HTML_TEMPLATE.format(title=e(title), body="\n".join(body))
+            elif kind == "raw":
+                body.append(block[1])
+            elif kind == "clips":
+                body.append('<div class="clips">' + "".join(
+                    f'<figure class="clip"><figcaption>{e(clip.caption)}</figcaption>{clip.html()}</figure>'
+                    for clip in block[1]) + "</div>")
+        return _HTML_TEMPLATE.format(title=e(title), body="\n".join(body), css=MAP_CSS, script=MAP_JS)
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A sound in the report: its path relative to the report, a caption, and a detail line (e.g. its mel
+    distance). In a table cell or :meth:`_Doc.clips`, a player in the HTML and a link in the Markdown."""
+
+    path: str
+    caption: str
+    detail: str = ""
+
+    def html(self) -> str:
+        e = html.escape
+        detail = f'<span class="detail">{e(self.detail)}</span>' if self.detail else ""
+        return f'<audio controls preload="metadata" src="{e(self.path, quote=True)}"></audio>{detail}'
+
+    def markdown(self) -> str:
+        return f"[{self.caption}]({self.path})" + (f" ({self.detail})" if self.detail else "")
+
+    def __str__(self) -> str:  # Markdown table cells
+        return self.markdown()
+
+
+def _cell_html(cell) -> str:
+    return cell.html() if isinstance(cell, Clip) else html.escape(str(cell))
 
 
 _HTML_TEMPLATE = """<!DOCTYPE html>
@@ -149,10 +197,14 @@ figure {{ margin: 1em 0; }}
 img {{ max-width: 100%; border: 1px solid #ddd; }}
 figcaption {{ font-size: .85em; color: #666; }}
 li {{ margin: .15em 0; }}
+{css}
 </style>
 </head>
 <body>
 {body}
+<script>
+{script}
+</script>
 </body>
 </html>
 """
@@ -184,6 +236,10 @@ class AnalysisReport:
     results: dict
     errors: List[str] = field(default_factory=list)
     studies: List[ModelStudy] = field(default_factory=list, repr=False)
+
+    def folder_bytes(self) -> int:
+        """Bytes of every file in the report folder (audio, figures, latents, the reports)."""
+        return sum(p.stat().st_size for p in self.output_dir.rglob("*") if p.is_file())
 
 
 def _dataset_summary(store: SpectrogramStore) -> dict:
@@ -264,6 +320,7 @@ def write_report(output_dir: str | os.PathLike, store: SpectrogramStore, studies
         "baseline_mfcc": None if baseline is None else baseline.to_dict(),
         "models": models,
         "comparison": _comparison(models),
+        "audio": _audio_summary(models, output_dir),
         "errors": [f"{f['folder']}: {f['error']}" for f in failures],
     }
     doc = _build_document(results, figures, output_dir)
@@ -272,6 +329,25 @@ def write_report(output_dir: str | os.PathLike, store: SpectrogramStore, studies
     json_path = atomic_write_json(output_dir / "results.json", _json_safe(results))
     return AnalysisReport(output_dir=output_dir, markdown=md_path, html=html_path, results_path=json_path,
                           results=results, errors=list(results["errors"]), studies=list(studies))
+
+
+def _clip_paths(value) -> List[str]:
+    """Every clip path (``{"path": ...}``) inside a model's ``listening``, and the map's clip paths."""
+    if isinstance(value, dict):
+        found = [value["path"]] if isinstance(value.get("path"), str) else []
+        found += [value[k] for k in ("original", "reconstruction") if isinstance(value.get(k), str)]
+        return found + [p for v in value.values() for p in _clip_paths(v)]
+    if isinstance(value, list):
+        return [p for v in value for p in _clip_paths(v)]
+    return []
+
+
+def _audio_summary(models: List[dict], output_dir: Path) -> dict:
+    """How many clips the page plays and their bytes on disk."""
+    paths = sorted({p for m in models for p in _clip_paths(m.get("listening"))})
+    sizes = [(output_dir / p).stat().st_size for p in paths if (output_dir / p).is_file()]
+    return {"n_files": len(sizes), "bytes": int(sum(sizes)),
+            "missing": [p for p in paths if not (output_dir / p).is_file()]}
 
 
 def _json_safe(value):
@@ -304,6 +380,11 @@ def _build_document(results: dict, figures: Dict[str, Dict[str, Path]], output_d
         doc.h(2, "Errors")
         doc.ul(results["errors"])
 
+    audio = results["audio"]
+    if audio["n_files"]:
+        doc.p(f"The page plays {audio['n_files']} clips ({audio['bytes'] / 1e6:.1f} MB, in audio/); it needs no "
+              "network and can be opened from a copy of this folder.")
+
     doc.h(2, "Dataset")
     sp, sg = ds["songs_per_split"], ds["segments_per_split"]
     doc.table(["quantity", "value"], [
@@ -334,6 +415,8 @@ def _build_document(results: dict, figures: Dict[str, Dict[str, Path]], output_d
                     f(r["cv_accuracy"]), f(r["v_measure_at_n_genres"])] for r in comparison])
 
     baseline = results["baseline_mfcc"]
+    colours = genre_colours(sorted({song["genre"] for m in results["models"] if m["status"] == "ok"
+                                    for song in m["map"]["songs"]}))
     for m in results["models"]:
         doc.h(2, f"Model {m['name']}")
         if m["status"] != "ok":
@@ -353,6 +436,16 @@ def _build_document(results: dict, figures: Dict[str, Dict[str, Path]], output_d
         ])
         doc.ul([f"note: {n}" for n in ([m["label_note"]] if m["label_note"] else []) + m["notes"]])
 
+        map_html = render_map(m, colours, no_genre=NO_GENRE)
+        if map_html:
+            doc.h(3, "Latent map: point, listen, filter")
+            doc.p("Every song's latent in 2-D, coloured by genre (triangles: test songs; stars: new music). Hover "
+                  "over a point to see the song; click it to hear the song's first seconds, then the model's "
+                  "reconstruction of them; click a genre in the legend to hide or show it.")
+            doc.raw(map_html, "The interactive map (hover, click to listen, legend to filter genres) is in "
+                              "report.html; the static views are below.")
+        _listening_section(doc, m)
+
         doc.h(3, "Latent space views")
         ev2, ev3 = m["pca"]["2d"]["explained_variance_ratio"], m["pca"]["3d"]["explained_variance_ratio"]
         doc.p(f"PCA explained variance: 2-D {f(sum(ev2))} ({', '.join(f(v) for v in ev2)}), "
@@ -360,8 +453,8 @@ def _build_document(results: dict, figures: Dict[str, Dict[str, Path]], output_d
         for key, alt in (("pca2d", "PCA 2-D of song latents, coloured by genre"),
                          ("pca3d", "PCA 3-D of song latents, coloured by genre"),
                          ("tsne", "t-SNE of song latents, coloured by genre")):
-            if key in figs:
-                doc.img(figs[key], rel[key], f"{m['name']}: {alt}")
+            if key in figs:  # the interactive map shows the 2-D views in the page
+                doc.img(figs[key], rel[key], f"{m['name']}: {alt}", html=not (map_html and key in ("pca2d", "tsne")))
 
         doc.h(3, "K-means clustering of song latents")
         doc.p("Homogeneity: each cluster holds one genre; completeness: each genre falls in one cluster; "
@@ -438,3 +531,73 @@ def _build_document(results: dict, figures: Dict[str, Dict[str, Path]], output_d
             else:
                 doc.p("None of the input files could be used (see the notes above).")
     return doc
+
+
+def _mel(clip: Optional[dict]) -> str:
+    value = None if clip is None else clip.get("mel_distance")
+    return "" if value is None else f"mel distance {format_number(value)}"
+
+
+def _listening_section(doc: _Doc, m: dict) -> None:
+    """The players of one model: test songs four ways, the interpolation strip, new pieces per genre."""
+    f = format_number
+    lis = m.get("listening")
+    doc.h(3, "Listen")
+    if lis is None:
+        doc.p("No sound: the report was made without audio (--no-audio).")
+        return
+    missing = lis.get("missing") or {}
+    if "test_songs" not in lis:  # the audio failed as a whole
+        doc.ul([f"note: {n}" for n in lis.get("notes", [])])
+        return
+    doc.p(f"Audio is {lis['format']} in the report's audio/ folder. Mel distance: from the original audio, lower "
+          "is better (the report's reconstruction table holds the means).")
+    doc.h(4, "Test songs: original, model, PCA, resynthesis ceiling")
+    if lis["test_songs"]:
+        doc.p("Whole test songs: the original; the model's reconstruction; PCA's reconstruction with the same "
+              f"number of floats per segment ({f(m['latent_dim'])}); the stored spectrogram through the same "
+              "Griffin-Lim without any model (the ceiling no model can beat).")
+        rows = []
+        for song in lis["test_songs"]:
+            clips = song["clips"]
+            cells = [f"{song['song_id']} ({song['genre'] or 'no genre'}, {f(song['seconds'], 1)} s)"]
+            for kind, caption in (("original", "original"), ("model", "model"), ("pca", "PCA"),
+                                  ("resynth", "resynthesis")):
+                clip = clips.get(kind)
+                cells.append("missing" if clip is None else Clip(clip["path"], f"{song['song_id']} {caption}",
+                                                                 _mel(clip)))
+            rows.append(cells)
+        doc.table(["song", "original", f"{m['name']} reconstruction", "PCA reconstruction", "resynthesis ceiling"],
+                  rows)
+    else:
+        doc.p(f"Missing: {missing.get('test_songs', 'no test songs')}.")
+    doc.h(4, "Interpolation between two songs")
+    strip = lis.get("interpolation")
+    if strip:
+        a, b = strip["from"], strip["to"]
+        doc.p(f"From {a['song_id']} ({a['genre'] or 'no genre'}) to {b['song_id']} ({b['genre'] or 'no genre'}) in "
+              f"{len(strip['clips'])} steps ({strip['interpolation']} between their latent sequences, "
+              f"{f(strip['clips'][0]['seconds'], 1)} s each); the ends are the two songs' reconstructions.")
+        doc.clips([Clip(c["path"], f"t = {c['t']:.2f}" + (f" ({a['song_id']})" if c["t"] == 0 else
+                                                          f" ({b['song_id']})" if c["t"] == 1 else ""))
+                   for c in strip["clips"]])
+    else:
+        doc.p(f"Missing: {missing.get('interpolation', 'no interpolation')}.")
+    doc.h(4, "New pieces per genre")
+    if lis.get("pieces"):
+        # The genres the probe was trained on: those of the labelled train + validation songs.
+        genres = sorted({song["genre"] for song in (m.get("map") or {}).get("songs", [])
+                         if song["genre"] and song["split"] in ("train", "validation")})
+        covered = sorted({p["genre"] for p in lis["pieces"] if p["genre"]})
+        gaps = [g for g in genres if g not in covered]
+        doc.p("Generated with the library's sample mode (draws from the VAE's prior), sorted into genres by a probe "
+              "trained on the songs' segment latents: a genre's piece is the draws the probe is surest of, in "
+              "sequence. Probability: the probe's mean confidence."
+              + (f" Pieces for {len(covered)} of {len(genres)} genres: no prior draw was classified as "
+                 f"{', '.join(gaps)} (the prior does not cover every genre; see the notes)." if gaps else ""))
+        doc.clips([Clip(p["path"], p["genre"] or NO_GENRE,
+                        "" if p["probability"] is None else f"probability {f(p['probability'], 2)}")
+                   for p in lis["pieces"]])
+    else:
+        doc.p(f"Missing: {missing.get('pieces', 'no pieces')}.")
+    doc.ul([f"note: {n}" for n in lis.get("notes", [])])

@@ -204,3 +204,84 @@ def shows(cell: str, value) -> bool:
         return False
     decimals = len(cell.split(".")[1]) if "." in cell else 0
     return abs(number - value) <= 0.5 * 10 ** -decimals + 1e-12
+
+
+# -- reports ------------------------------------------------------------------------------------------------
+
+
+def write_new_song(path, sr=22050):
+    """A stereo 22.05 kHz file (the store is mono 8 kHz): a 'mid' register tune of 1.2 s."""
+    import soundfile as sf
+
+    t = np.arange(int(1.2 * sr)) / sr
+    y = np.zeros_like(t)
+    for i, start in enumerate(np.arange(0, 1.2, 0.125)):
+        f = 440.0 * 2 ** ((i * 5 % 8) / 12)
+        idx = (t >= start) & (t < start + 0.125)
+        env = np.exp(-(t[idx] - start) * 8)
+        for h in (1, 2, 3):
+            y[idx] += (0.4 / h) * env * np.sin(2 * np.pi * f * h * t[idx])
+    sf.write(path, np.stack([y, 0.8 * y], axis=1).astype(np.float32), sr)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_report(tiny_store, tiny_model_folder, tmp_path_factory):
+    """The report the demo's last step makes (players, latent map, new music), of the tiny VAE on the tiny
+    store with one new file: a :class:`genmusic.report.AnalysisReport`."""
+    from genmusic.analysis import run_analysis
+
+    work = tmp_path_factory.mktemp("report")
+    new = write_new_song(work / "my tune.wav")
+    return run_analysis([tiny_model_folder], work / "out", spectrograms=tiny_store.path, inputs=[new], seed=0,
+                        max_eval_songs=2)
+
+
+# -- reports of odd stores (bad input that must still give a page) -------------------------------------------
+
+
+def store_of(root, songs, config, *, test_fraction: float = 0.1):
+    """A store preprocessed (with ``config``, and the split's ``test_fraction``) from ``{genre: [signal, ...]}``
+    written as 8 kHz WAVs under ``root/audio/<genre>/``."""
+    import soundfile as sf
+
+    from genmusic.pipeline import PreprocessingPipeline
+    from genmusic.store import SpectrogramStore
+
+    for genre, signals in songs.items():
+        (root / "audio" / genre).mkdir(parents=True)
+        for i, y in enumerate(signals):
+            sf.write(root / "audio" / genre / f"{genre}.{i:05d}.wav", y, 8000, subtype="FLOAT")
+    config = config.replace(split={"test_fraction": test_fraction, "validation_fraction": 0.0})
+    PreprocessingPipeline(config).run(root / "audio", root / "store", workers=1)
+    return SpectrogramStore(root / "store")
+
+
+def report_of(model_folder, store, out, *extra: str):
+    """``analyze`` of one model on a store into ``out`` (exit status 0 asserted); returns ``out``."""
+    from genmusic.commands import analyze
+
+    rc = analyze.main(["--model", str(model_folder), "--spectrograms", str(store.path), "--output", str(out),
+                       "--max-eval-songs", "1", "--clip-seconds", "1", *extra])
+    assert rc == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def one_genre_report(tiny_store, tiny_model_folder, tmp_path_factory):
+    """A report of the tiny model on a store of one genre and no test split."""
+    root = tmp_path_factory.mktemp("one_genre")
+    store = store_of(root, {"solo": [_tiny_song(1, i, 8000, 1.0) for i in range(4)]}, tiny_store.config,
+                     test_fraction=0.0)
+    assert not store.songs_in("test") and store.genres == ["solo"]
+    return report_of(tiny_model_folder, store, root / "out")
+
+
+@pytest.fixture(scope="session")
+def short_songs_report(tiny_store, tiny_model_folder, tmp_path_factory):
+    """A report of the tiny model on songs shorter than a segment (0.1 s < 0.128 s), three genres."""
+    root = tmp_path_factory.mktemp("short_songs")
+    songs = {name: [_tiny_song(g, i, 8000, 0.1) for i in range(3)] for g, name in enumerate(("bass", "mid", "treble"))}
+    store = store_of(root, songs, tiny_store.config, test_fraction=0.34)
+    assert store.songs_in("test") and all(r.n_samples < store.config.spectrogram.segment_samples for r in store.songs)
+    return report_of(tiny_model_folder, store, root / "out", "--no-tsne")

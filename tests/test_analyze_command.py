@@ -53,6 +53,10 @@ def multi_model_run(tiny_store, tiny_model_folder, mismatched_model, tmp_path_fa
     return argv, out
 
 
+def results_audio(out: Path) -> dict:
+    return json.loads((out / "results.json").read_text())["audio"]
+
+
 def test_several_models_with_one_mismatched(multi_model_run, tiny_store, tiny_model_folder, mismatched_model, capsys):
     argv, out = multi_model_run
     rc = main(argv)
@@ -64,6 +68,9 @@ def test_several_models_with_one_mismatched(multi_model_run, tiny_store, tiny_mo
     assert str(mismatched_model) in error[0] and str(tiny_store.path) in error[0]
     assert "audio.sample_rate: 16000 (model) vs 8000 (spectrograms)" in error[0]
     assert f"report: {out / 'report.md'}" in captured.out
+    assert captured.out.splitlines()[-1] == f"report (HTML, open in a browser): {out / 'report.html'}"
+    (size,) = [line for line in captured.out.splitlines() if line.startswith("report folder:")]
+    assert f"audio: {results_audio(out)['n_files']} clips" in size
     # The report is still written for the two good models.
     results = json.loads((out / "results.json").read_text())
     assert results["seed"] == 3 and results["dataset"]["path"] == str(tiny_store.path)
@@ -86,6 +93,11 @@ def test_several_models_with_one_mismatched(multi_model_run, tiny_store, tiny_mo
     # The two copies of one model give the same latents.
     a, b = results["models"][0], results["models"][1]
     assert a["kmeans"]["latent"]["rows"] == b["kmeans"]["latent"]["rows"]
+    # Each model has its own reconstructions; the originals are written once and shared.
+    for song_id, clip in a["listening"]["songs"].items():
+        other = b["listening"]["songs"][song_id]
+        assert clip["original"] == other["original"] and clip["reconstruction"] != other["reconstruction"]
+    assert len(list((out / "audio" / "songs").glob("*.ogg"))) == 12 + 2  # map clips + the test song, whole x 2
     # New music: placed, nearest training songs listed, genre predicted.
     (new,) = a["new_songs"]
     assert new["name"] == "new_song.flac" and len(new["nearest"]) == 5
@@ -108,7 +120,7 @@ def test_one_genre_store_skips_label_parts_with_a_note(tiny_store, tiny_model_fo
     PreprocessingPipeline(tiny_store.config).run(audio.parent, store, workers=1)
     out = tmp_path / "out"
     rc = main(["--model", str(tiny_model_folder), "--spectrograms", str(store), "--output", str(out),
-               "--max-eval-songs", "1"])
+               "--max-eval-songs", "1", "--no-audio"])
     assert rc == 0, capsys.readouterr().err
     results = json.loads((out / "results.json").read_text())
     (model,) = results["models"]
@@ -124,7 +136,12 @@ def test_one_genre_store_skips_label_parts_with_a_note(tiny_store, tiny_model_fo
     assert "Skipped: only one genre (solo)" in md and "note: only one genre (solo)" in md
     assert (out / "figures" / f"{tiny_model_folder.name}_elbow.png").is_file()
     assert not (out / "figures" / f"{tiny_model_folder.name}_confusion.png").exists()
-    assert "only one genre (solo)" in (out / "report.html").read_text()
+    html = (out / "report.html").read_text()
+    assert "only one genre (solo)" in html
+    # --no-audio: the map is drawn but silent, and the page says why there are no players.
+    assert model["listening"] is None and not (out / "audio").exists() and "<audio controls" not in html
+    assert "No sound: the report was made without audio (--no-audio)." in html
+    assert "audio: no song of the map has clips" in html
 
 
 def test_script_and_cli_dispatch():

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genmusic.audio import Loader, Padder, n_segments_for, pad_to_segments, peak_normalise, write_wav
+from genmusic.audio import (Loader, Padder, n_segments_for, pad_to_segments, peak_normalise, prevent_clipping,
+                            write_audio, write_wav)
 from genmusic.errors import ParameterError
 from genmusic.config import AudioConfig, SpectrogramConfig
 from tests.conftest import make_sine
@@ -106,3 +107,19 @@ def test_write_wav_is_atomic_refuses_overwrite_and_keeps_the_level(tmp_path):
     assert not (tmp_path / "b.wav").exists()
     out, info = peak_normalise(np.zeros(4, np.float32))
     assert info["peak_normalised"] is False and not out.any()  # silence is left alone
+    out, info = prevent_clipping(np.array([1.0, -1.0], np.float32))
+    assert info["peak_normalised"] is False  # exactly full scale does not clip
+
+
+@pytest.mark.parametrize("sr", [8000, 22050])
+def test_ogg_vorbis_round_trip_keeps_rate_length_and_sound(tmp_path, sr):
+    y = make_sine(440.0, seconds=2.0, sr=sr, amplitude=0.5)
+    info = write_audio(tmp_path / "a.ogg", y, sr, format="OGG", subtype="VORBIS")
+    assert not info["peak_normalised"]
+    data = (tmp_path / "a.ogg").read_bytes()
+    assert data[:4] == b"OggS" and len(data) < len(y)  # compressed: fewer bytes than samples
+    back, rate = sf.read(tmp_path / "a.ogg", dtype="float32")
+    assert rate == sr and len(back) == len(y)
+    assert np.corrcoef(back, y)[0, 1] > 0.99  # lossy, but the same tone
+    loud = write_audio(tmp_path / "b.ogg", 3 * y, sr, format="OGG", subtype="VORBIS")
+    assert loud["peak_normalised"] and np.max(np.abs(sf.read(tmp_path / "b.ogg")[0])) < 1.0

@@ -78,3 +78,33 @@ def test_pca_as_a_model_in_the_evaluation(tiny_store):
     assert np.isfinite(report["mel_distance"]) and 0 < report["mse"] < 0.1
     out = pca.reconstruct(np.asarray(tiny_store.song_array(tiny_store.songs[0].song_id)))
     assert out.min() >= 0.0 and out.max() <= 1.0
+
+
+class _Perfect:
+    """Reconstructs every spectrogram exactly."""
+
+    def reconstruct(self, x, batch_size=32):
+        return np.array(x)
+
+
+def test_evaluation_hook_hands_over_what_was_measured(tiny_store):
+    heard = {}
+    result = evaluate_reconstruction(_Perfect(), tiny_store, split="test", max_songs=2, n_iter=4,
+                                     baselines={"copy": _Perfect()},
+                                     on_song=lambda record, audio: heard.update({record.song_id: audio}))
+    assert list(heard) == list(result["per_song"]) and len(heard) == 2
+    for song_id, audio in heard.items():
+        row = result["per_song"][song_id]
+        n = tiny_store.song(song_id).n_samples
+        assert set(audio) == {"original", "resynth", "model", "copy"}
+        assert all(len(a) == n for a in audio.values())
+        # A perfect model's audio is the resynthesis (same spectrogram, same Griffin-Lim seed).
+        np.testing.assert_array_equal(audio["model"], audio["resynth"])
+        assert row["mel_distance"] == row["copy_mel_distance"] == pytest.approx(row["resynth_mel_distance"])
+        assert row["mse"] == row["copy_mse"] == 0.0
+    assert result["copy_mel_distance"] == pytest.approx(result["resynth_mel_distance"])
+    # Without the ceiling, no resynthesis is made (the sources are there) and none is reported.
+    quick = evaluate_reconstruction(_Perfect(), tiny_store, split=None, max_songs=1, max_seconds=0.5, n_iter=4,
+                                    ceiling=False, on_song=lambda record, audio: heard.update(last=audio))
+    assert quick["resynth_mel_distance"] is None and heard["last"]["resynth"] is None
+    assert len(heard["last"]["model"]) == 4000  # the first 0.5 s at 8 kHz

@@ -74,3 +74,16 @@ def test_latent_space_figures(plt, tmp_path, rng):
     # four panels in rows of three: a second row
     h, w = png_size(paths[-1])
     assert h > 0.5 * w
+
+
+def test_genre_colours_are_tab10_in_sorted_order_and_tab20_beyond_ten():
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    from genmusic.plotting import genre_colours
+
+    tab10 = [to_hex(c) for c in colormaps["tab10"].colors]
+    assert genre_colours(["rock", "jazz", "rock", ""]) == {"": tab10[0], "jazz": tab10[1], "rock": tab10[2]}
+    many = genre_colours([f"g{i:02d}" for i in range(12)])
+    assert list(many) == sorted(many) and len(set(many.values())) == 12
+    assert many["g01"] == to_hex(colormaps["tab20"].colors[1])

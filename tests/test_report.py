@@ -1,6 +1,7 @@
-"""Tests of genmusic.report: one full analysis of the tiny VAE on the tiny store (with one new file), then
-checks that the files exist, the HTML is self-contained, and the Markdown holds the numbers results.json
-claims (which are themselves recomputed from the saved latents)."""
+"""Tests of genmusic.report: one full analysis of the tiny VAE on the tiny store (with one new file: the
+``tiny_report`` fixture), then checks that the files exist, the HTML is self-contained and plays what
+results.json lists, and the Markdown holds the numbers results.json claims (which are themselves recomputed
+from the saved latents). tests/test_browser.py opens the same report in Chromium."""
 
 from __future__ import annotations
 
@@ -11,35 +12,16 @@ import re
 import numpy as np
 import pytest
 
-from genmusic.analysis import LatentSet, model_names, run_analysis
+from genmusic.analysis import LatentSet, model_names
 from genmusic.report import format_number
 from tests.conftest import shows, table_rows
 
 FIGURES = ("pca2d", "pca3d", "tsne", "elbow", "clusters", "confusion")
 
 
-def write_new_song(path, sr=22050):
-    """A stereo 22.05 kHz file (the store is mono 8 kHz): a 'mid' register tune of 1.2 s."""
-    import soundfile as sf
-
-    t = np.arange(int(1.2 * sr)) / sr
-    y = np.zeros_like(t)
-    for i, start in enumerate(np.arange(0, 1.2, 0.125)):
-        f = 440.0 * 2 ** ((i * 5 % 8) / 12)
-        idx = (t >= start) & (t < start + 0.125)
-        env = np.exp(-(t[idx] - start) * 8)
-        for h in (1, 2, 3):
-            y[idx] += (0.4 / h) * env * np.sin(2 * np.pi * f * h * t[idx])
-    sf.write(path, np.stack([y, 0.8 * y], axis=1).astype(np.float32), sr)
-    return path
-
-
-@pytest.fixture(scope="module")
-def report(tiny_store, tiny_model_folder, tmp_path_factory):
-    work = tmp_path_factory.mktemp("report")
-    new = write_new_song(work / "my tune.wav")
-    return run_analysis([tiny_model_folder], work / "out", spectrograms=tiny_store.path, inputs=[new], seed=0,
-                        max_eval_songs=2)
+@pytest.fixture
+def report(tiny_report):
+    return tiny_report
 
 
 def test_format_number():
@@ -72,12 +54,57 @@ def test_html_is_self_contained(report):
     text = report.html.read_text()
     assert text.startswith("<!DOCTYPE html>") and "<style>" in text and "<table>" in text
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
-    assert len(images) == len(FIGURES)
+    # The interactive map stands for the 2-D views in the page; the Markdown links every figure.
+    assert len(images) == len(FIGURES) - 2 and text.count('<section class="latent-map"') == 1
     assert base64.b64decode(images[0])[:4] == b"\x89PNG"
     assert 'src="figures/' not in text and "<img" in text
     md = report.markdown.read_text()
     for key in FIGURES:  # the Markdown links its images
         assert re.search(rf"!\[[^\]]*\]\(figures/[^)]*_{key}\.png\)", md), key
+    # Nothing is fetched from elsewhere: every other source is a relative path inside the folder.
+    sources = re.findall(r'(?:src|href)="([^"]+)"', text)
+    assert sources and not [s for s in sources if not s.startswith("data:") and
+                            (re.match(r"[a-z]+:", s) or s.startswith("/") or ".." in s)]
+    audio = [s for s in sources if s.endswith(".ogg")]
+    assert audio and all((report.output_dir / s).is_file() for s in audio)
+
+
+def test_the_page_plays_test_songs_four_ways_an_interpolation_and_pieces(report, tiny_store):
+    import soundfile as sf
+
+    out = report.output_dir
+    results = json.loads(report.results_path.read_text())
+    (model,) = results["models"]
+    lis, rec = model["listening"], model["reconstruction"]
+    assert not lis["missing"] and lis["format"] == "OGG VORBIS"
+    # Test songs: the songs the reconstruction table measured, each original, model, PCA and resynthesis,
+    # whole, with the mel distances of results.json.
+    assert [s["song_id"] for s in lis["test_songs"]] == list(rec["per_song"]) and rec["pca_mel_distance"] > 0
+    for song in lis["test_songs"]:
+        row, clips = rec["per_song"][song["song_id"]], song["clips"]
+        assert sorted(clips) == ["model", "original", "pca", "resynth"]
+        assert [clips[k]["mel_distance"] for k in ("model", "pca", "resynth")] == \
+            [row["mel_distance"], row["pca_mel_distance"], row["resynth_mel_distance"]]
+        for clip in clips.values():
+            data, rate = sf.read(out / clip["path"])
+            assert rate == 8000 and len(data) == tiny_store.song(song["song_id"]).n_samples
+    # The map: every song has its clip and its reconstruction; the new song too.
+    assert sorted(lis["songs"]) == sorted(r.song_id for r in tiny_store.songs)
+    assert all((out / c["original"]).is_file() and (out / c["reconstruction"]).is_file() and c["mel_distance"] > 0
+               for c in lis["songs"].values())
+    assert list(lis["new_songs"]) == ["my tune.wav"]
+    # The strip joins songs of two genres in 5 steps; one piece per genre.
+    strip = lis["interpolation"]
+    assert strip["from"]["genre"] != strip["to"]["genre"] and [c["t"] for c in strip["clips"]] == [0, .25, .5, .75, 1]
+    assert [p["genre"] for p in lis["pieces"]] == ["bass", "mid", "treble"]
+    # Every clip is in the page as a player and in the Markdown as a link; results.json counts them.
+    text, md = report.html.read_text(), report.markdown.read_text()
+    paths = [c["path"] for s in lis["test_songs"] for c in s["clips"].values()] + \
+        [c["path"] for c in strip["clips"]] + [p["path"] for p in lis["pieces"]]
+    for path in paths:
+        assert f'<audio controls preload="metadata" src="{path}">' in text and f"]({path})" in md
+    assert results["audio"]["n_files"] == len(list((out / "audio").rglob("*.ogg"))) and not results["audio"]["missing"]
+    assert 0 < results["audio"]["bytes"] < report.folder_bytes() < 5e6
 
 
 def test_results_match_recomputation_from_saved_latents(report, tiny_store):
@@ -156,3 +183,20 @@ def test_new_music_is_placed_and_its_neighbours_listed(report):
     listed = re.findall(r"([\w.]+) \(([\d.]+)\)", cells[4])
     assert [song for song, _ in listed] == [n["song_id"] for n in new["nearest"]]
     assert all(shows(d, n["distance"]) for (_, d), n in zip(listed, new["nearest"]))
+
+
+def test_pieces_name_the_genres_the_prior_missed():
+    from genmusic.report import _Doc, _listening_section
+
+    clip = {"path": "audio/vae/pieces/a_01.ogg", "seconds": 1.0}
+    songs = [{"genre": g, "split": s} for g, s in (("a", "train"), ("b", "validation"), ("c", "train"),
+                                                    ("d", "test"))]  # d: test songs only, never probed
+    model = {"name": "vae", "latent_dim": 4, "map": {"songs": songs},
+             "listening": {"format": "OGG VORBIS", "test_songs": [], "missing": {"test_songs": "no test split"},
+                           "interpolation": None, "pieces": [dict(clip, genre="a", probability=0.9)],
+                           "notes": ["new pieces: 0 of 1024 prior draws were classified as b, so it has no piece"]}}
+    doc = _Doc()
+    _listening_section(doc, model)
+    md = doc.markdown()
+    assert "Pieces for 1 of 3 genres: no prior draw was classified as b, c" in md
+    assert "Missing: no test split." in md and "Missing: no interpolation." in md

@@ -14,6 +14,8 @@ name of the submodules is importable from ``genmusic.analysis``:
 * :mod:`~genmusic.analysis.probes` -- :func:`classify`, :func:`cross_validate_songs`,
   :func:`segment_vote_score`: genre classifiers on latents; :func:`mfcc_features` / :func:`mfcc_baseline`:
   the classic baseline; :func:`nearest_songs`, :func:`predict_genres`: music from outside the data set.
+* :mod:`~genmusic.analysis.listening` -- the report's sound: test songs four ways, the latent map's clips,
+  an interpolation strip and :func:`genre_pieces` (new music per genre), compressed into the report folder.
 * :mod:`~genmusic.analysis.study` -- :func:`study_model`: all of the above for one model and one store
   (:class:`ModelStudy`); :func:`run_analysis`: several models and the report (:mod:`genmusic.report`).
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from .clustering import DEFAULT_KS, UNLABELLED_KS, ClusterSweep, default_ks, kmeans_sweep, usable_labels
 from .latents import LATENT_FILE_VERSION, POOLINGS, LatentSet, encode_files, encode_store, pool_segments
+from .listening import ClipWriter, GenrePiece, ListeningOptions, genre_pieces
 from .probes import (CLASSIFIERS, Classification, ClassifierScore, MfccBaseline, classify, cross_validate_songs,
                      mfcc_baseline, mfcc_features, nearest_songs, predict_genres, score_predictions,
                      segment_vote_score)
@@ -35,4 +38,5 @@ __all__ = [
     "CLASSIFIERS", "ClassifierScore", "Classification", "score_predictions", "classify", "segment_vote_score",
     "cross_validate_songs", "mfcc_features", "MfccBaseline", "mfcc_baseline", "nearest_songs", "predict_genres",
     "ModelStudy", "study_model", "run_analysis", "model_names", "default_spectrograms",
+    "ListeningOptions", "ClipWriter", "GenrePiece", "genre_pieces",
 ]

@@ -11,7 +11,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from ..errors import GenmusicError, ParameterError
 from ..store import SpectrogramStore
 from .clustering import ClusterSweep, kmeans_sweep, usable_labels
 from .latents import LatentSet, encode_files, encode_store
+from .listening import ClipWriter, ListeningOptions, evaluated_song_clips, listen
 from .probes import Classification, classify, cross_validate_songs, mfcc_baseline, nearest_songs, predict_genres, \
     segment_vote_score
 from .projections import Projection, pca_projection, tsne_projection
@@ -63,6 +64,18 @@ class ModelStudy:
     new_songs: List[dict] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     label_note: Optional[str] = None
+    listening: Optional[dict] = None
+
+    def map_points(self) -> dict:
+        """The songs of the latent map: ``{"songs": [{"song_id", "genre", "split", "pca2", "tsne"}],
+        "new_songs": [{"name", "pca2"}]}`` (2-D coordinates; ``tsne`` None without the t-SNE view)."""
+        lat = self.latents
+        tsne = None if self.tsne is None else self.tsne.coords
+        songs = [{"song_id": str(song_id), "genre": str(genre), "split": str(split),
+                  "pca2": [float(v) for v in self.pca2.coords[i, :2]],
+                  "tsne": None if tsne is None else [float(v) for v in tsne[i, :2]]}
+                 for i, (song_id, genre, split) in enumerate(zip(lat.song_ids, lat.genres, lat.splits))]
+        return {"songs": songs, "new_songs": [{"name": s["name"], "pca2": s["pca2"]} for s in self.new_songs]}
 
     @property
     def n_genres(self) -> int:
@@ -90,27 +103,46 @@ class ModelStudy:
             "new_songs": [dict(s) for s in self.new_songs],
             "label_note": self.label_note,
             "notes": list(self.notes),
+            "map": self.map_points(),
+            "listening": self.listening,
         }
 
 
-def _reconstruction(model, store: SpectrogramStore, max_songs: int, n_iter: int, seed: int = 0) -> dict:
-    """:func:`genmusic.evaluation.evaluate_reconstruction` on the test split, as JSON-friendly numbers; when it
-    cannot run (no test songs, a failure), ``{"available": False, "note": why}``.
+def _pca_baseline(store: SpectrogramStore, latent_dim: int, seed: int) -> Tuple[Optional[object], Optional[str]]:
+    """PCA with the model's floats per segment, fitted on (at most 512) train segments, or None and why."""
+    from ..evaluation import PCABaseline
 
-    Scalars are kept as they are (``mel_distance``, ``resynth_mel_distance``, ``mse``, ``n_songs``, ...),
-    and so are JSON-friendly lists and dicts (``per_song``, ``missing_sources``).
+    try:
+        return PCABaseline(latent_dim, max_fit_segments=512, seed=seed).fit_store(store), None
+    except GenmusicError as exc:
+        return None, f"PCA baseline not available: {exc}"
+
+
+def _reconstruction(model, store: SpectrogramStore, max_songs: int, n_iter: int, seed: int = 0, *,
+                    pca: bool = True, on_song=None) -> dict:
+    """:func:`genmusic.evaluation.evaluate_reconstruction` on the test split (with the PCA baseline of the
+    model's latent size when ``pca``), as JSON-friendly numbers; when it cannot run (no test songs, a
+    failure), ``{"available": False, "note": why}``.
+
+    Scalars are kept as they are (``mel_distance``, ``resynth_mel_distance``, ``mse``, ``pca_mel_distance``,
+    ``n_songs``, ...), and so are JSON-friendly lists and dicts (``per_song``, ``missing_sources``);
+    ``pca_note`` says why PCA is missing.
     """
     from ..evaluation import evaluate_reconstruction
 
     if not store.songs_in("test"):
         return {"available": False, "note": "reconstruction not available: the store has no test songs"}
-    kwargs = {"split": "test", "max_songs": int(max_songs), "n_iter": int(n_iter), "seed": int(seed)}
+    baseline, pca_note = _pca_baseline(store, int(model.latent_dim), seed) if pca else (None, None)
+    kwargs = {"split": "test", "max_songs": int(max_songs), "n_iter": int(n_iter), "seed": int(seed),
+              "baselines": {"pca": baseline} if baseline is not None else None, "on_song": on_song}
     try:
         numbers = evaluate_reconstruction(model, store, **kwargs)
     except Exception as exc:  # noqa: BLE001 - another module's failure must not stop the report
         logger.debug("evaluate_reconstruction failed", exc_info=True)
         return {"available": False, "note": f"reconstruction not available: {type(exc).__name__}: {exc}"}
     out = {"available": True, "split": "test", "max_songs": int(max_songs), "n_iter": int(n_iter)}
+    if pca_note:
+        out["pca_note"] = pca_note
     for key, value in dict(numbers).items():
         if isinstance(value, (bool, np.bool_)):
             out[key] = bool(value)
@@ -126,7 +158,8 @@ def _reconstruction(model, store: SpectrogramStore, max_songs: int, n_iter: int,
 def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, seed: int = 0, tsne: bool = True,
                 ks: Optional[Sequence[int]] = None, max_eval_songs: int = 4, n_iter: int = 32,
                 inputs: Sequence[str | os.PathLike] = (), pooling: str = "mean_std", k_nearest: int = 5,
-                batch_size: int = 64) -> ModelStudy:
+                batch_size: int = 64, clip_writer: Optional[ClipWriter] = None,
+                listening: Optional[ListeningOptions] = None) -> ModelStudy:
     """Encode a store with a model and run every analysis on the song latents.
 
     Parameters
@@ -147,6 +180,11 @@ def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, 
         Audio files from outside the data set to place among the songs.
     pooling : {"mean", "mean_std"}
         Song latent = mean and standard deviation of its segment latents (default), or their mean.
+    clip_writer : ClipWriter, optional
+        Write the audio the report plays (:mod:`~genmusic.analysis.listening`) into its folder; without
+        it the study has no ``listening``.
+    listening : ListeningOptions, optional
+        What that audio is (default ``ListeningOptions()``).
 
     Returns
     -------
@@ -204,7 +242,9 @@ def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, 
             study.classification.scores["logistic_regression_segment_vote"] = vote
         study.cross_validation = cross_validate_songs(X, labels, seed=seed)
 
-    study.reconstruction = _reconstruction(model, store, max_eval_songs, n_iter, seed)
+    test_clips: Dict[str, dict] = {}
+    hook = None if clip_writer is None else evaluated_song_clips(clip_writer, name, test_clips)
+    study.reconstruction = _reconstruction(model, store, max_eval_songs, n_iter, seed, on_song=hook)
 
     if inputs:
         new, notes = encode_files(model, bundle.config, inputs, batch_size=batch_size, pooling=pooling)
@@ -226,6 +266,13 @@ def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, 
                     "pca2": [float(v) for v in coords[i]], "nearest": near[i]})
             if genres is None:
                 study.notes.append("no genre prediction for the new songs: the training songs lack two labelled genres")
+    if clip_writer is not None:
+        try:
+            study.listening = listen(bundle, store, study, clip_writer, listening or ListeningOptions(),
+                                     test_clips=test_clips, n_iter=n_iter, seed=seed)
+        except Exception as exc:  # noqa: BLE001 - without sound the numbers still make a report
+            logger.exception("model %s: the report's audio failed", name)
+            study.listening = {"notes": [f"no audio: {type(exc).__name__}: {exc}"]}
     return study
 
 
@@ -256,7 +303,8 @@ def default_spectrograms(model_folders: Sequence[str | os.PathLike], fallback: s
 def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | os.PathLike, *,
                  spectrograms: Optional[str | os.PathLike] = None, inputs: Sequence[str | os.PathLike] = (),
                  seed: int = 0, max_eval_songs: int = 4, tsne: bool = True, n_iter: int = 32,
-                 pooling: str = "mean_std") -> AnalysisReport:
+                 pooling: str = "mean_std", audio: bool = True,
+                 listening: Optional[ListeningOptions] = None) -> AnalysisReport:
     """Analyse one or more models on a spectrogram store and write the report.
 
     Parameters
@@ -274,6 +322,11 @@ def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | o
     tsne : bool
     pooling : {"mean", "mean_std"}
         Song latent from segment latents (default: mean and standard deviation).
+    audio : bool
+        Put sound in the report (compressed clips under ``output_dir/audio/``: players, the latent map's
+        clicks, an interpolation strip, pieces per genre; see :mod:`~genmusic.analysis.listening`).
+    listening : ListeningOptions, optional
+        What that sound is (default ``ListeningOptions()``).
 
     Returns
     -------
@@ -298,12 +351,15 @@ def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | o
     output_dir.mkdir(parents=True, exist_ok=True)
     studies: List[ModelStudy] = []
     failures: List[dict] = []
+    clips = ClipWriter(output_dir, store.config.audio.sample_rate)
+    writer = clips if audio else None
     for folder, name in zip(model_folders, model_names(model_folders)):
         logger.info("analysing model %s on %s", folder, store.path)
         try:
             bundle = load_bundle(folder)
             study = study_model(bundle, store, name=name, seed=seed, tsne=tsne, max_eval_songs=max_eval_songs,
-                                n_iter=n_iter, inputs=inputs, pooling=pooling)
+                                n_iter=n_iter, inputs=inputs, pooling=pooling, clip_writer=writer,
+                                listening=listening)
         except GenmusicError as exc:
             failures.append({"name": name, "folder": str(folder), "status": "error", "error": str(exc)})
             continue
@@ -316,6 +372,7 @@ def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | o
         if study.new_latents is not None:
             study.new_latents.save(output_dir / f"latents_{name}_inputs.npz", output_dir / f"songs_{name}_inputs.csv")
         studies.append(study)
+    clips.remove_stale()  # clips of an earlier report in this folder (other songs, --input, --no-audio now)
     baseline = mfcc_baseline(store, seed=seed) if studies else None
     return write_report(output_dir, store, studies, failures=failures, baseline=baseline, seed=seed,
                         inputs=[str(p) for p in inputs])

@@ -34,6 +34,10 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-eval-songs", type=int, default=4, metavar="N",
                    help="test songs used for the reconstruction figures (default: %(default)s)")
     p.add_argument("--no-tsne", action="store_true", help="skip the t-SNE view (slow on large data sets)")
+    p.add_argument("--no-audio", action="store_true",
+                   help="no sound in the report (no players, a silent latent map; faster, smaller)")
+    p.add_argument("--clip-seconds", type=float, default=10.0, metavar="S",
+                   help="length of the latent map's clips and of the interpolation strip (default: %(default)s)")
     p.add_argument("-v", "--verbose", action="store_true")
     return p
 
@@ -44,11 +48,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     setup_logging(args.verbose)
 
     def body() -> int:
-        from ..analysis import run_analysis
+        from ..analysis import ListeningOptions, run_analysis
 
         models = args.models or [Path(DEFAULT_MODEL)]
+        listening = ListeningOptions(clip_seconds=args.clip_seconds)
         report = run_analysis(models, args.output, spectrograms=args.spectrograms, inputs=args.inputs,
-                              seed=args.seed, max_eval_songs=args.max_eval_songs, tsne=not args.no_tsne)
+                              seed=args.seed, max_eval_songs=args.max_eval_songs, tsne=not args.no_tsne,
+                              audio=not args.no_audio, listening=listening)
         for model in report.results["models"]:
             for song in model.get("new_songs", []):
                 genre = song["predicted_genre"] or "n/a"
@@ -56,9 +62,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                 print(f"{model['name']}: {song['name']} -> genre {genre}; nearest songs: {nearest}")
         for error in report.errors:
             print(f"error: {error}", file=sys.stderr)
+        audio = report.results["audio"]
         print(f"report: {report.markdown}")
-        print(f"report (HTML): {report.html}")
         print(f"results: {report.results_path}")
+        print(f"report folder: {report.output_dir} ({report.folder_bytes() / 1e6:.1f} MB; audio: {audio['n_files']} "
+              f"clips, {audio['bytes'] / 1e6:.1f} MB)")
+        print(f"report (HTML, open in a browser): {report.html}")
         return 1 if report.errors else 0
 
     return run_main(body, parser)

@@ -66,13 +66,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         step(f"3/4 generate {mode}", generate.main,
              ["--model", str(model), "--mode", mode, "--output", str(out / mode), "--overwrite", *extra])
     report_dir = w / "reports" / "analysis"
+    new_music = sorted((out / "remix").glob("*.wav"))[:1]  # music the model never saw: a star on the latent map
     step("4/4 analyse the latent space", analyze.main,
-         ["--model", str(model), "--spectrograms", str(spectrograms), "--output", str(report_dir)])
+         ["--model", str(model), "--spectrograms", str(spectrograms), "--output", str(report_dir),
+          *(["--input", *map(str, new_music)] if new_music else [])])
     print("\n=== done in {:.0f} s".format(time.perf_counter() - t0))
     for title, seconds in steps:
         print(f"  {title:<32} {seconds:6.1f} s")
     print(f"spectrograms: {spectrograms}\nmodel:        {model}\nsounds:       {out}\n"
-          f"report:       {report_dir / 'report.html'} (and report.md)")
+          f"report (open in a browser: map, players):")
+    print((report_dir / "report.html").resolve())
     return 0
 
 

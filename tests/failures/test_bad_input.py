@@ -783,3 +783,48 @@ def test_missing_model_and_missing_store_are_clear_errors(tiny_store, tmp_path, 
     assert rc == 1 and f"spectrogram folder {tmp_path / 'no_store'} does not exist" in err
     assert analyze.main(["--max-eval-songs", "0"]) == 1
     assert "--max-eval-songs must be an integer >= 1, got 0" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------------
+# the report of odd data: it renders, and names what is missing
+
+
+def _report(out):
+    results = json.loads((out / "results.json").read_text())
+    (model,) = results["models"]
+    return model, (out / "report.html").read_text()
+
+
+def test_report_without_test_songs_and_with_one_genre_names_what_is_missing(one_genre_report):
+    model, html = _report(one_genre_report)
+    lis = model["listening"]
+    assert lis["test_songs"] == [] and lis["missing"] == {"test_songs": "reconstruction not available: the store has "
+                                                                        "no test songs"}
+    assert "Missing: reconstruction not available: the store has no test songs." in html
+    assert "note: interpolation strip: the store has one genre (solo), so it joins two songs of the same genre" in html
+    assert "note: new pieces: one genre (solo), so the prior draws are not sorted by genre" in html
+    # What can be heard is there: the map's clips, the strip, one piece; the legend has the one genre.
+    assert sorted(lis["songs"]) == [f"solo.{i:05d}" for i in range(4)]
+    assert lis["interpolation"]["to"]["song_id"] == "solo.00001" and [p["genre"] for p in lis["pieces"]] == ["solo"]
+    assert html.count('class="legend-item"') == 1 and html.count("<audio ") == 2 + 5 + 1
+    assert all((one_genre_report / c["original"]).is_file() for c in lis["songs"].values())
+
+
+def test_report_of_songs_shorter_than_a_segment(short_songs_report):
+    import soundfile as sf
+
+    model, html = _report(short_songs_report)
+    lis = model["listening"]
+    assert not lis["missing"] and len(lis["songs"]) == 9
+    for clip in lis["songs"].values():  # as long as the song: 0.1 s, not a padded segment
+        assert clip["seconds"] == 0.1 and sf.info(short_songs_report / clip["reconstruction"]).frames == 800
+    assert "map audio: 9 song(s) shorter than one segment (0.128 s), padded for the model and trimmed back" in html
+    assert model["reconstruction"]["available"] and len(lis["test_songs"]) == 1
+    assert "t-SNE view: not computed" in html
+
+
+def test_bad_listening_settings_are_refused(tiny_model_folder, tiny_store, tmp_path, capsys):
+    rc = analyze.main(["--model", str(tiny_model_folder), "--spectrograms", str(tiny_store.path), "--output",
+                       str(tmp_path / "out"), "--clip-seconds", "0"])
+    assert rc == 1 and "--clip-seconds must be a finite number > 0, got 0.0" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # refused before any work
