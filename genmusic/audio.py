@@ -325,9 +325,3 @@ def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, over
                              f"as subtype='FLOAT' or pass normalise_peak=True")
     atomic_write(path, lambda handle: sf.write(handle, audio, int(sr), subtype=subtype, format="WAV"))
     return info
-
-
-def write_wav(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, overwrite: bool = False,
-              subtype: str = "PCM_16") -> dict:
-    """:func:`write_audio` as a WAV file (``subtype``: ``"PCM_16"``, ``"FLOAT"``, ...)."""
-    return write_audio(path, audio, sr, overwrite=overwrite, format="WAV", subtype=subtype)
