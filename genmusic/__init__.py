@@ -30,6 +30,7 @@ _LAZY = {
     "PreprocessingPipeline": "pipeline", "SpectrogramStore": "store",
     "Autoencoder": "models", "VAE": "models", "train": "training",
     "load_bundle": "modelio", "SoundGenerator": "generation",
+    "encode_folder": "encoding", "load_latents": "encoding",
 }
 
 __all__ = ["__version__", "GenmusicConfig", "AudioConfig", "SpectrogramConfig", "ModelConfig", "TrainConfig",

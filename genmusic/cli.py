@@ -9,6 +9,7 @@ from typing import List, Optional
 
 COMMANDS = {
     "preprocess": ("preprocess", "audio folder -> normalised log spectrograms"),
+    "encode": ("encode", "audio folder -> segment latents and song vectors of a trained model"),
     "train-vae": ("train", "train the VAE"),
     "train-autoencoder": ("train", "train the plain autoencoder"),
     "sweep-latent": ("sweep", "latent-size study: train x1/4 .. x2 latent sizes"),

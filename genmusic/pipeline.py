@@ -13,6 +13,7 @@ side (disk full, read-only folder) stops the run with one message: it is never b
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import os
 import signal
@@ -31,7 +32,8 @@ from ._checks import check_integer
 from ._io import folder_lock
 from .audio import AUDIO_EXTENSIONS, Loader, Padder, pad_to_segments
 from .config import GenmusicConfig
-from .errors import AudioLoadError, DataError, GenmusicError, OutputError, ParameterError
+from .engines import WORKER_DIED, check_engine, collect, plan_jobs, run_job
+from .errors import AudioLoadError, DataError, ParameterError
 from .spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
 from .store import Saver, SongRecord, make_song_ids
 
@@ -170,7 +172,8 @@ class PreprocessingPipeline:
         return saver.save_song(record, segments)
 
     def run(self, input_dir: str | os.PathLike, output_dir: str | os.PathLike, *, workers: Optional[int] = None,
-            overwrite: bool = False, progress: bool = False) -> PreprocessReport:
+            overwrite: bool = False, progress: bool = False, engine: str = "local",
+            address: Optional[str] = None) -> PreprocessReport:
         """Preprocess every audio file under ``input_dir`` into a store at ``output_dir``.
 
         The output folder is locked for the run (:func:`genmusic._io.folder_lock`): a second run into it is
@@ -186,12 +189,19 @@ class PreprocessingPipeline:
             removed (see :class:`~genmusic.store.Saver`).
         progress : bool
             Show a progress bar (tqdm) on stderr.
+        engine : {"local", "ray"}
+            Where the files are processed (:mod:`genmusic.engines`): a process pool here, or Ray tasks (on
+            ``address``, ``RAY_ADDRESS``, or a Ray instance of ``workers`` CPUs started here). The store
+            written is the same, byte for byte.
+        address : str, optional
+            A Ray cluster, for ``engine="ray"``.
 
         Raises
         ------
         ParameterError
-            ``input_dir`` does not exist, ``workers`` is not a positive integer, or ``output_dir`` holds
-            spectrograms made with other settings or files of a store's names that genmusic did not write.
+            ``input_dir`` does not exist, ``workers`` is not a positive integer, ``engine`` is unknown (or
+            Ray is not installed), or ``output_dir`` holds spectrograms made with other settings or files of
+            a store's names that genmusic did not write.
         DataError
             No file could be processed.
         FolderLockedError
@@ -203,30 +213,18 @@ class PreprocessingPipeline:
         if workers is not None:
             check_integer(workers, "workers", minimum=1,
                           what="an integer >= 1 (processes working in parallel; leave it out for one per core)")
-        import librosa  # noqa: F401 - imported once here so forked workers do not each pay for it
-
+        check_engine(engine, address)
         root, files = find_audio_files(input_dir)
         if not files:
             raise DataError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) found under {root}")
         with folder_lock(output_dir, purpose="preprocessing"):
             saver = Saver(output_dir, self.config, overwrite=overwrite)
             report = PreprocessReport(output_dir=Path(output_dir), sample_rate=self.config.audio.sample_rate)
-            ids = make_song_ids([p for p, _ in files], root)
-            todo = []
-            for (path, genre), song_id in zip(files, ids):
-                record = saver.existing(song_id)
-                if record is not None and record.source == str(path) and record.genre == genre:
-                    report.reused.append(record)
-                else:
-                    todo.append((str(path), song_id, genre))
+            report.reused, todo = plan_jobs(files, make_song_ids([p for p, _ in files], root), saver.existing)
             saver.check_writable([song_id for _, song_id, _ in todo])
-            workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-            for result in _map(self, saver, todo, workers, progress):
-                if isinstance(result, SongRecord):
-                    report.processed.append(result)
-                else:
-                    report.skipped.append(result)
-                    logger.warning("skipped %s: %s", *result)
+            collect(functools.partial(self.process_file, saver=saver), todo, report, engine=engine,
+                    workers=workers or os.cpu_count() or 1, address=address, progress=progress,
+                    desc="preprocessing")
             if not report.songs:
                 saver.finalise([], report.skipped)
                 raise DataError(f"none of the {len(files)} audio file(s) under {root} could be processed; "
@@ -241,15 +239,14 @@ class PreprocessingPipeline:
 
 _WORKER: dict = {}
 
-#: What a file whose worker died twice is skipped with.
-WORKER_DIED = ("the worker process died while processing this file, twice (killed, or out of memory); "
-               "skipped")
+#: Below this many files per process, extra processes cost more to start than they save.
+MIN_FILES_PER_WORKER = 2
 
 
-def _init_worker(pipeline: PreprocessingPipeline, saver: Saver, parent: Optional[int] = None) -> None:
+def _init_worker(task, parent: Optional[int] = None) -> None:
     if parent is not None:
         _die_with_parent(parent)
-    _WORKER["pipeline"], _WORKER["saver"] = pipeline, saver
+    _WORKER["task"] = task
 
 
 def _die_with_parent(parent: int) -> None:
@@ -278,39 +275,34 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _work(job: Tuple[str, str, str]):
-    path, song_id, genre = job
-    try:
-        return _WORKER["pipeline"].process_file(path, song_id, genre, _WORKER["saver"])
-    except OutputError:
-        raise  # the output side failed: the run stops, the input is not to blame
-    except GenmusicError as exc:
-        return (path, str(exc).replace(f"{path}: ", "", 1))
-    except MemoryError:
-        return (path, "out of memory while processing this file")
-    except Exception as exc:  # noqa: BLE001 - one bad file never kills the run
-        return (path, f"unexpected {type(exc).__name__}: {exc}")
+    return run_job(_WORKER["task"], job)
 
 
-def _map(pipeline: PreprocessingPipeline, saver: Saver, jobs: Sequence[tuple], workers: int, progress: bool):
-    """Results of :func:`_work` for every job, as they come: a SongRecord or ``(path, reason)``."""
-    bar = None
-    if progress:
-        from tqdm import tqdm
+def _map(task, jobs: Sequence[tuple], workers: int):
+    """Results of ``task`` (:func:`~genmusic.engines.run_job`) for every job, as they come: a record or
+    ``(path, reason)``. One process (this one) for fewer than ``2 * MIN_FILES_PER_WORKER`` files."""
+    workers = max(1, min(workers, len(jobs) // MIN_FILES_PER_WORKER))
+    if workers == 1:
+        return map(functools.partial(run_job, task), jobs)
+    _preload(task)
+    return _parallel(jobs, workers, (task, os.getpid()))
 
-        bar = tqdm(total=len(jobs), unit="file", desc="preprocessing", dynamic_ncols=True)
-    try:
-        if workers == 1:
-            _init_worker(pipeline, saver)
-            results = map(_work, jobs)
-        else:
-            results = _parallel(jobs, workers, (pipeline, saver, os.getpid()))
-        for result in results:
-            yield result
-            if bar:
-                bar.update()
-    finally:
-        if bar:
-            bar.close()
+
+def _preload(task) -> None:
+    """Import in this process what every worker would otherwise import again (forked workers inherit it):
+    soundfile's decoder and scipy's FFT (see ``benchmarks/bench_scale.py`` for what start-up costs)."""
+    if _start_method(task) == "fork":
+        import scipy.fft  # noqa: F401
+        import soundfile  # noqa: F401
+
+
+def _start_method(task) -> Optional[str]:
+    """``fork`` where the system has it (workers start at once with what this process imported), unless the
+    task asks for another (``task.start_method``: a task that loads TensorFlow must not be forked)."""
+    import multiprocessing
+
+    wanted = getattr(task, "start_method", None) or "fork"
+    return wanted if wanted in multiprocessing.get_all_start_methods() else None
 
 
 def _parallel(jobs: Sequence[tuple], workers: int, initargs: tuple):
@@ -338,7 +330,12 @@ def _pool_pass(jobs: Sequence[tuple], workers: int, initargs: tuple):
     """
     pending = iter(jobs)
     running: dict = {}
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=initargs) as pool:
+    import multiprocessing
+
+    method = _start_method(initargs[0])
+    context = multiprocessing.get_context(method) if method else None
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=initargs,
+                             mp_context=context) as pool:
         def submit_next() -> None:
             job = next(pending, None)
             if job is not None:

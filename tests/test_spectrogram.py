@@ -71,3 +71,16 @@ def test_magnitude_to_db_floor():
     db = magnitude_to_db(mag, amin=1e-5, top_db=None)
     np.testing.assert_allclose(db, [[0.0, -100.0, -20.0]], atol=1e-5)
     np.testing.assert_allclose(magnitude_to_db(mag, top_db=10), [[0.0, -10.0, -10.0]], atol=1e-5)
+
+
+@pytest.mark.parametrize("n", [700, 5000, 66150, 300001])
+@pytest.mark.parametrize("n_fft, hop_length", [(1024, 256), (128, 64), (2048, 512)])
+def test_hann_stft_is_librosas_bit_for_bit(n, n_fft, hop_length):
+    import librosa
+
+    from genmusic.spectrogram import _hann_stft
+
+    y = np.random.default_rng(n).standard_normal(n).astype(np.float32)
+    ref = librosa.stft(y, n_fft=n_fft, hop_length=hop_length, window="hann", center=True, pad_mode="constant")
+    got = _hann_stft(y, n_fft, hop_length, n_fft // 2)
+    assert got.dtype == np.complex64 and np.array_equal(got, ref[: n_fft // 2])

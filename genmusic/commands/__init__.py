@@ -17,7 +17,7 @@ from typing import Callable, Mapping, Optional
 
 from ..errors import GenmusicError
 
-__all__ = ["run_main", "setup_logging", "cli_words"]
+__all__ = ["run_main", "setup_logging", "cli_words", "add_engine_arguments"]
 
 # The commands print their own progress; TensorFlow's C++ start-up chatter only hides it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -76,6 +76,15 @@ def cli_words(message: str, parser: Optional[argparse.ArgumentParser] = None,
             # not a key of a config file, which its message introduces as "FILE [section]: key must be"
             message = re.sub(rf"(?<![\w.-])(?<!\]: ){action.dest}(?= must be\b)", flags[0], message)
     return message
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--engine {local,ray}`` and ``--address`` (see :mod:`genmusic.engines`)."""
+    parser.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="local: a process pool here (default); ray: Ray tasks on --address, RAY_ADDRESS, or a "
+                             "Ray instance started here (pip install \"genmusic[ray]\")")
+    parser.add_argument("--address", help="Ray cluster address for --engine ray (default: RAY_ADDRESS, else a Ray "
+                                          "instance on this machine); input and output must be on a shared folder")
 
 
 def run_main(body: Callable[[], int], parser: Optional[argparse.ArgumentParser] = None,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from ..config import GenmusicConfig
-from . import run_main, setup_logging
+from . import add_engine_arguments, run_main, setup_logging
 
 DEFAULT_OUTPUT = "spectrograms"
 DEFAULT_SYNTHETIC_DIR = os.path.join("data", "synthetic")
@@ -24,6 +24,7 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, default=Path(DEFAULT_OUTPUT), help="store folder (default: %(default)s)")
     p.add_argument("--config", type=Path, help="GenmusicConfig JSON (a partial one is fine)")
     p.add_argument("--workers", type=int, default=None, help="parallel processes (default: number of cores)")
+    add_engine_arguments(p)
     p.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
     p.add_argument("--sample-rate", type=int, help="override audio.sample_rate")
     p.add_argument("--n-fft", type=int, help="override spectrogram.n_fft")
@@ -71,7 +72,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                                        duration=args.song_seconds, sample_rate=config.audio.sample_rate,
                                        seed=args.seed, progress=not args.no_progress)
         report = PreprocessingPipeline(config).run(input_dir, args.output, workers=args.workers,
-                                                   overwrite=args.overwrite, progress=not args.no_progress)
+                                                   overwrite=args.overwrite, progress=not args.no_progress,
+                                                   engine=args.engine, address=args.address)
         print(report.summary())
         return 0
 
