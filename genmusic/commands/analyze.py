@@ -43,9 +43,10 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    program = argv is None  # run as a program, not called by a test or another command
     parser = get_parser()
     args = parser.parse_args(argv)
-    setup_logging(args.verbose)
+    setup_logging(args.verbose, program=program)
 
     def body() -> int:
         from ..analysis import ListeningOptions, run_analysis
@@ -60,6 +61,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                 genre = song["predicted_genre"] or "n/a"
                 nearest = ", ".join(n["song_id"] for n in song["nearest"])
                 print(f"{model['name']}: {song['name']} -> genre {genre}; nearest songs: {nearest}")
+        for model in report.results["models"]:  # an --input file that could not be used (not audio, ...)
+            for note in model.get("notes", []):
+                if note.startswith("input "):
+                    print(f"warning: {note}", file=sys.stderr)
         for error in report.errors:
             print(f"error: {error}", file=sys.stderr)
         audio = report.results["audio"]

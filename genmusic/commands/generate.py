@@ -74,10 +74,11 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    program = argv is None  # run as a program, not called by a test or another command
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = get_parser()
     args = parser.parse_args(argv)
-    setup_logging(args.verbose)
+    setup_logging(args.verbose, program=program)
 
     def body() -> int:
         from ..generate_modes import plan
@@ -86,11 +87,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                                   average_mode=args.average_mode, temperature=args.temperature, sigma=args.sigma,
                                   factor=args.factor, width=args.width, overlap=args.overlap, seed=args.seed,
                                   seconds=args.seconds)
+        out_dir = args.output or DEFAULT_OUTPUT_ROOT / args.mode
+        # long inputs are spooled beside the outputs (the nearest folder that exists), not in memory
+        spool = next((p for p in (out_dir, *out_dir.resolve().parents) if p.is_dir()), None)
         outputs = plan(args.model, args.mode, files=args.input or (), genre=args.genre, options=options,
-                       n_iter=args.n_iter, method=args.method)
+                       n_iter=args.n_iter, method=args.method, spool_dir=spool)
         for note in outputs.notes:
             print(f"note: {cli_words(note, parser, CLI_PHRASES)}")
-        out_dir = args.output or DEFAULT_OUTPUT_ROOT / args.mode
         n_written = 0
         for written in outputs.write(out_dir, overwrite=args.overwrite, normalise_peak=args.normalise_peak,
                                      command=["generate", *argv]):
