@@ -610,7 +610,8 @@ def write_audio(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, ov
     check_integer(sr, "sr", minimum=1, what="a positive integer sample rate in Hz")
     audio, info = peak_normalise(audio) if normalise_peak else prevent_clipping(audio)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda handle: sf.write(handle, audio, int(sr), subtype=subtype, format=format))
+    with atomic_path(path) as tmp, _writing(path):
+        sf.write(str(tmp), audio, int(sr), subtype=subtype, format=format)
     return info
 
 
