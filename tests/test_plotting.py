@@ -74,3 +74,20 @@ def test_latent_space_figures(plt, tmp_path, rng):
     # four panels in rows of three: a second row
     h, w = png_size(paths[-1])
     assert h > 0.5 * w
+
+
+def test_figure_title_never_overlaps_the_panel_title():
+    """A sample's picture has one panel: its figure title must sit above the panel's title, not on it."""
+    from genmusic.plotting import spectrogram_figure
+
+    for n_panels in (1, 2, 4):
+        fig = spectrogram_figure([np.zeros((64, 100))] * n_panels, titles=[f"result {i}" for i in range(n_panels)],
+                                 suptitle="sample (genre statistics)")
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        sup = fig._suptitle.get_window_extent(renderer)
+        top = fig.axes[0].title.get_window_extent(renderer)
+        assert sup.y0 > top.y1, (n_panels, sup, top)
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
