@@ -13,6 +13,7 @@ COMMANDS = {
     "train-vae": ("train", "train the VAE"),
     "train-autoencoder": ("train", "train the plain autoencoder"),
     "sweep-latent": ("sweep", "latent-size study: train x1/4 .. x2 latent sizes"),
+    "fit-prior": ("fit_prior", "fit a model's latent prior and sequence model (for sampling)"),
     "generate": ("generate", "reconstruct, resynthesise, sample, interpolate, ... -> WAVs and pictures"),
     "analyze": ("analyze", "latent-space study and report"),
     "demo": ("demo", "the whole job on the embedded dataset"),

@@ -5,7 +5,8 @@ mode           what it makes                                                    
 =============  ====================================================================  ==========
 reconstruct    each input encoded and decoded by the model (crossfaded windows)      song
 resynth        each input's spectrogram turned back into sound without the model     song
-sample         ``n`` sounds from the VAE's prior (``temperature``, ``seconds``)      dataset
+sample         ``n`` pieces of ``seconds`` in ``genre``, from the fitted prior and the   genre
+               sequence model (``temperature``); without a prior, N(0, I)
 interpolate    ``steps`` points from the first input's latents to the second's       song at the
                                                                                      ends, else
                                                                                      dataset
@@ -14,6 +15,7 @@ remix          the first half of input 1 joined to the second half of input 2   
 noise          each input with Gaussian noise of each ``sigma`` added to its latents song
 scale          each input's latents times each ``factor``                            song
 smooth         each input's latents smoothed over ``width`` segments                 song
+continue       each input followed by ``seconds`` of new music (sequence model)      song
 =============  ====================================================================  ==========
 
 :data:`MODES` maps each mode name to its function ``(generator, inputs, options) -> list of Job``; a job
@@ -26,9 +28,10 @@ spectrograms in dB) and ``NAME.json`` (how it was made) for each, refusing to re
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -44,13 +47,21 @@ from .errors import DataError, ParameterError
 from . import spectrogram
 
 __all__ = ["MODES", "GenerateOptions", "InputSong", "Output", "Job", "Written", "Plan", "plan", "load_inputs",
-           "plan_jobs", "reconstruct", "resynth", "sample", "interpolate", "average", "remix", "noise", "scale",
+           "plan_jobs", "reconstruct", "resynth", "sample", "continue_song", "interpolate", "average", "remix", "noise", "scale",
            "smooth"]
 
 #: Songs taken from the store when no files are given and ``GenerateOptions.n`` does not say how many
 #: (``average``: every song of the genre).
+#: Paths of ``interpolate``: :data:`genmusic.latent_ops.INTERPOLATION_METHODS` and ``"prior"``
+#: (:meth:`genmusic.prior.LatentPrior.path`).
+INTERPOLATIONS = (*latent_ops.INTERPOLATION_METHODS, "prior")
+#: ``continue``: seconds added when ``seconds`` is not given.
+DEFAULT_CONTINUE_SECONDS = 10.0
+
+logger = logging.getLogger("genmusic")
+
 DEFAULT_COUNTS = {"reconstruct": 2, "resynth": 2, "noise": 1, "scale": 1, "smooth": 1, "interpolate": 2,
-                  "remix": 2, "average": None, "sample": 4}
+                  "remix": 2, "average": None, "sample": 4, "continue": 1}
 
 
 @dataclass(frozen=True)
@@ -77,8 +88,13 @@ class GenerateOptions:
     seed : int
         Seed of sampling, noise and Griffin-Lim.
     seconds : float or None
-        ``sample``: length of each sound (default one segment); other modes: use only the first seconds of
-        each input.
+        ``sample``: length of each sound (default one segment); ``continue``: seconds added after the input
+        (default 10); other modes: use only the first seconds of each input.
+    genre : str or None
+        ``sample`` / ``continue``: the genre to compose in (default: drawn by the genres' shares / the
+        prior's most likely genre of the input).
+    start_seconds : float or None
+        ``continue``: use only the first seconds of the input as the start (default: all of it).
     """
 
     n: Optional[int] = None
@@ -92,6 +108,8 @@ class GenerateOptions:
     overlap: float = 0.5
     seed: int = 0
     seconds: Optional[float] = None
+    genre: Optional[str] = None
+    start_seconds: Optional[float] = None
 
     def __post_init__(self) -> None:
         """Every option is checked here, before a model is opened or a file written."""
@@ -114,7 +132,9 @@ class GenerateOptions:
             for value in values:
                 check_number(value, name, minimum=0 if name == "sigma" else None,
                              what="finite numbers >= 0" if name == "sigma" else "finite numbers")
-        check_choice(self.interpolation, "interpolation", latent_ops.INTERPOLATION_METHODS)
+        if self.start_seconds is not None:
+            check_number(self.start_seconds, "start_seconds", minimum=0, exclusive_minimum=True, maximum=MAX_SECONDS)
+        check_choice(self.interpolation, "interpolation", INTERPOLATIONS)
         check_choice(self.average_mode, "average_mode", latent_ops.AVERAGE_MODES)
 
 
@@ -343,6 +363,10 @@ class Output:
     parameters: dict
     notes: List[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if isinstance(self.blocks, np.ndarray):  # a whole signal: one block
+            self.blocks = iter([self.blocks])
+
 
 @dataclass
 class Job:
@@ -392,9 +416,53 @@ def resynth(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[
             for item in inputs]
 
 
+def _composer(gen):
+    """The generator's :class:`~genmusic.composing.Composer` (its folder's prior and sequence model), made once."""
+    from .composing import Composer
+
+    if getattr(gen, "composer", None) is None:
+        gen.composer = Composer.from_folder(gen) if gen.bundle is not None else Composer(gen)
+    return gen.composer
+
+
 def sample(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
-    """``options.n`` sounds from the VAE's prior, each ``options.seconds`` long (default one segment)."""
+    """``options.n`` new pieces of ``options.seconds`` (default one segment), in ``options.genre``.
+
+    With a fitted prior (``genmusic fit-prior``): :meth:`genmusic.composing.Composer.compose` (first segment
+    from the genre's prior, the rest from the sequence model), denormalised with the genre's typical dB
+    statistics. Without one: independent ``N(0, temperature^2 I)`` segments of the VAE's nominal prior,
+    with a warning (they sound like noise for a VAE trained with a small beta).
+    """
+    composer = _composer(gen)
+    if composer.prior is None:
+        return _sample_standard_normal(gen, options)
+    composer.check_ready(options.genre)
+    n = options.n or DEFAULT_COUNTS["sample"]
+    seconds = options.seconds or gen.spec.segment_samples / gen.sample_rate
+    cache: dict = {}
+
+    def make(i: int) -> Output:
+        if "pieces" not in cache:  # every piece comes from one batch of draws
+            cache["pieces"] = composer.compose(n, seconds, genre=options.genre, temperature=options.temperature,
+                                               seed=options.seed)
+        piece = cache["pieces"][i]
+        params = {**piece.info, "seconds_requested": options.seconds, "sampler": composer.describe()}
+        return Output(piece.audio, "genre" if piece.genre else "dataset", piece.db_stats, [], params)
+    tag = safe_name(options.genre, fallback="genre") + "_" if options.genre else ""
+    return [Job(f"sample_{tag}{i:02d}_t{_num(options.temperature)}_seed{options.seed}", lambda i=i: make(i))
+            for i in range(n)]
+
+
+def _sample_standard_normal(gen, options: GenerateOptions) -> List[Job]:
+    """``sample`` without a fitted prior: the VAE's N(0, I)."""
+    folder = getattr(gen.bundle, "folder", "MODEL")
+    if options.genre is not None:
+        raise ParameterError(f"genre={options.genre!r} needs the model's fitted prior, and {folder} has none; fit "
+                             f"it with `genmusic fit-prior --model-dir {folder}`")
     gen.check_can_sample()
+    warning = (f"{folder} has no fitted prior: sampling the VAE's N(0, I), which sounds like noise for a model "
+               f"trained with a small beta; fit one with `genmusic fit-prior --model-dir {folder}`")
+    logger.warning(warning)
     n = options.n or DEFAULT_COUNTS["sample"]
     seg_seconds = gen.spec.segment_samples / gen.sample_rate
     n_segments = 1 if options.seconds is None else max(1, math.ceil(options.seconds / seg_seconds - 1e-9))
@@ -407,18 +475,58 @@ def sample(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[J
             if n_segments == 1:  # one segment each: Griffin-Lim runs once over the batch
                 cache["audio"] = gen.sample(n, temperature=options.temperature, seed=options.seed)
         blocks = iter([cache["audio"][i]]) if n_segments == 1 else gen.decode_song_blocks(cache["z"][i])
-        params = {"index": i, "n": n, "temperature": options.temperature, "n_segments": n_segments}
+        params = {"index": i, "n": n, "temperature": options.temperature, "n_segments": n_segments,
+                  "sampler": {"prior": "standard normal (no fitted prior)", "sequence_model": None}}
         if options.seconds is not None:
             params["seconds_requested"] = options.seconds
-        return Output(blocks, "dataset", _dataset_stats(gen), [], params)
+        return Output(blocks, "dataset", _dataset_stats(gen), [], params, [warning])
     return [Job(f"sample_{i:02d}_t{_num(options.temperature)}_seed{options.seed}", lambda i=i: make(i))
             for i in range(n)]
+
+
+def continue_song(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
+    """Each input followed by ``options.seconds`` (default 10) of new music from the sequence model.
+
+    The input's whole segments are encoded (a last partial segment, padded with silence, is left out
+    unless it is the only one), continued frame by frame in ``options.genre`` (default: the prior's most
+    likely genre for the input), and decoded as one song with the input's own dB statistics: the output
+    is the reconstruction of the start followed by the continuation.
+    """
+    _need(inputs, 1, "continue")
+    composer = _composer(gen)
+    composer.check_ready(options.genre)
+    if composer.sequence_model is None:
+        raise ParameterError(f"mode 'continue' needs the sequence model (sequence.keras) of {gen.bundle.folder}; "
+                             f"fit it with `genmusic fit-prior --model-dir {gen.bundle.folder} --overwrite`")
+    seconds = options.seconds or DEFAULT_CONTINUE_SECONDS
+    seg = gen.spec.segment_samples
+
+    def make(item: InputSong) -> Output:
+        song = _encode(gen, item)
+        whole = max(1, item.song.n_samples // seg)
+        latents = song.latents[:whole]
+        start_samples = min(item.song.n_samples, whole * seg)
+        n_samples = start_samples + composer.n_samples_for(seconds)
+        n_new = composer.latent_frames_for(n_samples) - whole * composer.latent_steps
+        frames, genre = composer.continue_latents(latents, n_new, genre=options.genre,
+                                                  temperature=options.temperature, seed=options.seed)
+        audio = composer.decode_frames(frames, n_samples, item.song.normaliser)
+        params = {"genre": genre, "genre_asked": options.genre, "temperature": options.temperature,
+                  "seed": options.seed, "start_seconds": round(start_samples / gen.sample_rate, 4),
+                  "seconds_added": seconds, "continuation_starts_at_sample": int(start_samples),
+                  "sampler": composer.describe()}
+        return _song_output(audio, item, params)
+    return [Job(f"{item.label}_continue_{_num(seconds)}s_t{_num(options.temperature)}_seed{options.seed}",
+                lambda item=item: make(item)) for item in inputs]
 
 
 def interpolate(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
     """``options.steps`` points on the path from the first input's latents to the second's.
 
-    The two ends are decoded with their own song's statistics, the points between with the dataset's.
+    ``options.interpolation``: ``"linear"`` / ``"slerp"`` (:func:`genmusic.latent_ops.interpolate`), or
+    ``"prior"``: each point between the ends starts on the straight line and climbs the fitted prior's
+    log-density while a spring holds it near its place on the line (:meth:`genmusic.prior.LatentPrior.path`),
+    so the path passes through latents the prior finds likely. The two ends are decoded with their own song's statistics, the points between with the dataset's.
     """
     _need(inputs, 2, "interpolate")
     steps = options.steps
@@ -429,8 +537,12 @@ def interpolate(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> L
         if "path" not in cache:
             a, b = _encode(gen, a_in), _encode(gen, b_in)
             n = min(a.n_windows, b.n_windows)
-            cache.update(path=latent_ops.interpolate(a.latents[:n], b.latents[:n], steps,
-                                                     method=options.interpolation),
+            if options.interpolation == "prior":
+                _composer(gen).check_ready()
+                path = _composer(gen).prior.path(a.latents[:n], b.latents[:n], steps)
+            else:
+                path = latent_ops.interpolate(a.latents[:n], b.latents[:n], steps, method=options.interpolation)
+            cache.update(path=path,
                          length=min(a.n_samples, b.n_samples), n=n)
         params = {"step": i, "steps": steps, "t": i / (steps - 1), "interpolation": options.interpolation,
                   "n_segments": cache["n"]}
@@ -510,6 +622,7 @@ def smooth(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[J
 MODES: Dict[str, Callable[..., List[Job]]] = {
     "reconstruct": reconstruct, "resynth": resynth, "sample": sample, "interpolate": interpolate,
     "average": average, "remix": remix, "noise": noise, "scale": scale, "smooth": smooth,
+    "continue": continue_song,
 }
 
 
@@ -745,11 +858,17 @@ def plan(model_dir: str | os.PathLike, mode: str, *, files: Sequence[str | os.Pa
     check_choice(mode, "mode", tuple(MODES))
     check_integer(n_iter, "n_iter", minimum=0)
     check_choice(method, "method", METHODS)
-    read_model_metadata(model_dir)  # a missing or foreign folder is reported before Keras is imported
+    meta = read_model_metadata(model_dir)  # a missing or foreign folder is reported before Keras is imported
+    if mode in ("sample", "continue") and (genre or options.genre):
+        options = replace(options, genre=options.genre or genre)
+        if options.genre not in meta.get("genres", []):
+            raise ParameterError(f"genre must be one of the model's genres {', '.join(meta.get('genres', []))}; "
+                                 f"got {options.genre!r}")
     gen = SoundGenerator.from_folder(model_dir, n_iter=n_iter, method=method, seed=options.seed)
     gen.spool_dir = spool_dir
     inputs = [] if mode == "sample" else load_inputs(gen, mode, files=files, genre=genre, n=options.n,
-                                                      seconds=options.seconds)
+                                                      seconds=options.start_seconds if mode == "continue"
+                                                      else options.seconds)
     notes = [f"{item.label}: {note}" for item in inputs for note in item.notes]
     if files and genre:
         notes.insert(0, f"genre {genre!r} is ignored because files are given")

@@ -4,6 +4,9 @@
   genmusic reports for every reconstruction.
 * :func:`spectral_convergence` -- relative Frobenius error of the STFT magnitudes.
 * :func:`log_spectral_distance` -- frame-wise RMS difference of log magnitudes, in dB.
+* :func:`music_embedding` / :func:`frechet_distance` -- how close a *set* of pieces is to a set of real
+  songs (no reference per piece): mean and standard deviation of 20 MFCCs and 64 log-mel bands of each
+  piece, a Gaussian fitted to each set, the Frechet distance between the two Gaussians.
 * :func:`seam_statistics` -- how much worse an estimate is at given positions (window borders) than
   elsewhere: the check that whole-song decoding leaves no seams.
 
@@ -25,8 +28,10 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 
 from ._checks import check_integer, check_number, check_stft, valid_array
+from .errors import ParameterError
 
 __all__ = ["mel_distance", "spectral_convergence", "log_spectral_distance", "seam_statistics",
+           "music_embedding", "frechet_distance",
            "log_mel_spectrogram", "MEL_FFT_SIZES", "MEL_BANDS", "MEL_FLOOR"]
 
 #: FFT sizes of :func:`mel_distance`; each uses ``hop_length = n_fft // 4``.
@@ -248,3 +253,61 @@ def seam_statistics(reference: np.ndarray, estimate: np.ndarray, seams: Sequence
             "ratio": seam_mel / other_mel if other_mel and np.isfinite(other_mel) else float("nan"),
             "level_jumps_db": jumps, "max_level_jump_db": float(np.max(np.abs(jumps))) if jumps else 0.0,
             "n_seams": int(len(seams))}
+
+
+def music_embedding(y: np.ndarray, sr: int, *, n_mfcc: int = 20, n_mels: int = 64) -> np.ndarray:
+    """A piece's summary for :func:`frechet_distance`: mean and std over time of its MFCCs and log-mel bands.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+    sr : int
+    n_mfcc, n_mels : int
+
+    Returns
+    -------
+    np.ndarray [shape=(2 * n_mfcc + 2 * n_mels,)], float64
+        MFCC means, MFCC stds, log-mel (dB) means, log-mel stds; STFT of 2048 points, hop 512.
+    """
+    import librosa
+
+    y = valid_array(y, "y", ndim=1, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # low rates: librosa warns about empty mel bands
+        mel = librosa.feature.melspectrogram(y=y, sr=int(sr), n_fft=2048, hop_length=512, n_mels=int(n_mels))
+        log_mel = librosa.power_to_db(mel, ref=1.0, amin=1e-10)
+        mfcc = librosa.feature.mfcc(S=librosa.power_to_db(
+            librosa.feature.melspectrogram(y=y, sr=int(sr), n_fft=2048, hop_length=512), ref=1.0, amin=1e-10),
+            n_mfcc=int(n_mfcc))
+    return np.concatenate([mfcc.mean(1), mfcc.std(1), log_mel.mean(1), log_mel.std(1)]).astype(np.float64)
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Frechet distance between Gaussians fitted to two sets of embeddings.
+
+    ``||mu_a - mu_b||^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2))``; 0 for identical sets.
+
+    Parameters
+    ----------
+    a : np.ndarray [shape=(n_a, d)], n_a >= 2
+    b : np.ndarray [shape=(n_b, d)], n_b >= 2
+
+    Returns
+    -------
+    float >= 0
+    """
+    from scipy import linalg
+
+    a = valid_array(a, "a", ndim=2, dtype=np.float64)
+    b = valid_array(b, "b", ndim=2, dtype=np.float64)
+    if a.shape[1] != b.shape[1] or len(a) < 2 or len(b) < 2:
+        raise ParameterError(f"a and b need >= 2 rows of the same width, got {a.shape} and {b.shape}")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = linalg.sqrtm(cov_a @ cov_b)
+    if not np.all(np.isfinite(root)):  # near-singular products: nudge both covariances
+        eps = 1e-6 * np.eye(a.shape[1])
+        root = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
+    root = np.real(root)
+    value = float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(root))
+    return max(0.0, value)

@@ -3,6 +3,9 @@
 Layout::
 
     model.keras      the best-on-validation model (Keras 3 format, loaded with safe_mode=True)
+    prior.npz        (``genmusic fit-prior``) Gaussian mixtures per genre over the segment latents
+    sequence.keras   (``genmusic fit-prior``) the genre-conditioned model of how segment latents follow
+    priors.json      (``genmusic fit-prior``) what was fitted
     genmusic.json    format version, GenmusicConfig, input shape, dataset statistics, genre names,
                      compression ratio, where the spectrograms were
     history.csv      the training log (one row per epoch)
@@ -51,8 +54,11 @@ STATE_FILE = "state.json"
 HISTORY_FILE = "history.csv"
 LOSS_PLOT_FILE = "loss.png"
 TENSORBOARD_DIR = "tensorboard"
+#: Written by ``genmusic fit-prior`` (:mod:`genmusic.prior`, :mod:`genmusic.sequence`, :mod:`genmusic.composing`).
+PRIOR_ENTRIES = ("prior.npz", "sequence.keras", "priors.json")
 #: What genmusic writes into a model folder (:func:`folder_contents` says which of their files are its own).
-FOLDER_ENTRIES = (MODEL_FILE, META_FILE, HISTORY_FILE, LOSS_PLOT_FILE, CHECKPOINT_DIR, TENSORBOARD_DIR)
+FOLDER_ENTRIES = (MODEL_FILE, META_FILE, HISTORY_FILE, LOSS_PLOT_FILE, CHECKPOINT_DIR, TENSORBOARD_DIR,
+                  *PRIOR_ENTRIES)
 
 
 def compression_ratio(config: GenmusicConfig) -> float:

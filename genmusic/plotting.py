@@ -19,9 +19,9 @@ import numpy as np
 
 from ._io import atomic_path
 
-__all__ = ["save_figure", "plot_spectrograms", "plot_history", "plot_projection", "plot_projection_3d", "plot_elbow",
-           "plot_cluster_scores", "plot_confusions", "plot_study", "genre_colours", "NO_GENRE", "SPACE_TITLES",
-           "KMEANS_COLUMNS"]
+__all__ = ["save_figure", "plot_spectrograms", "spectrogram_figure", "plot_history", "plot_projection",
+           "plot_projection_3d", "plot_elbow", "plot_cluster_scores", "plot_confusions", "plot_study", "genre_colours",
+           "NO_GENRE", "SPACE_TITLES", "KMEANS_COLUMNS"]
 
 #: How figures and the report name the spaces K-means runs in.
 SPACE_TITLES = {"latent": "full latent space", "pca3": "3-D PCA space", "pca2": "2-D PCA space"}
@@ -62,13 +62,34 @@ def plot_spectrograms(panels: Sequence[np.ndarray], path: str | os.PathLike, *, 
     panels : sequence of np.ndarray [shape=(n_freq, n_frames)]
         dB (or normalised) spectrograms, e.g. source then result.
     """
+    return save_figure(spectrogram_figure(panels, titles=titles, sample_rate=sample_rate, hop_length=hop_length,
+                                          n_fft=n_fft, suptitle=suptitle, vmin=vmin, vmax=vmax, unit=unit), path)
+
+
+#: Space above the top panel, in inches: the panel's title, and the figure's title above it.
+_PANEL_TITLE_INCHES = 0.35
+_SUPTITLE_INCHES = 0.4
+
+
+def spectrogram_figure(panels: Sequence[np.ndarray], *, titles: Optional[Sequence[str]] = None,
+                       sample_rate: int = 22050, hop_length: int = 256, n_fft: int = 1024,
+                       suptitle: Optional[str] = None, vmin: Optional[float] = None,
+                       vmax: Optional[float] = None, unit: str = "dB"):
+    """The figure of :func:`plot_spectrograms`, not saved.
+
+    The figure's title gets a band of its own above the top panel's title (fixed in inches, so it
+    never overlaps the panel title however few panels there are).
+    """
     plt = _plt()
     panels = [np.asarray(p, dtype=np.float32) for p in panels]
     titles = list(titles or [f"#{i}" for i in range(len(panels))])
     lo = vmin if vmin is not None else float(min(p.min() for p in panels))
     hi = vmax if vmax is not None else float(max(p.max() for p in panels))
-    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.6 * len(panels)), squeeze=False)
-    fig.subplots_adjust(hspace=0.5)  # room for each panel's title below the tick labels above it
+    head = _PANEL_TITLE_INCHES + (_SUPTITLE_INCHES if suptitle else 0.0)
+    height = 2.6 * len(panels) + head
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, height), squeeze=False)
+    # room for each panel's title below the tick labels above it, and for the titles above the top panel
+    fig.subplots_adjust(hspace=0.5, top=1.0 - head / height)
     image = None
     for ax, panel, title in zip(axes[:, 0], panels, titles):
         seconds = panel.shape[1] * hop_length / sample_rate
@@ -79,9 +100,9 @@ def plot_spectrograms(panels: Sequence[np.ndarray], path: str | os.PathLike, *, 
         ax.set_ylabel("kHz")
     axes[-1, 0].set_xlabel("time (s)")
     if suptitle:
-        fig.suptitle(suptitle)
+        fig.suptitle(suptitle, y=1.0 - 0.08 / height, va="top")
     fig.colorbar(image, ax=axes[:, 0].tolist(), label=unit, fraction=0.025, pad=0.01)
-    return save_figure(fig, path)
+    return fig
 
 
 def plot_history(history: Dict[str, Sequence[float]], path: str | os.PathLike, *, title: str = "training") -> Path:

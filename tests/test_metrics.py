@@ -116,3 +116,28 @@ def test_spectral_convergence_of_silence():
     assert spectral_convergence(silence, silence) == 0.0
     assert spectral_convergence(silence, make_sine(seconds=4096 / SR)) == float("inf")
     assert spectral_convergence(make_sine(seconds=4096 / SR), silence) == 1.0
+
+
+def test_frechet_distance_of_known_gaussians():
+    from genmusic.metrics import frechet_distance
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4000, 3))
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    shifted = a + np.array([3.0, 0.0, 4.0])                  # same covariance, means 5 apart: distance 25
+    assert frechet_distance(a, shifted) == pytest.approx(25.0, rel=1e-6)
+    wide = 2.0 * rng.standard_normal((4000, 3))             # N(0, 4 I) vs N(0, I): 3 * (1 + 4 - 2 * 2) = 3
+    assert frechet_distance(a, wide) == pytest.approx(3.0, rel=0.1)
+    assert frechet_distance(a, wide) == pytest.approx(frechet_distance(wide, a), rel=1e-6)
+
+
+def test_music_embedding_tells_noise_from_a_tone():
+    from genmusic.metrics import music_embedding
+
+    sr = 8000
+    tone = (0.5 * np.sin(2 * np.pi * 440 * np.arange(sr) / sr)).astype(np.float32)
+    noise = np.random.default_rng(0).standard_normal(sr).astype(np.float32) * 0.1
+    e_tone, e_noise = music_embedding(tone, sr), music_embedding(noise, sr)
+    assert e_tone.shape == (2 * 20 + 2 * 64,) and np.all(np.isfinite(e_tone))
+    mel_means = slice(40, 104)
+    assert np.argmax(e_tone[mel_means]) != np.argmax(e_noise[mel_means]) or e_tone[mel_means].std() > e_noise[mel_means].std()

@@ -87,3 +87,20 @@ def test_genre_colours_are_tab10_in_sorted_order_and_tab20_beyond_ten():
     many = genre_colours([f"g{i:02d}" for i in range(12)])
     assert list(many) == sorted(many) and len(set(many.values())) == 12
     assert many["g01"] == to_hex(colormaps["tab20"].colors[1])
+
+
+def test_figure_title_never_overlaps_the_panel_title():
+    """A sample's picture has one panel: its figure title must sit above the panel's title, not on it."""
+    from genmusic.plotting import spectrogram_figure
+
+    for n_panels in (1, 2, 4):
+        fig = spectrogram_figure([np.zeros((64, 100))] * n_panels, titles=[f"result {i}" for i in range(n_panels)],
+                                 suptitle="sample (genre statistics)")
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        sup = fig._suptitle.get_window_extent(renderer)
+        top = fig.axes[0].title.get_window_extent(renderer)
+        assert sup.y0 > top.y1, (n_panels, sup, top)
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)

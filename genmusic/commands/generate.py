@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from ..generate_modes import MODES, GenerateOptions
+from ..generate_modes import INTERPOLATIONS, MODES, GenerateOptions
 from ..griffinlim import METHODS
-from ..latent_ops import AVERAGE_MODES, INTERPOLATION_METHODS
+from ..latent_ops import AVERAGE_MODES
 from . import cli_words, run_main, setup_logging
 
 DEFAULT_MODEL = Path("saved_models") / "vae"
@@ -28,8 +28,8 @@ CLI_PHRASES = {"files=[FILE, ...]": "--input FILE ...", "files=[A, B]": "--input
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="generate",
-        description="Make sound with a trained model: reconstruct or resynthesise songs, sample the VAE's prior, "
-                    "interpolate, average, remix, or change songs' latents (noise, scale, smooth). Writes WAV + PNG "
+        description="Make sound with a trained model: reconstruct or resynthesise songs, compose new pieces "
+                    "(sample) or continue songs, interpolate, average, remix, or change songs' latents (noise, scale, smooth). Writes WAV + PNG "
                     "+ JSON per output.",
         epilog="Without --input, inputs are songs of the spectrogram store the model was trained on (test split, "
                "or --genre).")
@@ -37,7 +37,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", required=True, choices=tuple(MODES), help="what to make")
     p.add_argument("--input", type=Path, nargs="+", metavar="FILE",
                    help="audio files (any format, rate, channels); default: songs of the training store")
-    p.add_argument("--genre", help="without --input: take songs of this genre from the training store")
+    p.add_argument("--genre", help="sample, continue: compose in this genre (needs `genmusic fit-prior`); other "
+                                   "modes without --input: take songs of this genre from the training store")
     p.add_argument("--output", type=Path, help="output folder (default: generated/<mode>)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--normalise-peak", action="store_true",
@@ -48,13 +49,15 @@ def get_parser() -> argparse.ArgumentParser:
                                          "for reconstruct/resynth, 1 for noise/scale/smooth)")
     p.add_argument("--steps", type=int, default=DEFAULTS.steps,
                    help="interpolate: points, both songs included (default: %(default)s)")
-    p.add_argument("--interpolation", choices=INTERPOLATION_METHODS, default=DEFAULTS.interpolation,
-                   help="interpolate: path between the latents (default: %(default)s)")
+    p.add_argument("--interpolation", choices=INTERPOLATIONS, default=DEFAULTS.interpolation,
+                   help="interpolate: path between the latents; 'prior': through latents the fitted prior finds "
+                        "likely (default: %(default)s)")
     p.add_argument("--average-mode", choices=AVERAGE_MODES, default=DEFAULTS.average_mode,
                    help="average: segment-wise over the shortest song, or each song's mean tiled "
                         "(default: %(default)s)")
     p.add_argument("--temperature", type=float, default=DEFAULTS.temperature,
-                   help="sample: prior standard deviation (default: %(default)s)")
+                   help="sample, continue: spread of the prior and sequence-model draws (0: their means; "
+                        "default: %(default)s)")
     p.add_argument("--sigma", type=float, nargs="+", default=list(DEFAULTS.sigma),
                    help="noise: standard deviations, one output each (default: %(default)s)")
     p.add_argument("--factor", type=float, nargs="+", default=list(DEFAULTS.factor),
@@ -67,8 +70,10 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=METHODS, default="librosa",
                    help="Griffin-Lim implementation (default: %(default)s)")
     p.add_argument("--seconds", type=float,
-                   help="sample: length of each sound (default: one segment); other modes: use only the first "
-                        "SECONDS of each input")
+                   help="sample: length of each piece (default: one segment); continue: seconds added after "
+                        "the input (default: 10); other modes: use only the first SECONDS of each input")
+    p.add_argument("--start-seconds", type=float,
+                   help="continue: use only the first START_SECONDS of the input (default: all of it)")
     p.add_argument("-v", "--verbose", action="store_true")
     return p
 
@@ -86,7 +91,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         options = GenerateOptions(n=args.n, steps=args.steps, interpolation=args.interpolation,
                                   average_mode=args.average_mode, temperature=args.temperature, sigma=args.sigma,
                                   factor=args.factor, width=args.width, overlap=args.overlap, seed=args.seed,
-                                  seconds=args.seconds)
+                                  seconds=args.seconds, start_seconds=args.start_seconds)
         out_dir = args.output or DEFAULT_OUTPUT_ROOT / args.mode
         # long inputs are spooled beside the outputs (the nearest folder that exists), not in memory
         spool = next((p for p in (out_dir, *out_dir.resolve().parents) if p.is_dir()), None)

@@ -1,0 +1,194 @@
+#!/usr/bin/env python
+"""Benchmark: do new pieces from a trained model sound like music, and like the genre they were asked for?
+
+On a corpus of real songs (GTZAN layout ``genres_original/<genre>/*``, e.g. the real-music dev corpus of
+``../shared/realmusic/make_dev_corpus.sh``) and a model trained on it (with ``genmusic fit-prior`` run on
+its folder; the benchmark fits the prior itself into a copy when the folder has none):
+
+1. every piece (real song or generated) is summarised by :func:`genmusic.metrics.music_embedding` (mean and
+   std of 20 MFCCs and 64 log-mel bands) and a set of pieces by a Gaussian; the Frechet distance
+   (:func:`genmusic.metrics.frechet_distance`) to the real songs' Gaussian says how far a set is from music;
+2. the rows: real songs (one half against the other, split within each genre), the model's
+   reconstructions of its test songs (never trained on), white noise, ``generate --mode sample --genre G``
+   (prior + sequence model), the prior alone (independent segments of the genre's mixture) and the VAE's
+   plain ``N(0, I)`` prior; ``--n`` pieces of ``--seconds`` per genre for each generated row;
+3. genre accuracy: a logistic classifier on mean + std of 20 MFCCs, trained on all real songs, labels each
+   piece; the share labelled with the genre asked for (chance: 1 / genres);
+4. targets: Frechet distance of ``sample`` pieces <= 3x real-vs-real, >= 50 % of them recognised.
+
+Prints a Markdown table and writes ``sampling.json`` in ``--work-dir``.
+
+    python benchmarks/bench_sampling.py --corpus /work/realmusic --model-dir M --spectrograms S --n 4 --seconds 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+AUDIO_EXTENSIONS = (".wav", ".au", ".flac", ".mp3", ".ogg")
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bench_sampling", description=__doc__.split("\n\n")[0])
+    p.add_argument("--corpus", type=Path, required=True, help="folder of real songs (GTZAN layout)")
+    p.add_argument("--model-dir", type=Path, required=True, help="trained model folder")
+    p.add_argument("--spectrograms", type=Path, help="the model's store (default: recorded in genmusic.json)")
+    p.add_argument("--n", type=int, default=4, help="pieces per genre and row (default: %(default)s)")
+    p.add_argument("--seconds", type=float, default=30.0, help="length of each piece (default: %(default)s)")
+    p.add_argument("--temperature", type=float, default=1.0, help="(default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    p.add_argument("--n-iter", type=int, default=32, help="Griffin-Lim iterations (default: %(default)s)")
+    p.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "genmusic-bench-sampling",
+                   help="results, and a copy of the model folder when it has no prior (default: %(default)s)")
+    p.add_argument("--save-audio", action="store_true", help="write every generated piece as WAV into --work-dir")
+    return p
+
+
+def _corpus(path: Path, loader, seconds: float, sr: int):
+    root = path / "genres_original" if (path / "genres_original").is_dir() else path
+    songs = []
+    for genre_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        for f in sorted(genre_dir.iterdir()):
+            if f.suffix.lower() in AUDIO_EXTENSIONS:
+                songs.append((genre_dir.name, f, loader.load(f)[: int(seconds * sr)]))
+    return songs
+
+
+def _model_with_prior(model_dir: Path, spectrograms, work_dir: Path, seed: int) -> Path:
+    from genmusic.composing import fit_priors
+    from genmusic.prior import PRIOR_FILE
+    from genmusic.sequence import SEQUENCE_FILE
+
+    if (model_dir / PRIOR_FILE).exists() and (model_dir / SEQUENCE_FILE).exists():
+        return model_dir
+    copy = work_dir / "model"
+    if not ((copy / PRIOR_FILE).exists() and (copy / SEQUENCE_FILE).exists()):
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(model_dir, copy, ignore=shutil.ignore_patterns("checkpoint", "tensorboard", ".genmusic.lock"))
+        print(f"fitting the prior and sequence model into {copy} ...", flush=True)
+        t = time.perf_counter()
+        fit_priors(copy, spectrograms, seed=seed, overwrite=True)
+        print(f"  {time.perf_counter() - t:.0f} s", flush=True)
+    return copy
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from genmusic.analysis.probes import mfcc_features
+    from genmusic.audio import write_wav
+    from genmusic.composing import Composer
+    from genmusic.generation import SoundGenerator
+    from genmusic.metrics import frechet_distance, music_embedding
+
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    model_dir = _model_with_prior(args.model_dir, args.spectrograms, args.work_dir, args.seed)
+    gen = SoundGenerator.from_folder(model_dir, n_iter=args.n_iter, seed=args.seed)
+    composer = Composer.from_folder(gen)
+    sr = gen.sample_rate
+    started = time.perf_counter()
+
+    real = _corpus(args.corpus, gen.pipeline.loader, args.seconds, sr)
+    genres = sorted({g for g, _, _ in real})
+    real_genres = np.array([g for g, _, _ in real])
+    real_emb = np.stack([music_embedding(y, sr) for _, _, y in real])
+    classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000, C=1.0))
+    classifier.fit(mfcc_features([(y, sr) for _, _, y in real]), real_genres)
+
+    rng = np.random.default_rng(args.seed)
+    half = np.zeros(len(real), bool)
+    for g in genres:
+        idx = np.flatnonzero(real_genres == g)
+        half[rng.permutation(idx)[: len(idx) // 2]] = True
+    rows = {"real songs, one half against the other": {"fd": frechet_distance(real_emb[half], real_emb[~half]),
+                                                      "pieces": int(len(real))}}
+
+    def evaluate(name: str, pieces, asked=None) -> None:
+        emb = np.stack([music_embedding(y, sr) for y in pieces])
+        row = {"fd": frechet_distance(emb, real_emb), "pieces": len(pieces)}
+        if asked is not None:
+            predicted = classifier.predict(mfcc_features([(y, sr) for y in pieces]))
+            row["genre_accuracy"] = float(np.mean(predicted == np.asarray(asked)))
+            row["per_genre"] = {g: float(np.mean(predicted[np.asarray(asked) == g] == g)) for g in genres}
+        rows[name] = row
+        print(f"{name}: FD {row['fd']:.1f}" + (f", genre {row['genre_accuracy']:.0%}" if asked is not None else "")
+              + f"  ({time.perf_counter() - started:.0f} s)", flush=True)
+        if args.save_audio:
+            folder = args.work_dir / "audio" / name.split(" ")[0].strip("`,():")
+            folder.mkdir(parents=True, exist_ok=True)
+            for i, y in enumerate(pieces):
+                write_wav(folder / f"{i:03d}{'_' + asked[i] if asked is not None else ''}.wav", y, sr, overwrite=True)
+
+    # reconstructions of the model's test songs (from the store's manifest)
+    store = None
+    from genmusic.generate_modes import _find_store
+    from genmusic.store import SpectrogramStore
+
+    store = SpectrogramStore(args.spectrograms) if args.spectrograms else _find_store(gen.bundle, model_dir)
+    test = [r for r in store.songs_in("test") if Path(r.source).is_file()]
+    recon = [gen.reconstruct(gen.load(r.source)[: int(args.seconds * sr)]) for r in test]
+    evaluate("the model's reconstructions of unseen songs", recon, [r.genre for r in test])
+
+    n_pieces = args.n * len(genres)
+    evaluate("white noise", [(0.1 * rng.standard_normal(int(args.seconds * sr))).astype(np.float32)
+                             for _ in range(n_pieces)])
+
+    asked = [g for g in genres for _ in range(args.n)]
+    pieces = []
+    for g in genres:
+        pieces += [p.audio for p in composer.compose(args.n, args.seconds, genre=g, temperature=args.temperature,
+                                                     seed=args.seed)]
+    evaluate("`sample --genre G`: prior + sequence model", pieces, asked)
+
+    alone = Composer(gen, composer.prior, None)
+    pieces = []
+    for g in genres:
+        pieces += [p.audio for p in alone.compose(args.n, args.seconds, genre=g, temperature=args.temperature,
+                                                  seed=args.seed)]
+    evaluate("prior alone (independent segments of the genre's mixture)", pieces, asked)
+
+    if gen.is_vae:
+        n_seg = int(np.ceil(args.seconds * sr / gen.spec.segment_samples))
+        pieces = [y[: int(args.seconds * sr)] for y in gen.sample(n_pieces, temperature=args.temperature,
+                                                                   seed=args.seed, n_segments=n_seg)]
+        evaluate("plain N(0, I) prior (no fitted prior)", pieces)
+
+    real_vs_real = rows["real songs, one half against the other"]["fd"]
+    sampled = rows["`sample --genre G`: prior + sequence model"]
+    targets = {"fd_at_most_3x_real": bool(sampled["fd"] <= 3 * real_vs_real),
+               "genre_at_least_50_percent": bool(sampled["genre_accuracy"] >= 0.5)}
+    print()
+    print(f"{len(real)} real songs of {len(genres)} genres, {args.n} pieces of {args.seconds:g} s per genre; "
+          f"temperature {args.temperature:g}, seed {args.seed}, Griffin-Lim {args.n_iter} iterations")
+    print()
+    print("| pieces | Frechet distance to real songs | x real-vs-real | genre recognised |")
+    print("| --- | --- | --- | --- |")
+    for name, row in rows.items():
+        acc = f"{row['genre_accuracy']:.0%}" if "genre_accuracy" in row else "n/a"
+        print(f"| {name} | {row['fd']:.1f} | {row['fd'] / real_vs_real:.2f} | {acc} |")
+    print()
+    print(f"targets: FD <= 3x real-vs-real: {'met' if targets['fd_at_most_3x_real'] else 'NOT met'}; genre >= 50 %: "
+          f"{'met' if targets['genre_at_least_50_percent'] else 'NOT met'} (chance {1 / len(genres):.0%})")
+    result = {"rows": rows, "targets": targets, "settings": {k: str(v) for k, v in vars(args).items()},
+              "model_dir": str(model_dir), "sampler": composer.describe(), "seconds": time.perf_counter() - started}
+    (args.work_dir / "sampling.json").write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
