@@ -175,9 +175,9 @@ def test_seams_are_crossfaded(tiny_generator):
     assert seams["seam_mel"] <= 1.25 * seams["other_mel"] + 0.02  # measured 0.72 vs 0.73 (overlap 0: 0.88)
     assert np.mean(np.abs(seams["level_jumps_db"])) <= 3.0  # measured 1.4 dB
     assert seams["max_level_jump_db"] <= max(6.0, control["max_level_jump_db"] + 1.5)  # 2.3 vs 4.0 dB
-    # Consecutive segments decoded independently do show seams: the crossfade is what removes them.
-    assert np.mean(np.abs(plain["level_jumps_db"])) > 2 * np.mean(np.abs(seams["level_jumps_db"]))  # 6.9 dB
-    assert plain["ratio"] > seams["ratio"]
+    # Trained on windows at any frame (random crops), the model has no segment borders to betray: even
+    # segments decoded independently keep their level across them (measured 0.5 dB; 6.9 dB before crops).
+    assert np.mean(np.abs(plain["level_jumps_db"])) <= 3.0
 
 
 def test_reconstruct_keeps_length_and_is_close(tiny_generator, tiny_store):
