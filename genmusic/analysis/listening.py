@@ -267,7 +267,8 @@ def interpolation_strip(gen, store: SpectrogramStore, writer: ClipWriter, model_
     a, b = inputs[0], inputs[1]
     clips = []
     for i, (job, output) in enumerate(zip(jobs, outputs)):
-        clip = writer.write(writer.path(model_name, "interpolation", f"{i:02d}_{job.name}"), output.audio)
+        clip = writer.write(writer.path(model_name, "interpolation", f"{i:02d}_{job.name}"),
+                            np.concatenate([np.asarray(block, np.float32) for block in output.blocks]))
         clips.append(dict(clip, t=round(float(output.parameters["t"]), 4)))
     notes = [f"{item.label}: {note}" for item in (a, b) for note in item.notes]
     if a.genre == b.genre:
