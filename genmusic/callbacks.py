@@ -6,6 +6,7 @@
 * :class:`BestModel` -- the one tracker of the best validation loss: saves ``model.keras`` when it improves,
   keeps those weights in memory, counts the epochs since, and stops training after ``patience`` of them
   (early stopping).
+* :class:`EpochLine` -- one line per epoch on stdout (logs and pipes, where a progress bar is noise).
 * :class:`ResumeCheckpoint` -- ``checkpoint/last.keras`` (model and optimizer) and ``checkpoint/state.json``
   after every clean epoch, for ``train(..., resume=True)``.
 
@@ -26,7 +27,7 @@ from ._checks import check_number
 from ._io import atomic_path, atomic_write_json, json_float
 from .modelio import CHECKPOINT_DIR, LAST_MODEL_FILE, STATE_FILE
 
-__all__ = ["NaNGuard", "ThroughputMeter", "TimeLimit", "BestModel", "ResumeCheckpoint"]
+__all__ = ["NaNGuard", "ThroughputMeter", "TimeLimit", "BestModel", "ResumeCheckpoint", "EpochLine"]
 
 
 class NaNGuard(keras.callbacks.Callback):
@@ -202,3 +203,32 @@ class ResumeCheckpoint(keras.callbacks.Callback):
     def state(self) -> dict:
         return {"epoch": self.epochs_done, "best_val_loss": json_float(self.tracker.best), "wait": self.tracker.wait,
                 "seed": self.seed}
+
+
+class EpochLine(keras.callbacks.Callback):
+    """Print one line per epoch: ``epoch 3/30: loss 0.0123, val_loss 0.0145 (12.3 s)``.
+
+    What training shows when its output goes to a file or a pipe (or with ``--no-progress``), instead of a
+    progress bar redrawn many times a second.
+
+    Parameters
+    ----------
+    epochs : int
+        Total epochs, for the ``k/n`` count.
+    print_fn : callable str -> None
+        Where the lines go (default: ``print`` with flush).
+    """
+
+    def __init__(self, epochs: int, print_fn=None) -> None:
+        super().__init__()
+        self.epochs = int(epochs)
+        self.print_fn = print_fn or (lambda line: print(line, flush=True))
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        shown = ", ".join(f"{key} {float(value):.4g}" for key, value in sorted((logs or {}).items())
+                          if np.ndim(value) == 0 and key.endswith("loss"))
+        self.print_fn(f"epoch {epoch + 1}/{self.epochs}: {shown} ({time.perf_counter() - self._start:.1f} s)")

@@ -31,6 +31,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"error: unknown command {name!r}; commands are {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
     module = importlib.import_module(f"genmusic.commands.{COMMANDS[name][0]}")
+    if not {"-v", "--verbose"} & set(rest):
+        from .commands import hide_native_logs
+
+        hide_native_logs()
     if name == "train-vae":
         return module.main(rest, kind="vae")
     if name == "train-autoencoder":

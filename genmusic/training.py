@@ -33,7 +33,7 @@ import keras
 import numpy as np
 
 from ._io import OUTPUT_ERRNOS, folder_lock, json_float, output_failure
-from .callbacks import BestModel, NaNGuard, ResumeCheckpoint, ThroughputMeter
+from .callbacks import BestModel, EpochLine, NaNGuard, ResumeCheckpoint, ThroughputMeter
 from .config import GenmusicConfig, check_compatible
 from .data import SpectrogramDataset, split_indices
 from .devices import Devices, distribution, mixed_precision, scale_loss_for_replicas, visible_gpus
@@ -252,11 +252,11 @@ def _callbacks(run: _Run, write_dir: Path, train_ds: SpectrogramDataset, *, resu
 def _fit(model, train_ds: SpectrogramDataset, val_ds: SpectrogramDataset, callbacks: _Callbacks, run: _Run,
          progress: Optional[bool]) -> float:
     """Step 6: ``Model.fit``; returns its wall time. A data error raised inside a batch keeps its message."""
-    verbose = 1 if progress else (2 if progress is not None else 0)
+    lines = [EpochLine(run.config.train.epochs)] if progress is False else []
     start = time.perf_counter()
     try:
         model.fit(train_ds, validation_data=val_ds, epochs=run.config.train.epochs, initial_epoch=run.initial_epoch,
-                  callbacks=callbacks.all, verbose=verbose, shuffle=False)
+                  callbacks=callbacks.all + lines, verbose=1 if progress else 0, shuffle=False)
     except GenmusicError:
         raise
     except OSError as exc:
@@ -323,7 +323,8 @@ def train(spectrograms: Union[str, os.PathLike, SpectrogramStore], model_dir: Un
     overwrite : bool
         Replace a model folder that already holds a trained model.
     progress : bool or None
-        Keras' progress bar (True), one line per epoch (False) or nothing (None).
+        Keras' progress bar (True), one line per epoch (False: :class:`~genmusic.callbacks.EpochLine`, for
+        logs and pipes) or nothing (None).
     extra_callbacks : sequence of keras.callbacks.Callback
         Added after genmusic's own (e.g. :class:`TimeLimit`).
 

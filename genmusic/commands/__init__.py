@@ -9,18 +9,28 @@ A command parses its options, calls the library and prints. Library errors name 
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
 import re
 import sys
+import threading
 from typing import Callable, Mapping, Optional
 
 from ..errors import GenmusicError
 
-__all__ = ["run_main", "setup_logging", "cli_words"]
+__all__ = ["run_main", "setup_logging", "cli_words", "hide_native_logs"]
 
 # The commands print their own progress; TensorFlow's C++ start-up chatter only hides it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+#: A line of C++ logging (absl / glog: ``I0000 00:00:1795.2 1234 port.cc:153] ...``) and the banners around
+#: it, which TensorFlow writes straight to file descriptor 2 whatever TF_CPP_MIN_LOG_LEVEL says.
+NATIVE_LOG_LINE = re.compile(rb"^(?:[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w./+-]+:\d+\] |"
+                             rb"WARNING: All log messages before absl::InitializeLog\(\) is called|"
+                             rb"To enable the following instructions: .* rebuild TensorFlow)")
+_MAYBE_NATIVE = re.compile(rb"^(?:[IWEF]\d|WARNING: All log|To enable the)")
+_native_filter: Optional[threading.Thread] = None
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -43,12 +53,79 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
-def setup_logging(verbose: bool = False) -> None:
+def setup_logging(verbose: bool = False, *, program: bool = False) -> None:
     """``levelname: message`` lines on stderr: genmusic's INFO and up, other libraries' WARNING and up
-    (INFO and up with ``verbose``)."""
+    (INFO and up with ``verbose``).
+
+    Parameters
+    ----------
+    verbose : bool
+        Show other libraries' INFO lines and TensorFlow's own C++ log lines too.
+    program : bool
+        The command runs as a program (``main()`` with no argv): without ``verbose``, TensorFlow's C++ log
+        lines are removed from stderr (:func:`hide_native_logs`).
+    """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s",
                         handlers=[_StderrHandler()], force=True)
     logging.getLogger("genmusic").setLevel(logging.INFO)
+    if verbose:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"  # before TensorFlow is imported (the commands import it late)
+    else:
+        for name in ("tensorflow", "absl", "jax", "h5py"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        if program:
+            hide_native_logs()
+
+
+def hide_native_logs() -> None:
+    """Remove TensorFlow's C++ log lines (INFO, WARNING and ERROR lines such as the oneDNN banner or
+    ``meta_optimizer.cc ... remapper failed``) from this process's stderr; pass every other line on.
+
+    TensorFlow (2.16 and later) writes them to file descriptor 2 before ``TF_CPP_MIN_LOG_LEVEL`` is read,
+    so file descriptor 2 becomes a pipe that a thread reads line by line (:data:`NATIVE_LOG_LINE` lines are
+    dropped). At exit the real stderr is put back and the thread drains the pipe. Called once per process,
+    by the commands run as programs (tests that call ``main([...])`` keep their stderr as it is).
+    """
+    global _native_filter
+    if _native_filter is not None or os.name != "posix":
+        return
+    try:
+        sys.stderr.flush()
+        real = os.dup(2)
+        read, write = os.pipe()
+        os.dup2(write, 2)
+        os.close(write)
+    except OSError:  # no usable file descriptor 2: nothing to filter
+        return
+
+    def pump() -> None:
+        pending = b""
+        while True:
+            chunk = os.read(read, 1 << 16)
+            if not chunk:
+                break
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                if not NATIVE_LOG_LINE.match(line + b"\n"):
+                    os.write(real, line + b"\n")
+            if pending and not _MAYBE_NATIVE.match(pending):  # a progress bar redrawn with \r: pass it on now
+                os.write(real, pending)
+                pending = b""
+        if pending and not NATIVE_LOG_LINE.match(pending):
+            os.write(real, pending)
+        os.close(read)
+
+    def restore() -> None:
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        os.dup2(real, 2)  # closes the pipe's write end: the thread reads to its end and stops
+        _native_filter.join(timeout=2.0)
+
+    _native_filter = threading.Thread(target=pump, name="genmusic-stderr-filter", daemon=True)
+    _native_filter.start()
+    atexit.register(restore)
 
 
 def cli_words(message: str, parser: Optional[argparse.ArgumentParser] = None,

@@ -39,9 +39,10 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    program = argv is None  # run as a program, not called by a test or another command
     parser = get_parser()
     args = parser.parse_args(argv)
-    setup_logging(args.verbose)
+    setup_logging(args.verbose, program=program)
 
     def body() -> int:
         from ..analysis import run_analysis

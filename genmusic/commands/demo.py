@@ -31,7 +31,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
-    setup_logging()
+    setup_logging(program=argv is None)
     from . import analyze, generate, preprocess, train
 
     w = args.workdir

@@ -74,10 +74,11 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    program = argv is None  # run as a program, not called by a test or another command
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = get_parser()
     args = parser.parse_args(argv)
-    setup_logging(args.verbose)
+    setup_logging(args.verbose, program=program)
 
     def body() -> int:
         from ..generate_modes import plan

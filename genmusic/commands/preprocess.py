@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -50,9 +51,10 @@ def config_from_args(args: argparse.Namespace) -> GenmusicConfig:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    program = argv is None  # run as a program, not called by a test or another command
     parser = get_parser()
     args = parser.parse_args(argv)
-    setup_logging(args.verbose)
+    setup_logging(args.verbose, program=program)
 
     def body() -> int:
         from ..pipeline import PreprocessingPipeline
@@ -71,7 +73,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                                        duration=args.song_seconds, sample_rate=config.audio.sample_rate,
                                        seed=args.seed, progress=not args.no_progress)
         report = PreprocessingPipeline(config).run(input_dir, args.output, workers=args.workers,
-                                                   overwrite=args.overwrite, progress=not args.no_progress)
+                                                   overwrite=args.overwrite,
+                                                   progress=not args.no_progress and sys.stderr.isatty())
         print(report.summary())
         return 0
 

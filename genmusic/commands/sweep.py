@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -42,9 +43,10 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    program = argv is None  # run as a program, not called by a test or another command
     parser = get_parser()
     args = parser.parse_args(argv)
-    setup_logging(args.verbose)
+    setup_logging(args.verbose, program=program)
 
     def body() -> int:
         from ..store import SpectrogramStore
@@ -54,7 +56,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         rows = sweep_latent_sizes(store, args.output, config, base_latent_dim=args.base_latent_dim,
                                   factors=args.factors, eval_split=args.eval_split, eval_songs=args.eval_songs,
                                   eval_seconds=args.eval_seconds, n_iter=args.n_iter, pca=args.pca,
-                                  overwrite=args.overwrite, progress=not args.no_progress, report=print)
+                                  overwrite=args.overwrite, progress=not args.no_progress and sys.stdout.isatty(),
+                                  report=print)
         print(f"{len(rows)} latent size(s): tables in {args.output / 'sweep.csv'} and {args.output / 'sweep.md'}")
         return 0
 

@@ -12,6 +12,7 @@ The settings are built in this order, each step overriding the one before:
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -40,7 +41,8 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mixed-precision", choices=("auto", "on", "off"), help="override train.mixed_precision")
     p.add_argument("--distribution", choices=("auto", "none", "mirrored", "multi_worker", "data_parallel"),
                    help="override train.distribution")
-    p.add_argument("--no-progress", action="store_true", help="one line per epoch instead of a progress bar")
+    p.add_argument("--no-progress", action="store_true",
+                   help="one line per epoch instead of a progress bar (the default when stdout is not a terminal)")
     p.add_argument("-v", "--verbose", action="store_true")
 
 
@@ -100,9 +102,10 @@ CLI_PHRASES = {"another model_dir": "another --model-dir", "config.train.epochs"
 
 
 def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
+    program = argv is None  # run as a program, not called by a test or another command
     parser = get_parser(kind)
     args = parser.parse_args(argv)
-    setup_logging(args.verbose)
+    setup_logging(args.verbose, program=program)
 
     def body() -> int:
         from ..modelio import META_FILE, read_model_metadata
@@ -119,8 +122,9 @@ def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
         print(f"training a {kind} (latent_dim={m.latent_dim}, {m.bottleneck} bottleneck, "
               f"filters {list(m.conv_filters)}) "
               f"on {store} for up to {config.train.epochs} epoch(s) -> {args.model_dir}")
+        # a progress bar on a terminal; one line per epoch in a log file or a pipe
         result = train(store, args.model_dir, config, kind=kind, resume=args.resume, overwrite=args.overwrite,
-                       progress=not args.no_progress)
+                       progress=not args.no_progress and sys.stdout.isatty())
         print(result.summary())
         return 0
 
