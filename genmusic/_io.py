@@ -8,8 +8,8 @@ Nothing here knows about audio, spectrograms or models, and this module imports 
   ``Figure.savefig``). A failed block leaves nothing behind; the file gets the mode the umask gives new
   files; a failure of the disk or the folder (full, read-only) becomes an :class:`OutputError`.
 * :func:`atomic_write` -- the same for writers that want an open binary handle (``np.save``, ``sf.write``);
-  :func:`atomic_write_text`, :func:`atomic_write_json`, :func:`atomic_save_npy`, :func:`atomic_save_npz`
-  build on it.
+  :func:`atomic_write_text`, :func:`atomic_write_json`, :func:`atomic_save_npy`,
+  :func:`atomic_save_npy_blocks` (an array written block by block), :func:`atomic_save_npz` build on it.
 * :func:`remove_leftovers` -- delete the temporary files a killed run left in a folder.
 * :func:`make_folder` -- create an output folder, or say clearly why it cannot be.
 * :func:`folder_lock` -- one writer per output folder: a lock file holding the owner's pid, released by
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import json
 import logging
 import math
@@ -41,7 +40,7 @@ import numpy as np
 from .errors import FolderLockedError, OutputError
 
 __all__ = ["atomic_path", "atomic_write", "atomic_write_text", "atomic_write_json", "atomic_save_npy",
-           "atomic_save_npz", "remove_leftovers", "make_folder", "output_failure", "OUTPUT_ERRNOS", "folder_lock", "json_float",
+           "atomic_save_npy_blocks", "atomic_save_npz", "remove_leftovers", "make_folder", "output_failure", "OUTPUT_ERRNOS", "folder_lock", "json_float",
            "safe_name", "unique_safe_names", "TEMPORARY_GLOB", "LOCK_FILE"]
 
 logger = logging.getLogger("genmusic")
@@ -111,7 +110,6 @@ def make_folder(folder: str | os.PathLike) -> Path:
     return folder
 
 
-@functools.lru_cache(maxsize=1)
 def _new_file_mode() -> int:
     """The mode ``open()`` gives a new file under this process's umask (``mkstemp`` would give 0600)."""
     try:
@@ -148,6 +146,34 @@ def atomic_write_json(path: str | os.PathLike, data) -> Path:
 def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
     """``np.save`` to ``path`` atomically (never pickles)."""
     return atomic_write(path, lambda handle: np.save(handle, np.asarray(array), allow_pickle=False))
+
+
+def atomic_save_npy_blocks(path: str | os.PathLike, shape: tuple, dtype, blocks: Iterable[np.ndarray]) -> Path:
+    """Write a ``.npy`` of ``shape`` and ``dtype`` atomically from consecutive blocks along its first axis,
+    so that an array larger than memory can be written (never pickles).
+
+    Raises
+    ------
+    ValueError
+        The blocks do not add up to ``shape``.
+    """
+    dtype = np.dtype(dtype)
+    shape = tuple(int(v) for v in shape)
+
+    def write(handle) -> None:
+        header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
+        np.lib.format.write_array_header_1_0(handle, header)
+        rows = 0
+        for block in blocks:
+            block = np.ascontiguousarray(block, dtype=dtype)
+            if block.shape[1:] != shape[1:]:
+                raise ValueError(f"block of shape {block.shape} does not fit an array of shape {shape}")
+            rows += block.shape[0]
+            handle.write(block.tobytes())
+        if rows != shape[0]:
+            raise ValueError(f"blocks hold {rows} rows, the array needs {shape[0]}")
+
+    return atomic_write(path, write)
 
 
 def atomic_save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> Path:

@@ -139,8 +139,11 @@ def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[s
             return frames_to_audio(frames, normaliser, spec, n_samples, n_iter=n_iter, seed=seed)
 
         resynth = audible(stored)
+        path, why = store.source_path(record)
         try:
-            reference = loader.load(record.source)[:n_samples]
+            if path is None:
+                raise AudioLoadError(f"{record.source} {why}")
+            reference = loader.load(path, duration=n_samples / sr)[:n_samples]
             source = "original"
         except AudioLoadError as exc:
             logger.warning("%s: %s; comparing with the resynthesis of its stored spectrogram instead",

@@ -41,6 +41,7 @@ from ._version import __version__
 from .audio import MAX_SECONDS
 from .config import MAX_SEED, check_compatible
 from .errors import DataError, ParameterError
+from . import spectrogram
 
 __all__ = ["MODES", "GenerateOptions", "InputSong", "Output", "Job", "Written", "Plan", "plan", "load_inputs",
            "plan_jobs", "reconstruct", "resynth", "sample", "interpolate", "average", "remix", "noise", "scale",
@@ -121,35 +122,62 @@ class GenerateOptions:
 # inputs
 
 
-@dataclass
 class InputSong:
-    """One input: where it came from and its analysed spectrogram.
+    """One input: where it came from, and its analysed spectrogram when a job needs it.
 
-    Attributes
+    The audio is decoded and analysed block by block (:meth:`SoundGenerator.open`,
+    :meth:`SoundGenerator.analyse`) when :attr:`song` is first used, and let go by :meth:`close`:
+    :meth:`Plan.write` closes each input after the last job that uses it, so memory holds the inputs of one
+    job at a time, however many and however long they are.
+
+    Parameters
     ----------
     label : str
         File-safe name used in output names.
     source : str
         The audio file.
     genre : str
-    song : SongSpectrogram
-    audio : np.ndarray or None
-        The signal, when it was read from audio (None: from the stored spectrogram).
+    opener : callable () -> (SongSpectrogram, AudioSignal or None)
+        Decodes and analyses the input (None: from the stored spectrogram, no audio).
     notes : list of str
     """
 
-    label: str
-    source: str
-    genre: str
-    song: object
-    audio: Optional[np.ndarray]
-    notes: List[str] = field(default_factory=list)
+    def __init__(self, label: str, source: str, genre: str, opener: Callable[[], tuple],
+                 notes: Optional[List[str]] = None) -> None:
+        self.label, self.source, self.genre = label, source, genre
+        self.notes = list(notes or [])
+        self._opener = opener
+        self._opened: Optional[tuple] = None
+        self._description: Optional[dict] = None
+
+    @property
+    def song(self):
+        """The :class:`~genmusic.generation.SongSpectrogram` (decoded and analysed on first use)."""
+        if self._opened is None:
+            self._opened = self._opener()
+        return self._opened[0]
+
+    @property
+    def signal(self):
+        """The decoded :class:`~genmusic.audio.AudioSignal`, or None when the input is a stored spectrogram."""
+        self.song  # noqa: B018 - opens the input
+        return self._opened[1]
+
+    def close(self) -> None:
+        """Let go of the decoded audio and its analysis (they are made again if needed)."""
+        if self._opened is not None:
+            if self._opened[1] is not None:
+                self._opened[1].close()
+            self._opened = None
 
     def describe(self, sr: int) -> dict:
-        return {"label": self.label, "source": self.source, "genre": self.genre, "n_samples": self.song.n_samples,
-                "seconds": round(self.song.n_samples / sr, 4), "n_segments": self.song.n_segments,
-                "db_min": self.song.db_min, "db_max": self.song.db_max,
-                "from": "audio" if self.audio is not None else "stored spectrogram"}
+        if self._description is None:
+            song = self.song
+            self._description = {
+                "label": self.label, "source": self.source, "genre": self.genre, "n_samples": song.n_samples,
+                "seconds": round(song.n_samples / sr, 4), "n_segments": song.n_segments, "db_min": song.db_min,
+                "db_max": song.db_max, "from": "audio" if self.signal is not None else "stored spectrogram"}
+        return self._description
 
 
 def _num(value: float) -> str:
@@ -198,12 +226,6 @@ def _store_records(store, mode: str, genre: Optional[str], n: Optional[int]):
     return (test if genre is None else songs)[:count]
 
 
-def _crop(y: np.ndarray, seconds: Optional[float], sr: int) -> np.ndarray:
-    if seconds is None:
-        return y
-    return y[: max(1, int(round(seconds * sr)))]
-
-
 def _short_note(n_samples: int, gen) -> List[str]:
     seg = gen.spec.segment_samples
     if n_samples < seg:
@@ -234,42 +256,60 @@ def load_inputs(gen, mode: str, *, files: Sequence[str | os.PathLike] = (), genr
     -------
     list of InputSong
     """
-    sr = gen.sample_rate
     inputs: List[InputSong] = []
     if files:
         for path in files:
-            y = _crop(gen.load(path), seconds, sr)
-            song = gen.analyse(y, name=str(path))
-            inputs.append(InputSong(safe_name(Path(path).stem, fallback="song"), str(path), "", song, y,
-                                    _short_note(len(y), gen)))
-        return inputs
-    store = _find_store(gen.bundle, Path(gen.bundle.folder))
-    for record in _store_records(store, mode, genre, n):
-        notes: List[str] = []
-        if Path(record.source).is_file():
-            y = _crop(gen.load(record.source), seconds, sr)
-            song = gen.analyse(y, name=record.source)
-        else:  # the audio is gone: the stored spectrogram, if the model reads spectrograms like it
+            inputs.append(InputSong(safe_name(Path(path).stem, fallback="song"), str(path), "",
+                                    _audio_opener(gen, path, seconds)))
+    else:
+        store = _find_store(gen.bundle, Path(gen.bundle.folder))
+        for record in _store_records(store, mode, genre, n):
+            label = safe_name(record.song_id, fallback="song")
+            source, why = store.source_path(record)
+            if source is not None:
+                inputs.append(InputSong(label, record.source, record.genre, _audio_opener(gen, source, seconds)))
+                continue
+            # the audio is gone: the stored spectrogram, if the model reads spectrograms like it
             check_compatible(gen.config, store.config, model_name=f"model {gen.bundle.folder}",
                              data_name=f"spectrograms {store.path}",
-                             fix=f"{record.source} (song {record.song_id}) is gone, so its stored spectrogram would "
+                             fix=f"{record.source} (song {record.song_id}) {why}, so its stored spectrogram would "
                                  "have to serve; pass files=[FILE, ...]")
-            y = None
-            segments = np.asarray(store.song_array(record.song_id))
-            n_samples = record.n_samples
-            if seconds is not None:
-                n_samples = min(n_samples, max(1, int(round(seconds * sr))))
-                segments = segments[: math.ceil(n_samples / gen.spec.segment_samples)]
-            song = gen.spectrogram_from_segments(segments, record.db_min, record.db_max, n_samples,
-                                                 source=record.source)
-            notes.append(f"source file {record.source} is gone: used the stored spectrogram of {record.song_id}")
-        notes += _short_note(song.n_samples, gen)
-        inputs.append(InputSong(safe_name(record.song_id, fallback="song"), record.source, record.genre, song, y,
-                                notes))
-    if not inputs:
-        raise ParameterError(f"the training store {store.path} has no songs for mode {mode!r}"
-                             + (f" and genre {genre!r}" if genre else ""))
+            inputs.append(InputSong(label, record.source, record.genre, _stored_opener(gen, store, record, seconds),
+                                    [f"source file {record.source} {why}: used the stored spectrogram of "
+                                     f"{record.song_id}"]))
+        if not inputs:
+            raise ParameterError(f"the training store {store.path} has no songs for mode {mode!r}"
+                                 + (f" and genre {genre!r}" if genre else ""))
+    for item in inputs:  # every input is decoded once now, so that a bad one stops the run before any output
+        item.describe(gen.sample_rate)
+        if item.signal is not None:
+            item.notes += item.signal.notes
+        item.notes += _short_note(item.song.n_samples, gen)
+        item.close()
     return inputs
+
+
+def _audio_opener(gen, path, seconds: Optional[float]) -> Callable[[], tuple]:
+    def opener() -> tuple:
+        signal = gen.open(path, seconds=seconds, spool_dir=gen.spool_dir)
+        try:
+            return gen.analyse(signal, name=str(path)), signal
+        except BaseException:
+            signal.close()
+            raise
+    return opener
+
+
+def _stored_opener(gen, store, record, seconds: Optional[float]) -> Callable[[], tuple]:
+    def opener() -> tuple:
+        segments = store.song_array(record.song_id)  # memory-mapped: read as the frames are needed
+        n_samples = record.n_samples
+        if seconds is not None:
+            n_samples = min(n_samples, max(1, int(round(seconds * gen.sample_rate))))
+            segments = segments[: math.ceil(n_samples / gen.spec.segment_samples)]
+        return gen.spectrogram_from_segments(segments, record.db_min, record.db_max, n_samples,
+                                             source=record.source), None
+    return opener
 
 
 # --------------------------------------------------------------------------------------------------
@@ -282,7 +322,8 @@ class Output:
 
     Attributes
     ----------
-    audio : np.ndarray [shape=(n,)]
+    blocks : iterator of np.ndarray [shape=(m,)]
+        The audio, a piece at a time (made as it is written: memory does not grow with its length).
     normaliser : {"song", "dataset"}
         Whose dB statistics undid the normalisation.
     stats : (float, float)
@@ -292,7 +333,7 @@ class Output:
     notes : list of str
     """
 
-    audio: np.ndarray
+    blocks: Iterator[np.ndarray]
     normaliser: str
     stats: tuple
     inputs: List[InputSong]
@@ -302,14 +343,16 @@ class Output:
 
 @dataclass
 class Job:
-    """One output to make: its file name (without extension) and the function that makes it."""
+    """One output to make: its file name (without extension), the function that makes it, and the inputs it
+    uses (closed once the last job that uses them is written)."""
 
     name: str
     make: Callable[[], Output]
+    inputs: List[InputSong] = field(default_factory=list)
 
 
-def _song_output(audio, item: InputSong, parameters: dict) -> Output:
-    return Output(audio, "song", (item.song.db_min, item.song.db_max), [item], parameters, list(item.notes))
+def _song_output(blocks, item: InputSong, parameters: dict) -> Output:
+    return Output(blocks, "song", (item.song.db_min, item.song.db_max), [item], parameters, list(item.notes))
 
 
 def _dataset_stats(gen) -> tuple:
@@ -333,16 +376,16 @@ def reconstruct(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> L
     """Each input encoded and decoded whole, with crossfaded windows (``options.overlap``)."""
     def make(item: InputSong) -> Output:
         latents = _encode(gen, item, options.overlap)
-        return _song_output(gen.decode_song(latents), item, {"overlap": options.overlap,
-                                                              "n_windows": latents.n_windows,
-                                                              "hop_frames": latents.hop_frames})
-    return [Job(f"{item.label}_reconstruct", lambda item=item: make(item)) for item in inputs]
+        return _song_output(gen.decode_song_blocks(latents), item, {"overlap": options.overlap,
+                                                                     "n_windows": latents.n_windows,
+                                                                     "hop_frames": latents.hop_frames})
+    return [Job(f"{item.label}_reconstruct", lambda item=item: make(item), [item]) for item in inputs]
 
 
 def resynth(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
     """Each input's spectrogram back to sound without the model: the ceiling of the representation."""
     return [Job(f"{item.label}_resynth",
-                lambda item=item: _song_output(gen.resynth_spectrogram(item.song), item, {"model_used": False}))
+                lambda item=item: _song_output(gen.resynth_blocks(item.song), item, {"model_used": False}), [item])
             for item in inputs]
 
 
@@ -355,12 +398,16 @@ def sample(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[J
     cache: dict = {}
 
     def make(i: int) -> Output:
-        if "audio" not in cache:  # every sound comes from one draw of the prior
-            cache["audio"] = gen.sample(n, temperature=options.temperature, seed=options.seed, n_segments=n_segments)
+        if "z" not in cache:  # every sound comes from one draw of the prior
+            cache["z"] = gen.sample_latents(n, temperature=options.temperature, seed=options.seed,
+                                            n_segments=n_segments)
+            if n_segments == 1:  # one segment each: Griffin-Lim runs once over the batch
+                cache["audio"] = gen.sample(n, temperature=options.temperature, seed=options.seed)
+        blocks = iter([cache["audio"][i]]) if n_segments == 1 else gen.decode_song_blocks(cache["z"][i])
         params = {"index": i, "n": n, "temperature": options.temperature, "n_segments": n_segments}
         if options.seconds is not None:
             params["seconds_requested"] = options.seconds
-        return Output(cache["audio"][i], "dataset", _dataset_stats(gen), [], params)
+        return Output(blocks, "dataset", _dataset_stats(gen), [], params)
     return [Job(f"sample_{i:02d}_t{_num(options.temperature)}_seed{options.seed}", lambda i=i: make(i))
             for i in range(n)]
 
@@ -386,12 +433,12 @@ def interpolate(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> L
                   "n_segments": cache["n"]}
         if i in (0, steps - 1):
             item = a_in if i == 0 else b_in
-            audio = gen.decode_song(cache["path"][i], normaliser=item.song.normaliser, length=cache["length"])
-            return Output(audio, "song", (item.song.db_min, item.song.db_max), [a_in, b_in], params)
-        audio = gen.decode_song(cache["path"][i], length=cache["length"])
-        return Output(audio, "dataset", _dataset_stats(gen), [a_in, b_in], params)
-    return [Job(f"interpolate_{a_in.label}_to_{b_in.label}_{i:02d}of{steps:02d}", lambda i=i: make(i))
-            for i in range(steps)]
+            blocks = gen.decode_song_blocks(cache["path"][i], normaliser=item.song.normaliser, length=cache["length"])
+            return Output(blocks, "song", (item.song.db_min, item.song.db_max), [a_in, b_in], params)
+        blocks = gen.decode_song_blocks(cache["path"][i], length=cache["length"])
+        return Output(blocks, "dataset", _dataset_stats(gen), [a_in, b_in], params)
+    return [Job(f"interpolate_{a_in.label}_to_{b_in.label}_{i:02d}of{steps:02d}", lambda i=i: make(i),
+                [a_in, b_in]) for i in range(steps)]
 
 
 def average(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
@@ -402,11 +449,11 @@ def average(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[
         songs = [_encode(gen, item) for item in inputs]
         z = latent_ops.average([s.latents for s in songs], mode=options.average_mode)
         length = min(min(s.n_samples for s in songs), len(z) * gen.spec.segment_samples)
-        return Output(gen.decode_song(z, length=length), "dataset", _dataset_stats(gen), list(inputs),
+        return Output(gen.decode_song_blocks(z, length=length), "dataset", _dataset_stats(gen), list(inputs),
                       {"average_mode": options.average_mode, "n_songs": len(inputs), "n_segments": int(len(z))})
     genres = sorted({item.genre for item in inputs if item.genre})
     what = genres[0] if len(genres) == 1 else "inputs"
-    return [Job(f"average_{safe_name(what, fallback='inputs')}_{len(inputs)}songs", make)]
+    return [Job(f"average_{safe_name(what, fallback='inputs')}_{len(inputs)}songs", make, list(inputs))]
 
 
 def remix(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
@@ -420,10 +467,10 @@ def remix(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Jo
         z = latent_ops.remix(a.latents, b.latents)
         seg = gen.spec.segment_samples
         length = first * seg + (b.n_samples - second_start * seg)
-        return Output(gen.decode_song(z, length=length), "dataset", _dataset_stats(gen), [a_in, b_in],
+        return Output(gen.decode_song_blocks(z, length=length), "dataset", _dataset_stats(gen), [a_in, b_in],
                       {"segments_from_first": first, "segments_from_second": b.n_windows - second_start,
                        "second_starts_at_segment": second_start})
-    return [Job(f"remix_{a_in.label}_{b_in.label}", make)]
+    return [Job(f"remix_{a_in.label}_{b_in.label}", make, [a_in, b_in])]
 
 
 def _change_latents(gen, inputs: Sequence[InputSong], mode: str, values: Sequence, change: Callable,
@@ -432,8 +479,8 @@ def _change_latents(gen, inputs: Sequence[InputSong], mode: str, values: Sequenc
     def make(item: InputSong, value) -> Output:
         song = _encode(gen, item)
         params = {parameter: value, "n_segments": song.n_windows}
-        return _song_output(gen.decode_song(song.replace_latents(change(song.latents, value))), item, params)
-    return [Job(f"{item.label}_{mode}_{tag(value)}", lambda item=item, value=value: make(item, value))
+        return _song_output(gen.decode_song_blocks(song.replace_latents(change(song.latents, value))), item, params)
+    return [Job(f"{item.label}_{mode}_{tag(value)}", lambda item=item, value=value: make(item, value), [item])
             for item in inputs for value in values]
 
 
@@ -551,10 +598,22 @@ class Plan:
                     if path.exists():
                         raise ParameterError(f"{path} already exists; pass overwrite=True to replace it, "
                                              "or choose another output_dir")
-            for job in self.jobs:
-                output = job.make()
-                yield _write_output(job.name, output, output_dir, self, overwrite=overwrite,
-                                    normalise_peak=normalise_peak, command=command)
+            last_use = {id(item): j for j, job in enumerate(self.jobs) for item in job.inputs}
+            try:
+                for j, job in enumerate(self.jobs):
+                    output = job.make()
+                    yield _write_output(job.name, output, output_dir, self, overwrite=overwrite,
+                                        normalise_peak=normalise_peak, command=command)
+                    for item in job.inputs:
+                        if last_use[id(item)] == j:
+                            item.close()
+            finally:
+                for item in self.inputs:
+                    item.close()
+
+
+#: Columns of a spectrogram picture at most; a longer sound is drawn with its frames max-pooled in time.
+PICTURE_FRAMES = 4096
 
 
 def _write_output(name: str, output: Output, output_dir: Path, plan: Plan, *, overwrite: bool,
@@ -564,20 +623,22 @@ def _write_output(name: str, output: Output, output_dir: Path, plan: Plan, *, ov
     from .plotting import plot_spectrograms
 
     gen = plan.generator
-    sr = gen.sample_rate
+    sr, spec = gen.sample_rate, gen.spec
     wav = output_dir / f"{name}.wav"
-    peak = write_wav(wav, output.audio, sr, overwrite=overwrite, normalise_peak=normalise_peak)
-    written = np.asarray(output.audio, dtype=np.float32) * np.float32(peak["gain"])
-    extractor = gen.pipeline.extractor
-    panels, titles = [], []
-    for item in output.inputs[:3]:
-        panels.append(extractor.extract(item.audio) if item.audio is not None else item.song.db())
-        titles.append(f"source: {item.label}" + (f" ({item.genre})" if item.genre else ""))
-    panels.append(extractor.extract(written))
+    level = write_wav(wav, output.blocks, sr, overwrite=overwrite, normalise_peak=normalise_peak)
+    with gen.open(wav, spool_dir=output_dir) as written:
+        sources = [(item.signal, item.song) for item in output.inputs[:3]]
+        n_frames = [1 + (signal.n_samples if signal is not None else song.n_samples) // spec.hop_length
+                    for signal, song in sources] + [1 + written.n_samples // spec.hop_length]
+        factor = max(1, math.ceil(max(n_frames) / PICTURE_FRAMES))
+        panels = [_picture(gen, signal, song, n, factor) for (signal, song), n in zip(sources, n_frames)]
+        panels.append(_picture(gen, written, None, n_frames[-1], factor))
+    titles = [f"source: {item.label}" + (f" ({item.genre})" if item.genre else "") for item in output.inputs[:3]]
     titles.append(f"result: {name}")
     plot_spectrograms(panels, output_dir / f"{name}.png", titles=titles, sample_rate=sr,
-                      hop_length=gen.spec.hop_length, n_fft=gen.spec.n_fft,
-                      suptitle=f"{plan.mode} ({output.normaliser} statistics)")
+                      hop_length=spec.hop_length * factor, n_fft=spec.n_fft,
+                      suptitle=f"{plan.mode} ({output.normaliser} statistics)"
+                               + (f", frames max-pooled x{factor}" if factor > 1 else ""))
     sidecar = {
         "genmusic_version": __version__,
         "mode": plan.mode,
@@ -594,26 +655,53 @@ def _write_output(name: str, output: Output, output_dir: Path, plan: Plan, *, ov
         "normaliser": output.normaliser,
         "normaliser_stats": {"db_min": float(output.stats[0]), "db_max": float(output.stats[1])},
         "wav_format": "32-bit float",
-        "peak_normalised": bool(peak["peak_normalised"]),
-        "gain": peak["gain"],
-        "gain_db": peak["gain_db"],
-        "peak_before": peak["peak"],
-        "peak_dbfs_before": peak["peak_dbfs"],
+        "peak_normalised": bool(level["peak_normalised"]),
+        "gain": level["gain"],
+        "gain_db": level["gain_db"],
+        "peak_before": level["peak"],
+        "peak_dbfs_before": level["peak_dbfs"],
         "sample_rate": sr,
-        "n_samples": int(len(output.audio)),
-        "seconds": round(len(output.audio) / sr, 4),
-        "spectrogram": {"n_fft": gen.spec.n_fft, "hop_length": gen.spec.hop_length,
-                        "segment_frames": gen.spec.segment_frames, "top_db": gen.spec.top_db},
+        "n_samples": int(level["n_samples"]),
+        "seconds": round(level["n_samples"] / sr, 4),
+        "spectrogram": {"n_fft": spec.n_fft, "hop_length": spec.hop_length,
+                        "segment_frames": spec.segment_frames, "top_db": spec.top_db},
         "notes": output.notes,
         "command": list(command),
     }
     atomic_write_json(output_dir / f"{name}.json", sidecar)
-    return Written(wav, bool(peak["peak_normalised"]), peak["peak"])
+    return Written(wav, bool(level["peak_normalised"]), level["peak"])
+
+
+def _picture(gen, signal, song, n_frames: int, factor: int) -> np.ndarray:
+    """A spectrogram panel in dB [shape=(n_freq_bins, ceil(n_frames / factor))]: the audio's (floored
+    ``top_db`` below its peak, as ``LogSpectrogramExtractor.extract``), or a stored spectrogram's; frames
+    max-pooled ``factor`` at a time, computed block by block."""
+    extractor = gen.pipeline.extractor
+    if signal is not None:
+        def db(start: int, stop: int) -> np.ndarray:
+            return extractor.db_frames(signal, start, stop)
+    else:
+        n_frames = song.n_segments * song.segment_frames
+
+        def db(start: int, stop: int) -> np.ndarray:
+            return song.normaliser.inverse_transform(song.frame_range(start, stop))
+    step = factor * max(1, spectrogram.ANALYSIS_BLOCK_FRAMES // factor)
+    pooled = []
+    for start in range(0, n_frames, step):
+        block = db(start, min(n_frames, start + step))
+        pad = -block.shape[1] % factor
+        if pad:
+            block = np.concatenate([block, np.repeat(block[:, -1:], pad, axis=1)], axis=1)
+        pooled.append(block.reshape(block.shape[0], -1, factor).max(axis=2))
+    picture = np.concatenate(pooled, axis=1)
+    if signal is not None:
+        picture = np.maximum(picture, picture.max() - np.float32(gen.spec.top_db))
+    return picture
 
 
 def plan(model_dir: str | os.PathLike, mode: str, *, files: Sequence[str | os.PathLike] = (),
          genre: Optional[str] = None, options: Optional[GenerateOptions] = None, n_iter: int = 32,
-         method: str = "librosa") -> Plan:
+         method: str = "librosa", spool_dir: Optional[str | os.PathLike] = None) -> Plan:
     """Open a model folder, find the inputs of ``mode`` and plan its outputs (nothing is computed yet).
 
     Parameters
@@ -632,6 +720,9 @@ def plan(model_dir: str | os.PathLike, mode: str, *, files: Sequence[str | os.Pa
         Griffin-Lim iterations.
     method : {"librosa", "keras"}
         Griffin-Lim implementation.
+    spool_dir : path-like, optional
+        Where inputs longer than about three minutes are spooled while they are used (unnamed temporary
+        files; default: the system's temporary folder).
 
     Returns
     -------
@@ -653,6 +744,7 @@ def plan(model_dir: str | os.PathLike, mode: str, *, files: Sequence[str | os.Pa
     check_choice(method, "method", METHODS)
     read_model_metadata(model_dir)  # a missing or foreign folder is reported before Keras is imported
     gen = SoundGenerator.from_folder(model_dir, n_iter=n_iter, method=method, seed=options.seed)
+    gen.spool_dir = spool_dir
     inputs = [] if mode == "sample" else load_inputs(gen, mode, files=files, genre=genre, n=options.n,
                                                       seconds=options.seconds)
     notes = [f"{item.label}: {note}" for item in inputs for note in item.notes]

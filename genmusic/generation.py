@@ -30,19 +30,22 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import List, Optional, Union
+from typing import Callable, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
-from ._checks import check_choice, check_integer, valid_array, valid_audio
+from ._checks import check_choice, check_integer, valid_array
 from .config import GenmusicConfig, SpectrogramConfig, check_compatible
 from .errors import ParameterError
 from .griffinlim import METHODS
-from .inversion import frames_to_audio
+from .inversion import frames_to_audio, frames_to_audio_blocks
 from .spectrogram import MinMaxNormaliser
-from .windows import hop_frames_for, n_windows_for, overlap_add, slice_windows
+from .windows import hop_frames_for, n_windows_for, overlap_add_range, slice_windows, windows_touching
 
-__all__ = ["SoundGenerator", "SongSpectrogram", "SongLatents"]
+__all__ = ["SoundGenerator", "SongSpectrogram", "SongLatents", "WINDOW_BATCH"]
+
+#: Windows encoded or decoded per model call: long songs go through the model in pieces of this size.
+WINDOW_BATCH = 64
 
 
 # --------------------------------------------------------------------------------------------------
@@ -51,29 +54,35 @@ __all__ = ["SoundGenerator", "SongSpectrogram", "SongLatents"]
 
 @dataclass
 class SongSpectrogram:
-    """A song's normalised log spectrogram, computed once over the whole song.
+    """A song's normalised log spectrogram over the whole song, read a range at a time.
+
+    The frames come from ``frame_source(start, stop)``: a :class:`~genmusic.spectrogram.SongFrames` that
+    computes them block by block from the song's audio, or stored segments read from a store. Nothing
+    holds the whole spectrogram, so a song of any length takes the same memory.
 
     Attributes
     ----------
-    frames : np.ndarray [shape=(n_freq_bins, n_segments * segment_frames + segment_frames)]
-        Values in [0, 1]. The first ``n_segments * segment_frames`` frames are exactly the consecutive
-        segments preprocessing makes (``PreprocessingPipeline.process_signal``); one more segment's worth
-        of frames of the zero-padded tail follows, so windows with any overlap can be cut.
+    frame_source : callable (start, stop) -> np.ndarray [shape=(n_freq_bins, stop - start)]
+        Values in [0, 1]. Frames ``[0, n_segments * segment_frames)`` are exactly the consecutive segments
+        preprocessing makes; frames past them belong to the zero-padded tail, so that windows with any
+        overlap can be cut.
     db_min, db_max : float
         The song's own statistics (undo the normalisation).
     n_samples : int
         Length of the song before padding.
     n_segments : int
         Consecutive segments covering the song.
+    segment_frames : int
     source : str or None
         Where the song came from (a file, a store song id).
     """
 
-    frames: np.ndarray
+    frame_source: Callable[[int, int], np.ndarray]
     db_min: float
     db_max: float
     n_samples: int
     n_segments: int
+    segment_frames: int
     source: Optional[str] = None
 
     @property
@@ -81,12 +90,22 @@ class SongSpectrogram:
         return MinMaxNormaliser.from_stats(self.db_min, self.db_max)
 
     @property
-    def segment_frames(self) -> int:
-        return self.frames.shape[1] // (self.n_segments + 1)
+    def n_frames(self) -> int:
+        """Frames available: the segments and one more segment of the padded tail."""
+        return (self.n_segments + 1) * self.segment_frames
+
+    def frame_range(self, start: int, stop: int) -> np.ndarray:
+        """Normalised frames ``[start, stop)`` [shape=(n_freq_bins, stop - start)], float32."""
+        return np.asarray(self.frame_source(int(start), int(stop)), dtype=np.float32)
+
+    @property
+    def frames(self) -> np.ndarray:
+        """Every frame [shape=(n_freq_bins, (n_segments + 1) * segment_frames)] (in memory: for short songs)."""
+        return self.frame_range(0, self.n_frames)
 
     def db(self) -> np.ndarray:
         """The song's segments in dB [shape=(n_freq_bins, n_segments * segment_frames)] (no padded tail)."""
-        return self.normaliser.inverse_transform(self.frames[:, : self.n_segments * self.segment_frames])
+        return self.normaliser.inverse_transform(self.frame_range(0, self.n_segments * self.segment_frames))
 
 
 @dataclass
@@ -204,6 +223,7 @@ class SoundGenerator:
         self.seed = int(seed)
         self.dataset_normaliser = dataset_normaliser
         self.bundle = None
+        self.spool_dir = None  # where long inputs are spooled (see open); None: the system's temporary folder
         self._pipeline = None
 
     @classmethod
@@ -250,44 +270,54 @@ class SoundGenerator:
         """Decode an audio file (any format, rate, channels) to mono float32 at the config's rate."""
         return self.pipeline.loader.load(path)
 
-    def analyse(self, y: np.ndarray, *, name: str = "signal") -> SongSpectrogram:
+    def open(self, path: Union[str, os.PathLike], *, seconds: Optional[float] = None,
+             spool_dir: Optional[os.PathLike] = None):
+        """Decode an audio file block by block into an :class:`~genmusic.audio.AudioSignal` (mono, the
+        config's rate; its first ``seconds`` only when given), spooled to ``spool_dir`` when long."""
+        return self.pipeline.loader.open(path, duration=seconds, spool_dir=spool_dir)
+
+    def analyse(self, y, *, name: str = "signal") -> SongSpectrogram:
         """The normalised log spectrogram of a whole song, as preprocessing computes it.
 
         Parameters
         ----------
-        y : np.ndarray [shape=(n,)]
-            Mono signal at ``config.audio.sample_rate``. Shorter than a segment is fine (padded).
+        y : np.ndarray [shape=(n,)] or AudioSignal
+            Mono signal at ``config.audio.sample_rate``. Shorter than a segment is fine (padded). An
+            :class:`~genmusic.audio.AudioSignal` (:meth:`open`) is analysed block by block, however long.
 
         Raises
         ------
         ParameterError
             The signal is silent, empty or holds NaN/inf.
         """
-        y = valid_audio(y, name=name)
-        segments, db_min, db_max, n_samples = self.pipeline.process_signal(y, name=name)
-        n_seg = segments.shape[0]
-        # One more segment of the zero-padded tail, so that overlapping windows can be cut past the last
-        # segment. The frames shared with `segments` are identical: the padding only appends zeros.
-        spec = self.spec
-        tail_y = self.pipeline.padder.fix_length(y, (n_seg + 1) * spec.segment_samples)
-        tail = self.pipeline.extractor.extract(tail_y)[:, n_seg * spec.segment_frames:(n_seg + 1) * spec.segment_frames]
-        tail = np.clip(MinMaxNormaliser.from_stats(db_min, db_max).transform(tail), 0.0, 1.0)
-        frames = np.concatenate([overlap_add(segments, spec.segment_frames), tail], axis=1).astype(np.float32)
-        return SongSpectrogram(frames, float(db_min), float(db_max), int(n_samples), int(n_seg), name)
+        song = self.pipeline.analyse_signal(y, name=name)
+        return SongSpectrogram(song.frames, song.db_min, song.db_max, song.signal.n_samples, song.n_segments,
+                               self.spec.segment_frames, name)
 
     def spectrogram_from_segments(self, segments: np.ndarray, db_min: float, db_max: float, n_samples: int, *,
                                   source: Optional[str] = None) -> SongSpectrogram:
         """A :class:`SongSpectrogram` from stored segments (``SpectrogramStore.song_array``), no audio needed.
 
-        The tail past the last segment is filled with 0 (the normalised floor).
+        The segments are read when their frames are needed (a memory-mapped store array stays on disk); the
+        tail past the last segment is filled with 0 (the normalised floor).
         """
-        segments = np.asarray(segments, dtype=np.float32)
-        if segments.ndim != 3 or segments.shape[1:] != tuple(self.spec.segment_shape):
+        if np.ndim(segments) != 3 or tuple(np.shape(segments)[1:]) != tuple(self.spec.segment_shape):
             raise ParameterError(f"segments must have shape (n, {self.spec.n_freq_bins}, {self.spec.segment_frames}), "
-                                 f"got {segments.shape}")
-        frames = np.concatenate([overlap_add(segments, self.spec.segment_frames),
-                                 np.zeros((self.spec.n_freq_bins, self.spec.segment_frames), np.float32)], axis=1)
-        return SongSpectrogram(frames, float(db_min), float(db_max), int(n_samples), int(len(segments)), source)
+                                 f"got {np.shape(segments)}")
+        seg = self.spec.segment_frames
+        n_seg = len(segments)
+
+        def frames(start: int, stop: int) -> np.ndarray:
+            out = np.zeros((self.spec.n_freq_bins, stop - start), np.float32)
+            first, last = start // seg, min(n_seg, -(-stop // seg))
+            if last > first:
+                held = np.asarray(segments[first:last], dtype=np.float32).transpose(1, 0, 2).reshape(
+                    self.spec.n_freq_bins, -1)
+                part = held[:, start - first * seg:stop - first * seg]
+                out[:, :part.shape[1]] = part
+            return out
+
+        return SongSpectrogram(frames, float(db_min), float(db_max), int(n_samples), n_seg, seg, source)
 
     # ---- encoding
     def encode_spectrogram(self, song: SongSpectrogram, *, overlap: float = 0.0) -> SongLatents:
@@ -303,13 +333,16 @@ class SoundGenerator:
         seg = self.spec.segment_frames
         hop = hop_frames_for(seg, overlap)
         n_windows = n_windows_for(song.n_segments * seg, seg, hop)
-        windows = slice_windows(song.frames, seg, hop, n_windows)
-        latents = np.asarray(self.model.encode(windows), dtype=np.float32)
-        return SongLatents(latents, song.db_min, song.db_max, song.n_samples, seg, hop, self.spec.hop_length,
-                           song.source)
+        latents = []
+        for first in range(0, n_windows, WINDOW_BATCH):  # a batch of windows at a time: bounded memory
+            k = min(WINDOW_BATCH, n_windows - first)
+            frames = song.frame_range(first * hop, (first + k - 1) * hop + seg)
+            latents.append(np.asarray(self.model.encode(slice_windows(frames, seg, hop, k)), dtype=np.float32))
+        return SongLatents(np.concatenate(latents), song.db_min, song.db_max, song.n_samples, seg, hop,
+                           self.spec.hop_length, song.source)
 
-    def encode_song(self, y: np.ndarray, *, overlap: float = 0.0, name: str = "signal") -> SongLatents:
-        """Latents of a mono signal at the config's rate (see :meth:`encode_spectrogram`).
+    def encode_song(self, y, *, overlap: float = 0.0, name: str = "signal") -> SongLatents:
+        """Latents of a mono signal (array or AudioSignal) at the config's rate (see :meth:`encode_spectrogram`).
 
         Returns
         -------
@@ -324,8 +357,9 @@ class SoundGenerator:
         return self.encode_spectrogram(self.analyse(y, name=name), overlap=overlap)
 
     def encode_file(self, path: Union[str, os.PathLike], *, overlap: float = 0.0) -> SongLatents:
-        """Latents of an audio file of any format, rate and channel count."""
-        return self.encode_song(self.load(path), overlap=overlap, name=str(path))
+        """Latents of an audio file of any format, rate and channel count (read block by block)."""
+        with self.open(path) as signal:
+            return self.encode_song(signal, overlap=overlap, name=str(path))
 
     # ---- decoding
     def _resolve_normaliser(self, normaliser: Optional[MinMaxNormaliser], fallback: Optional[MinMaxNormaliser],
@@ -351,6 +385,37 @@ class SoundGenerator:
         return frames_to_audio(frames, normaliser, self.spec, length, n_iter=self.n_iter, method=self.method,
                                seed=self.seed)
 
+    def _latents_and_hop(self, song: LatentsLike, hop_frames: Optional[int]) -> Tuple[np.ndarray, int]:
+        if isinstance(song, SongLatents):
+            latents, hop = song.latents, song.hop_frames
+        else:
+            latents = np.asarray(song, dtype=np.float32)
+            if latents.ndim == 1:
+                latents = latents[None]
+            hop = hop_frames or self.spec.segment_frames
+        if latents.ndim != 2 or latents.shape[0] == 0:
+            raise ParameterError(f"latents must have shape (n_windows, latent_dim), got {latents.shape}")
+        return latents, hop
+
+    def decoded_frames(self, song: LatentsLike, *, hop_frames: Optional[int] = None
+                       ) -> Tuple[Callable[[int, int], np.ndarray], int]:
+        """The song's decoded spectrogram as a frame source: ``(frames(start, stop), n_frames)``.
+
+        ``frames(start, stop)`` decodes only the windows that touch the range and overlap-adds them
+        (:func:`genmusic.windows.overlap_add_range`), so a song of any length is decoded in pieces.
+        """
+        latents, hop = self._latents_and_hop(song, hop_frames)
+        seg, n = self.spec.segment_frames, len(latents)
+
+        def frames(start: int, stop: int) -> np.ndarray:
+            lo, hi = windows_touching(start, stop, seg, hop, n)
+            decoded = [self.model.decode(latents[i:min(hi, i + WINDOW_BATCH)]) for i in range(lo, hi, WINDOW_BATCH)]
+            windows = valid_array(np.concatenate([np.asarray(d) for d in decoded]), "the decoded spectrogram",
+                                  dtype=np.float32)
+            return overlap_add_range(windows, lo, hop, start, stop, n_windows=n)
+
+        return frames, (n - 1) * hop + seg
+
     def decode_frames(self, song: LatentsLike, *, hop_frames: Optional[int] = None) -> np.ndarray:
         """Decode every window and overlap-add them into the song's normalised spectrogram.
 
@@ -364,21 +429,32 @@ class SoundGenerator:
         -------
         np.ndarray [shape=(n_freq_bins, (n_windows - 1) * hop_frames + segment_frames)], float32 in [0, 1]
         """
+        frames, n_frames = self.decoded_frames(song, hop_frames=hop_frames)
+        return frames(0, n_frames)
+
+    def decode_song_blocks(self, song: LatentsLike, *, normaliser: Optional[MinMaxNormaliser] = None,
+                           length: Optional[int] = None, hop_frames: Optional[int] = None) -> Iterator[np.ndarray]:
+        """:meth:`decode_song` a block at a time: decode, join, Griffin-Lim
+        (:func:`genmusic.inversion.frames_to_audio_blocks`); memory does not grow with the song's length.
+
+        Yields
+        ------
+        np.ndarray [shape=(m,)], float32
+            Consecutive pieces of the song; together exactly ``length`` samples.
+        """
+        frames, n_frames = self.decoded_frames(song, hop_frames=hop_frames)
         if isinstance(song, SongLatents):
-            latents, hop = song.latents, song.hop_frames
+            normaliser = self._resolve_normaliser(normaliser, song.normaliser, "decode_song")
+            length = song.n_samples if length is None else length
         else:
-            latents = np.asarray(song, dtype=np.float32)
-            if latents.ndim == 1:
-                latents = latents[None]
-            hop = hop_frames or self.spec.segment_frames
-        if latents.ndim != 2 or latents.shape[0] == 0:
-            raise ParameterError(f"latents must have shape (n_windows, latent_dim), got {latents.shape}")
-        windows = valid_array(self.model.decode(latents), "the decoded spectrogram", dtype=np.float32)
-        return overlap_add(windows, hop)
+            normaliser = self._resolve_normaliser(normaliser, None, "decoding latents from no single song")
+            length = n_frames * self.spec.hop_length if length is None else length
+        return frames_to_audio_blocks(frames, n_frames, normaliser, self.spec, length, n_iter=self.n_iter,
+                                      method=self.method, seed=self.seed)
 
     def decode_song(self, song: LatentsLike, *, normaliser: Optional[MinMaxNormaliser] = None,
                     length: Optional[int] = None, hop_frames: Optional[int] = None) -> np.ndarray:
-        """A whole song from its latents: decode, join, one Griffin-Lim, exactly ``length`` samples.
+        """A whole song from its latents: decode, join, Griffin-Lim, exactly ``length`` samples.
 
         Parameters
         ----------
@@ -394,14 +470,8 @@ class SoundGenerator:
         -------
         np.ndarray [shape=(length,)], float32
         """
-        frames = self.decode_frames(song, hop_frames=hop_frames)
-        if isinstance(song, SongLatents):
-            normaliser = self._resolve_normaliser(normaliser, song.normaliser, "decode_song")
-            length = song.n_samples if length is None else length
-        else:
-            normaliser = self._resolve_normaliser(normaliser, None, "decoding latents from no single song")
-            length = frames.shape[1] * self.spec.hop_length if length is None else length
-        return self.frames_to_audio(frames, normaliser, length)
+        return np.concatenate(list(self.decode_song_blocks(song, normaliser=normaliser, length=length,
+                                                           hop_frames=hop_frames)))
 
     def decode_latents(self, latents: np.ndarray, normaliser: Optional[MinMaxNormaliser] = None) -> np.ndarray:
         """Each latent vector decoded on its own into one segment of audio.
@@ -425,7 +495,7 @@ class SoundGenerator:
         return np.asarray(audio, dtype=np.float32).reshape(len(latents), -1)
 
     # ---- round trips
-    def reconstruct(self, y: np.ndarray, *, overlap: float = 0.5, name: str = "signal") -> np.ndarray:
+    def reconstruct(self, y, *, overlap: float = 0.5, name: str = "signal") -> np.ndarray:
         """Encode and decode a whole song with the model (crossfaded windows, the song's own statistics).
 
         Returns
@@ -434,7 +504,7 @@ class SoundGenerator:
         """
         return self.decode_song(self.encode_song(y, overlap=overlap, name=name))
 
-    def resynth(self, y: np.ndarray, *, name: str = "signal") -> np.ndarray:
+    def resynth(self, y, *, name: str = "signal") -> np.ndarray:
         """The spectrogram round trip without the model: the ceiling of the representation.
 
         The same normalised spectrogram the model would see, turned back into sound by the same
@@ -448,13 +518,26 @@ class SoundGenerator:
 
     def resynth_spectrogram(self, song: SongSpectrogram) -> np.ndarray:
         """:meth:`resynth` of an already analysed song [shape=(song.n_samples,)]."""
-        return self.frames_to_audio(song.frames, song.normaliser, song.n_samples)
+        return np.concatenate(list(self.resynth_blocks(song)))
+
+    def resynth_blocks(self, song: SongSpectrogram) -> Iterator[np.ndarray]:
+        """:meth:`resynth_spectrogram` a block at a time (bounded memory)."""
+        return frames_to_audio_blocks(song.frame_range, song.n_frames, song.normaliser, self.spec, song.n_samples,
+                                      n_iter=self.n_iter, method=self.method, seed=self.seed)
 
     def check_can_sample(self) -> None:
         """Raise :class:`~genmusic.errors.ParameterError` unless the model has a prior to sample (a VAE)."""
         if not self.is_vae:
             raise ParameterError("sampling needs a VAE: this model is a plain autoencoder, whose latent space has "
                                  "no prior to sample from; train a model with kind='vae'")
+
+    def sample_latents(self, n: int, *, temperature: float = 1.0, seed: int = 0, n_segments: int = 1) -> np.ndarray:
+        """Latents drawn from the VAE's prior [shape=(n, n_segments, latent_dim)] (see :meth:`sample`)."""
+        self.check_can_sample()
+        check_integer(n, "n", minimum=1)
+        check_integer(n_segments, "n_segments", minimum=1)
+        z = self.model.sample_prior(int(n) * int(n_segments), temperature=temperature, seed=int(seed))
+        return np.asarray(z, dtype=np.float32).reshape(int(n), int(n_segments), -1)
 
     def sample(self, n: int, *, temperature: float = 1.0, seed: int = 0, n_segments: int = 1) -> List[np.ndarray]:
         """Sounds from the VAE's prior, denormalised with the dataset-level statistics.
@@ -479,11 +562,7 @@ class SoundGenerator:
         ParameterError
             The model is not a VAE, or no dataset statistics are known.
         """
-        self.check_can_sample()
-        check_integer(n, "n", minimum=1)
-        check_integer(n_segments, "n_segments", minimum=1)
-        z = self.model.sample_prior(int(n) * int(n_segments), temperature=temperature, seed=int(seed))
-        z = z.reshape(int(n), int(n_segments), -1)
+        z = self.sample_latents(n, temperature=temperature, seed=seed, n_segments=n_segments)
         if n_segments == 1:
             return list(self.decode_latents(z[:, 0]))
         return [self.decode_song(zi) for zi in z]

@@ -9,7 +9,8 @@ Sondergaard (2013), i.e. ``librosa.griffinlim`` with its ``momentum`` parameter:
    given magnitude;
 3. invert once more.
 
-* :func:`griffinlim_librosa` wraps ``librosa.griffinlim`` (NumPy, CPU).
+* :func:`griffinlim_librosa` runs ``librosa.griffinlim``'s iteration with librosa's STFT and ISTFT (NumPy,
+  CPU; the same output for the same seed), and can start chosen frames from a given phase.
 * :func:`griffinlim_keras` is written only with ``keras.ops``, so it runs on every Keras 3 backend
   (TensorFlow, JAX, torch) and on a GPU. It reproduces librosa's transforms exactly: the window from
   ``librosa.filters.get_window`` (scipy's; periodic Hann by default, as keras' own "hann") passed
@@ -84,15 +85,25 @@ def _valid_magnitude(magnitude, *, n_fft: int) -> np.ndarray:
     return mag
 
 
-def _initial_phase(shape: Tuple[int, ...], seed: Optional[int]) -> np.ndarray:
-    """Random phase in [0, 2 pi) drawn exactly as ``librosa.griffinlim`` draws it from a Generator."""
-    return 2 * np.pi * np.random.default_rng(seed).random(size=shape)
+def _initial_phase(shape: Tuple[int, ...], seed: Optional[int], init_phase: Optional[np.ndarray] = None) -> np.ndarray:
+    """Random phase in [0, 2 pi) drawn exactly as ``librosa.griffinlim`` draws it from a Generator; where
+    ``init_phase`` is finite (a phase estimate carried over from a neighbouring block), that phase."""
+    phase = 2 * np.pi * np.random.default_rng(seed).random(size=shape)
+    if init_phase is not None:
+        init_phase = np.broadcast_to(np.asarray(init_phase, dtype=np.float64), shape)
+        known = np.isfinite(init_phase)
+        phase[known] = init_phase[known]
+    return phase
 
 
 def griffinlim_librosa(magnitude: np.ndarray, *, n_fft: int, hop_length: int, n_iter: int = 32,
                        momentum: float = 0.99, length: Optional[int] = None, window: WindowSpec = "hann",
-                       seed: Optional[int] = 0) -> np.ndarray:
-    """Fast Griffin-Lim with ``librosa.griffinlim`` (centred frames, zero padding).
+                       seed: Optional[int] = 0, init_phase: Optional[np.ndarray] = None) -> np.ndarray:
+    """Fast Griffin-Lim with librosa's STFT and ISTFT (centred frames, zero padding), on the CPU.
+
+    The iteration of ``librosa.griffinlim`` (same transforms, same order of operations, same random
+    initial phase for a seed, so the same output), with one addition: ``init_phase`` starts chosen frames
+    from a known phase, which lets :func:`genmusic.inversion` run long songs block by block.
 
     Parameters
     ----------
@@ -103,7 +114,7 @@ def griffinlim_librosa(magnitude: np.ndarray, *, n_fft: int, hop_length: int, n_
     hop_length : int
         Samples between frames.
     n_iter : int >= 0
-        Iterations (0: the random initial phase, inverted).
+        Iterations (0: the initial phase, inverted).
     momentum : float >= 0
         Fast Griffin-Lim momentum (0: the original Griffin-Lim).
     length : int or None
@@ -112,6 +123,8 @@ def griffinlim_librosa(magnitude: np.ndarray, *, n_fft: int, hop_length: int, n_
         Any window ``librosa.filters.get_window`` accepts.
     seed : int or None
         Seed of ``np.random.default_rng`` for the initial phase (None: not reproducible).
+    init_phase : np.ndarray [shape=magnitude.shape], optional
+        Initial phase in radians where finite; random (``seed``) where NaN.
 
     Returns
     -------
@@ -120,12 +133,22 @@ def griffinlim_librosa(magnitude: np.ndarray, *, n_fft: int, hop_length: int, n_
     import librosa
 
     mag = _validate(magnitude, n_fft=n_fft, hop_length=hop_length, n_iter=n_iter, momentum=momentum, length=length)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*momentum.*", category=UserWarning)
-        y = librosa.griffinlim(mag, n_iter=int(n_iter), hop_length=int(hop_length), n_fft=int(n_fft),
-                               window=window, center=True, pad_mode="constant", length=length,
-                               momentum=float(momentum), init="random",
-                               random_state=np.random.default_rng(seed))
+    transform = dict(n_fft=int(n_fft), hop_length=int(hop_length), window=window, center=True)
+    angles = np.exp(1j * _initial_phase(mag.shape, seed, init_phase)).astype(np.complex64)
+    angles *= mag
+    beta = float(momentum) / (1.0 + float(momentum))
+    eps = np.finfo(np.float32).tiny
+    rebuilt = previous = inverse = None
+    for _ in range(int(n_iter)):
+        inverse = librosa.istft(angles, length=length, dtype=np.float32, out=inverse, **transform)
+        rebuilt = librosa.stft(inverse, pad_mode="constant", out=rebuilt, **transform)
+        angles[:] = rebuilt
+        if previous is not None:
+            angles -= beta * previous
+        angles /= np.abs(angles) + eps
+        angles *= mag
+        rebuilt, previous = previous, rebuilt
+    y = librosa.istft(angles, length=length, dtype=np.float32, out=inverse, **transform)
     return y.astype(np.float32, copy=False)
 
 
@@ -235,7 +258,7 @@ def _iteration(frames: _Frames, beta: float):
 
 def griffinlim_keras(magnitudes: np.ndarray, *, n_fft: int, hop_length: int, n_iter: int = 32,
                      momentum: float = 0.99, length: Optional[int] = None, window: WindowSpec = "hann",
-                     seed: Optional[int] = 0) -> np.ndarray:
+                     seed: Optional[int] = 0, init_phase: Optional[np.ndarray] = None) -> np.ndarray:
     """Fast Griffin-Lim written with ``keras.ops`` only (any Keras 3 backend, CPU or GPU).
 
     Same algorithm, transforms and initial phase as :func:`griffinlim_librosa` (see the module
@@ -248,7 +271,7 @@ def griffinlim_keras(magnitudes: np.ndarray, *, n_fft: int, hop_length: int, n_i
     magnitudes : np.ndarray [shape=(batch, n_fft // 2 + 1, n_frames)]
         Non-negative STFT magnitudes, one signal per item. Any leading shape ``(...)`` works, a
         single ``(n_fft // 2 + 1, n_frames)`` spectrogram included; the output keeps it.
-    n_fft, hop_length, n_iter, momentum, length, window, seed
+    n_fft, hop_length, n_iter, momentum, length, window, seed, init_phase
         As in :func:`griffinlim_librosa`. The random phase is drawn for the whole array, as librosa
         draws it: item 0 of a batch starts from the phase a single call with the same seed uses.
 
@@ -265,7 +288,7 @@ def griffinlim_keras(magnitudes: np.ndarray, *, n_fft: int, hop_length: int, n_i
     frames = _Frames(int(n_fft), int(hop_length), int(n_frames), int(length))
     win, inverse_wss = frames.constants(window)
 
-    phase = _initial_phase(mag.shape, seed).reshape(-1, n_bins, n_frames)
+    phase = _initial_phase(mag.shape, seed, init_phase).reshape(-1, n_bins, n_frames)
     # keras.ops.stft puts frames before frequency: work in (batch, n_frames, n_bins).
     phase = np.swapaxes(phase, -1, -2)
     mag = np.ascontiguousarray(np.swapaxes(mag.reshape(-1, n_bins, n_frames), -1, -2))
@@ -286,7 +309,7 @@ def griffinlim_keras(magnitudes: np.ndarray, *, n_fft: int, hop_length: int, n_i
 
 def griffinlim(magnitude: np.ndarray, *, n_fft: int, hop_length: int, n_iter: int = 32, momentum: float = 0.99,
                length: Optional[int] = None, window: WindowSpec = "hann", seed: Optional[int] = 0,
-               method: str = "librosa") -> np.ndarray:
+               method: str = "librosa", init_phase: Optional[np.ndarray] = None) -> np.ndarray:
     """Fast Griffin-Lim phase reconstruction.
 
     Parameters
@@ -294,7 +317,7 @@ def griffinlim(magnitude: np.ndarray, *, n_fft: int, hop_length: int, n_iter: in
     magnitude : np.ndarray [shape=(..., n_fft // 2 + 1, n_frames)]
         Non-negative, finite STFT magnitudes (use :func:`genmusic.spectrogram.db_to_magnitude` with
         ``restore_nyquist=True`` on genmusic spectrograms).
-    n_fft, hop_length, n_iter, momentum, length, window, seed
+    n_fft, hop_length, n_iter, momentum, length, window, seed, init_phase
         As in :func:`griffinlim_librosa`.
     method : {"librosa", "keras"}
         :func:`griffinlim_librosa` (NumPy) or :func:`griffinlim_keras` (any Keras backend, GPU).
@@ -311,5 +334,8 @@ def griffinlim(magnitude: np.ndarray, *, n_fft: int, hop_length: int, n_iter: in
     """
     check_choice(method, "method", METHODS)
     run = griffinlim_librosa if method == "librosa" else griffinlim_keras
+    if init_phase is not None and np.shape(init_phase) != np.shape(magnitude):
+        raise ParameterError(f"init_phase must have the magnitude's shape {np.shape(magnitude)}, got "
+                             f"{np.shape(init_phase)}")
     return run(magnitude, n_fft=n_fft, hop_length=hop_length, n_iter=n_iter, momentum=momentum, length=length,
-               window=window, seed=seed)
+               window=window, seed=seed, init_phase=init_phase)

@@ -1,7 +1,9 @@
 """``PreprocessingPipeline``: audio folder -> normalised log spectrograms, in parallel, resumable.
 
-Each file goes ``Loader -> Padder -> LogSpectrogramExtractor -> MinMaxNormaliser -> Saver``. A song
-longer than one segment becomes consecutive segments that cover all of it. A file that cannot be used
+Each file goes ``Loader -> LogSpectrogramExtractor -> MinMaxNormaliser -> Saver`` (zero-padded to whole
+segments), block by block: decoding, resampling, the STFT and writing the segments never hold a whole long
+song, so memory does not grow with its length. A song longer than one segment becomes consecutive segments
+that cover all of it. A file that cannot be used
 is skipped with one warning that names it and the reason; the run goes on. Songs an earlier run
 finished are reused, so a killed run picks up where it stopped.
 
@@ -23,16 +25,16 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ._checks import check_integer
 from ._io import folder_lock
-from .audio import AUDIO_EXTENSIONS, Loader, Padder, pad_to_segments
+from .audio import AUDIO_EXTENSIONS, AudioSignal, Loader, n_segments_for
 from .config import GenmusicConfig
 from .errors import AudioLoadError, DataError, GenmusicError, OutputError, ParameterError
-from .spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
+from .spectrogram import LogSpectrogramExtractor, SongFrames
 from .store import Saver, SongRecord, make_song_ids
 
 __all__ = ["PreprocessingPipeline", "PreprocessReport", "find_audio_files"]
@@ -73,6 +75,7 @@ class PreprocessReport:
     processed: List[SongRecord] = field(default_factory=list)
     reused: List[SongRecord] = field(default_factory=list)
     skipped: List[Tuple[str, str]] = field(default_factory=list)
+    warnings: List[Tuple[str, str]] = field(default_factory=list)
     wall_seconds: float = 0.0
     sample_rate: int = 22050
 
@@ -92,6 +95,9 @@ class PreprocessReport:
         lines = [f"files done: {len(self.processed)} new, {len(self.reused)} reused from an earlier run",
                  f"files skipped: {len(self.skipped)}"]
         lines += [f"  - {src}: {why}" for src, why in self.skipped]
+        if self.warnings:
+            lines += [f"files used with a warning: {len(self.warnings)}"]
+            lines += [f"  - {src}: {why}" for src, why in self.warnings]
         lines += [f"segments: {self.n_segments}",
                   f"seconds of audio: {self.seconds_of_audio:.1f}",
                   f"wall time: {self.wall_seconds:.1f} s",
@@ -105,8 +111,9 @@ class PreprocessingPipeline:
     Parameters
     ----------
     config : GenmusicConfig, optional
-    loader, padder, extractor : optional
-        Stage objects; by default built from ``config``.
+    loader, extractor : optional
+        Stage objects; by default built from ``config``. Songs are zero-padded to whole segments (the
+        representation's rule: see :func:`genmusic.audio.pad_to_segments`).
 
     Examples
     --------
@@ -116,11 +123,38 @@ class PreprocessingPipeline:
     """
 
     def __init__(self, config: Optional[GenmusicConfig] = None, *, loader: Optional[Loader] = None,
-                 padder: Optional[Padder] = None, extractor: Optional[LogSpectrogramExtractor] = None) -> None:
+                 extractor: Optional[LogSpectrogramExtractor] = None) -> None:
         self.config = config or GenmusicConfig()
         self.loader = loader or Loader(self.config.audio)
-        self.padder = padder or Padder()
         self.extractor = extractor or LogSpectrogramExtractor(self.config.spectrogram)
+
+    def analyse_signal(self, y, *, name: str = "signal") -> SongFrames:
+        """Check a signal and find its spectrogram statistics (one block-wise pass).
+
+        Parameters
+        ----------
+        y : np.ndarray [shape=(n,)] or AudioSignal
+            Mono, at ``config.audio.sample_rate``.
+
+        Returns
+        -------
+        SongFrames
+            The song's normalised frames and segments, computed block by block.
+
+        Raises
+        ------
+        ParameterError
+            The signal is empty, holds NaN/inf, is silent, or has a constant spectrogram.
+        """
+        signal = y if isinstance(y, AudioSignal) else AudioSignal.from_array(y, self.config.audio.sample_rate, name)
+        if signal.n_samples == 0:
+            raise ParameterError(f"{name} is empty (no samples)")
+        if signal.peak == 0:
+            raise ParameterError(f"{name}: the audio is all silent")
+        song = SongFrames(self.extractor, signal, n_segments_for(signal.n_samples, self.config.spectrogram))
+        if song.db_max == song.db_min:
+            raise ParameterError(f"{name}: the spectrogram is constant (silent or DC-only audio)")
+        return song
 
     def process_signal(self, y: np.ndarray, *, name: str = "signal") -> Tuple[np.ndarray, float, float, int]:
         """Pad, transform and normalise one mono signal.
@@ -140,34 +174,37 @@ class PreprocessingPipeline:
         Raises
         ------
         ParameterError
-            The signal is silent (nothing to learn from, nothing to normalise).
+            The signal is silent (nothing to learn from, nothing to normalise), empty or holds NaN/inf.
         """
-        n_samples = int(y.shape[-1])
-        if not np.any(y):
-            raise ParameterError(f"{name}: the audio is all silent")
-        padded = pad_to_segments(y, self.config.spectrogram, self.padder)
-        db = self.extractor.extract_segments(padded)
-        normaliser = MinMaxNormaliser().fit(db)
-        if normaliser.data_range_ == 0.0:
-            raise ParameterError(f"{name}: the spectrogram is constant (silent or DC-only audio)")
-        return normaliser.transform(db), normaliser.data_min_, normaliser.data_max_, n_samples
+        song = self.analyse_signal(y, name=name)
+        return np.concatenate(list(song.segment_blocks())), song.db_min, song.db_max, song.signal.n_samples
 
-    def process_file(self, path: str | os.PathLike, song_id: str, genre: str, saver: Saver) -> SongRecord:
-        """Load, transform and save one file; returns its record.
+    def process_file(self, path: str | os.PathLike, song_id: str, genre: str, saver: Saver, *,
+                     notes: Optional[List[str]] = None) -> SongRecord:
+        """Load, transform and save one file, block by block (memory does not grow with its length).
+
+        Parameters
+        ----------
+        notes : list, optional
+            Gets what was found worth a warning (a truncated file).
 
         Raises
         ------
         AudioLoadError
             The file cannot be decoded, or holds no usable signal (NaN, silence).
+        OutputError
+            The store cannot be written (disk full, read-only folder).
         """
-        y = self.loader.load(path)
-        try:
-            segments, db_min, db_max, n_samples = self.process_signal(y, name=str(path))
-        except ParameterError as exc:  # the file, not an argument, is at fault
-            raise AudioLoadError(str(exc)) from None
-        record = SongRecord(song_id=song_id, source=str(path), genre=genre, n_samples=n_samples,
-                            n_segments=int(segments.shape[0]), db_min=db_min, db_max=db_max)
-        return saver.save_song(record, segments)
+        with self.loader.open(path, spool_dir=saver.songs_dir) as signal:
+            try:
+                song = self.analyse_signal(signal, name=str(path))
+            except ParameterError as exc:  # the file, not an argument, is at fault
+                raise AudioLoadError(str(exc)) from None
+            if notes is not None:
+                notes.extend(signal.notes)
+            record = SongRecord(song_id=song_id, source=str(path), genre=genre, n_samples=signal.n_samples,
+                                n_segments=song.n_segments, db_min=song.db_min, db_max=song.db_max)
+            return saver.save_song(record, song.segment_blocks())
 
     def run(self, input_dir: str | os.PathLike, output_dir: str | os.PathLike, *, workers: Optional[int] = None,
             overwrite: bool = False, progress: bool = False) -> PreprocessReport:
@@ -222,16 +259,19 @@ class PreprocessingPipeline:
             saver.check_writable([song_id for _, song_id, _ in todo])
             workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
             for result in _map(self, saver, todo, workers, progress):
-                if isinstance(result, SongRecord):
-                    report.processed.append(result)
+                if isinstance(result, _Done):
+                    report.processed.append(result.record)
+                    for note in result.notes:
+                        report.warnings.append((result.record.source, note))
+                        logger.warning("%s: %s", result.record.source, note)
                 else:
                     report.skipped.append(result)
                     logger.warning("skipped %s: %s", *result)
             if not report.songs:
-                saver.finalise([], report.skipped)
+                saver.finalise([], report.skipped, input_folder=root)
                 raise DataError(f"none of the {len(files)} audio file(s) under {root} could be processed; "
                                 f"see the warnings above or {saver.output_dir / 'skipped.csv'}")
-            saver.finalise(report.songs, report.skipped)
+            saver.finalise(report.songs, report.skipped, input_folder=root)
         report.wall_seconds = time.perf_counter() - start
         return report
 
@@ -277,10 +317,18 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="genmusic-parent-watch", daemon=True).start()
 
 
+class _Done(NamedTuple):
+    """A file processed, and what it was found worth a warning."""
+
+    record: SongRecord
+    notes: List[str]
+
+
 def _work(job: Tuple[str, str, str]):
     path, song_id, genre = job
+    notes: List[str] = []
     try:
-        return _WORKER["pipeline"].process_file(path, song_id, genre, _WORKER["saver"])
+        return _Done(_WORKER["pipeline"].process_file(path, song_id, genre, _WORKER["saver"], notes=notes), notes)
     except OutputError:
         raise  # the output side failed: the run stops, the input is not to blame
     except GenmusicError as exc:
@@ -292,7 +340,7 @@ def _work(job: Tuple[str, str, str]):
 
 
 def _map(pipeline: PreprocessingPipeline, saver: Saver, jobs: Sequence[tuple], workers: int, progress: bool):
-    """Results of :func:`_work` for every job, as they come: a SongRecord or ``(path, reason)``."""
+    """Results of :func:`_work` for every job, as they come: a :class:`_Done` or ``(path, reason)``."""
     bar = None
     if progress:
         from tqdm import tqdm

@@ -2,20 +2,29 @@
 
 :class:`LogSpectrogramExtractor` computes ``|STFT|`` in dB (Nyquist bin dropped, see
 :class:`~genmusic.config.SpectrogramConfig`) and cuts a song into consecutive segments;
+:class:`SongFrames` gives a song's normalised frames and segments block by block, so that memory does not
+grow with the length of the song;
 :func:`db_to_magnitude` undoes the dB step for phase reconstruction. :class:`MinMaxNormaliser` maps
 dB values to [0, 1] and back, scikit-learn style.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterator, Optional
 
 import numpy as np
 
 from .config import SpectrogramConfig
 from .errors import ParameterError
 
-__all__ = ["LogSpectrogramExtractor", "MinMaxNormaliser", "db_to_magnitude", "magnitude_to_db"]
+__all__ = ["LogSpectrogramExtractor", "SongFrames", "MinMaxNormaliser", "db_to_magnitude", "magnitude_to_db",
+           "ANALYSIS_BLOCK_FRAMES", "KEEP_FRAMES"]
+
+#: Frames the block-wise analysis computes at a time (23.8 s at 22050 Hz, hop 256; whole segments).
+ANALYSIS_BLOCK_FRAMES = 2048
+#: A song of at most this many frames (190 s at 22050 Hz, hop 256; 32 MiB of float32) keeps its dB frames
+#: from the first pass; a longer one is analysed again, block by block, for each range it is asked for.
+KEEP_FRAMES = 16384
 
 
 def magnitude_to_db(magnitude: np.ndarray, *, amin: float = 1e-5, top_db: Optional[float] = 80.0) -> np.ndarray:
@@ -101,6 +110,30 @@ class LogSpectrogramExtractor:
         cfg = self.config
         return magnitude_to_db(self.stft_magnitude(y), amin=cfg.amin, top_db=cfg.top_db)
 
+    def db_frames(self, signal, start: int, stop: int) -> np.ndarray:
+        """dB (no floor) of frames ``[start, stop)`` of the centred STFT of ``signal``.
+
+        Frame ``f`` is centred on sample ``f * hop_length``; samples outside the signal are zeros, so
+        the frames equal those of :meth:`stft_magnitude` of the signal zero-padded to any length.
+
+        Parameters
+        ----------
+        signal : AudioSignal or anything with ``read(start, stop) -> np.ndarray``
+        start, stop : int
+
+        Returns
+        -------
+        np.ndarray [shape=(n_fft // 2, stop - start)], float32
+            ``20 log10(max(amin, |S|))``.
+        """
+        import librosa
+
+        cfg = self.config
+        half = cfg.n_fft // 2
+        y = signal.read(start * cfg.hop_length - half, (stop - 1) * cfg.hop_length - half + cfg.n_fft)
+        stft = librosa.stft(y, n_fft=cfg.n_fft, hop_length=cfg.hop_length, window=cfg.window, center=False)
+        return magnitude_to_db(np.abs(stft[: cfg.n_freq_bins]), amin=cfg.amin, top_db=None)
+
     def extract_segments(self, y: np.ndarray) -> np.ndarray:
         """Cut a padded song into consecutive segments of log spectrogram.
 
@@ -125,6 +158,93 @@ class LogSpectrogramExtractor:
         db = self.extract(y)[:, : n_seg * cfg.segment_frames]
         return np.ascontiguousarray(
             db.reshape(cfg.n_freq_bins, n_seg, cfg.segment_frames).transpose(1, 0, 2))
+
+
+class SongFrames:
+    """A song's normalised log spectrogram, computed block by block from its signal.
+
+    The frames are those of :meth:`LogSpectrogramExtractor.extract` of the song zero-padded to whole
+    segments (what preprocessing computes), floored ``top_db`` below the song's peak and min-max
+    normalised with the song's own statistics; frames past the last segment (the zero-padded tail) are
+    clipped to [0, 1]. One pass over the signal finds the statistics (:attr:`db_min`, :attr:`db_max`);
+    :meth:`frames` and :meth:`segment_blocks` give any range. A song of up to :data:`KEEP_FRAMES` frames
+    keeps its frames from that pass; a longer one is analysed again for each range, a block of
+    :data:`ANALYSIS_BLOCK_FRAMES` frames at a time, so memory does not grow with its length.
+
+    Parameters
+    ----------
+    extractor : LogSpectrogramExtractor
+    signal : AudioSignal
+        Anything with ``read(start, stop)`` and ``n_samples``.
+    n_segments : int
+        Segments covering the song (:func:`genmusic.audio.n_segments_for`).
+
+    Attributes
+    ----------
+    db_min, db_max : float
+        The statistics :class:`MinMaxNormaliser` finds on the song's segments.
+    floor : float
+        ``top_db`` below the song's peak: quieter bins are raised to it.
+    """
+
+    def __init__(self, extractor: LogSpectrogramExtractor, signal, n_segments: int) -> None:
+        cfg = extractor.config
+        self.extractor = extractor
+        self.signal = signal
+        self.n_segments = int(n_segments)
+        self.segment_frames = cfg.segment_frames
+        n = self.n_segments * cfg.segment_frames  # the segments' frames; frame n also sets the peak (as extract)
+        self._kept = np.empty((cfg.n_freq_bins, n + 1), np.float32) if n + 1 <= KEEP_FRAMES else None
+        peak, inside_peak, inside_low = np.float32(-np.inf), np.float32(-np.inf), np.float32(np.inf)
+        for start in range(0, n + 1, _block_frames(cfg)):
+            db = extractor.db_frames(signal, start, min(start + _block_frames(cfg), n + 1))
+            if self._kept is not None:
+                self._kept[:, start:start + db.shape[1]] = db
+            inside = db[:, : max(0, n - start)]
+            if inside.size:
+                inside_peak, inside_low = max(inside_peak, inside.max()), min(inside_low, inside.min())
+            peak = max(peak, db.max())
+        self.floor = np.float32(peak - np.float32(cfg.top_db))
+        self.db_max = float(max(inside_peak, self.floor))
+        self.db_min = float(max(inside_low, self.floor))
+
+    @property
+    def normaliser(self) -> MinMaxNormaliser:
+        return MinMaxNormaliser.from_stats(self.db_min, self.db_max)
+
+    def frames(self, start: int, stop: int) -> np.ndarray:
+        """Normalised frames ``[start, stop)`` (frames past the segments are the zero-padded tail).
+
+        Returns
+        -------
+        np.ndarray [shape=(n_fft // 2, stop - start)], float32, values in [0, 1]
+        """
+        if self._kept is not None and stop <= self._kept.shape[1]:
+            db = self._kept[:, start:stop]
+        else:
+            db = self.extractor.db_frames(self.signal, start, stop)
+        normalised = self.normaliser.transform(np.maximum(db, self.floor))
+        return np.clip(normalised, 0.0, 1.0).astype(np.float32, copy=False)
+
+    def segment_blocks(self) -> Iterator[np.ndarray]:
+        """The song's consecutive segments, a block of them at a time.
+
+        Yields
+        ------
+        np.ndarray [shape=(k, n_fft // 2, segment_frames)], float32 in [0, 1]
+        """
+        cfg = self.extractor.config
+        per_block = _block_frames(cfg) // cfg.segment_frames
+        for first in range(0, self.n_segments, per_block):
+            last = min(self.n_segments, first + per_block)
+            frames = self.frames(first * cfg.segment_frames, last * cfg.segment_frames)
+            yield np.ascontiguousarray(frames.reshape(cfg.n_freq_bins, last - first, cfg.segment_frames)
+                                       .transpose(1, 0, 2))
+
+
+def _block_frames(config: SpectrogramConfig) -> int:
+    """:data:`ANALYSIS_BLOCK_FRAMES` rounded to whole segments (at least one)."""
+    return max(1, ANALYSIS_BLOCK_FRAMES // config.segment_frames) * config.segment_frames
 
 
 class MinMaxNormaliser:

@@ -22,12 +22,12 @@ import logging
 import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ._io import (atomic_save_npy, atomic_write_json, atomic_write_text, make_folder, remove_leftovers,
-                  unique_safe_names)
+from ._io import (atomic_save_npy_blocks, atomic_write_json, atomic_write_text, make_folder, remove_leftovers,
+                  safe_name, unique_safe_names)
 from .config import GenmusicConfig, SplitConfig
 from .errors import DataError, GenmusicError, ParameterError
 from .spectrogram import MinMaxNormaliser
@@ -236,22 +236,26 @@ class Saver:
         except (ValueError, TypeError):
             return None
 
-    def save_song(self, record: SongRecord, segments: np.ndarray) -> SongRecord:
+    def save_song(self, record: SongRecord, segments) -> SongRecord:
         """Write one song's normalised segments, then its metadata (which marks it complete).
 
         Parameters
         ----------
         record : SongRecord
-        segments : np.ndarray [shape=(n_segments, n_freq_bins, segment_frames)]
+        segments : np.ndarray [shape=(n_segments, n_freq_bins, segment_frames)], or an iterable of such arrays
+            that together hold the song's ``n_segments`` segments (a long song, block by block).
         """
         expected = (record.n_segments, *self.config.spectrogram.segment_shape)
-        if segments.shape != expected:
-            raise DataError(f"{record.source}: segments have shape {segments.shape}, expected {expected}")
-        atomic_save_npy(self.song_path(record.song_id), segments.astype(STORE_DTYPE, copy=False))
+        blocks = [segments] if isinstance(segments, np.ndarray) else segments
+        try:
+            atomic_save_npy_blocks(self.song_path(record.song_id), expected, STORE_DTYPE, blocks)
+        except ValueError as exc:
+            raise DataError(f"{record.source}: segments do not fit the store's shape {expected} ({exc})") from None
         atomic_write_json(self.songs_dir / f"{record.song_id}.json", asdict(record))
         return record
 
-    def finalise(self, records: Sequence[SongRecord], skipped: Sequence[tuple] = ()) -> List[SongRecord]:
+    def finalise(self, records: Sequence[SongRecord], skipped: Sequence[tuple] = (),
+                 input_folder: Optional[str | os.PathLike] = None) -> List[SongRecord]:
         """Assign splits and write ``manifest.csv``, ``stats.json`` and ``skipped.csv``.
 
         Parameters
@@ -259,6 +263,9 @@ class Saver:
         records : sequence of SongRecord
             Every song in the store (new and reused).
         skipped : sequence of (path, reason)
+        input_folder : path-like, optional
+            The folder the songs came from, recorded in ``stats.json``: only audio files under it are ever
+            opened again (generation, evaluation).
         """
         records = sorted(records, key=lambda r: r.song_id)
         splits = assign_splits([r.song_id for r in records], [r.genre for r in records], self.config.split)
@@ -279,7 +286,10 @@ class Saver:
         writer.writerow(_SKIPPED_FIELDS)
         writer.writerows(skipped)
         atomic_write_text(self.output_dir / "skipped.csv", buf.getvalue())
-        atomic_write_json(self.output_dir / "stats.json", dataset_stats(records, self.config))
+        stats = dataset_stats(records, self.config)
+        if input_folder is not None:
+            stats["input_folder"] = str(Path(input_folder).resolve())
+        atomic_write_json(self.output_dir / "stats.json", stats)
         return records
 
 
@@ -419,7 +429,12 @@ class SpectrogramStore:
             missing = set(_MANIFEST_FIELDS) - set(reader.fieldnames or ())
             if missing:
                 raise DataError(f"{self.path}/manifest.csv lacks column(s) {sorted(missing)}")
-            for row in reader:
+            for line, row in enumerate(reader, start=2):
+                song_id = row["song_id"]
+                if safe_name(song_id, fallback="") != song_id:
+                    raise DataError(f"{self.path}/manifest.csv line {line}: song_id {song_id!r} is not a plain file "
+                                    f"name (a store never writes one; the manifest is damaged or was edited): "
+                                    f"preprocess again")
                 if row["song_id"] not in songs:
                     songs[row["song_id"]] = SongRecord(
                         song_id=row["song_id"], source=row["source"], genre=row["genre"],
@@ -459,6 +474,25 @@ class SpectrogramStore:
         rows = [(i, s) for i, r in enumerate(self.songs) if split is None or r.split == split
                 for s in range(r.n_segments)]
         return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+
+    def source_path(self, record: SongRecord) -> Tuple[Optional[Path], str]:
+        """The song's audio file, if it may be opened: ``(path, "")``, else ``(None, why not)``.
+
+        A manifest can be edited, so its ``source`` is opened only when it is an existing file with an audio
+        extension under the folder the store was made from (``stats.json`` ``input_folder``; stores written
+        before it was recorded: anywhere).
+        """
+        from .audio import AUDIO_EXTENSIONS
+
+        path = Path(record.source)
+        if not path.is_file():
+            return None, "is gone"
+        if path.suffix.lower() not in AUDIO_EXTENSIONS:
+            return None, "is not an audio file (the manifest names it; not opened)"
+        root = self.stats.get("input_folder")
+        if root and not path.resolve().is_relative_to(Path(root).resolve()):
+            return None, f"lies outside the folder the store was made from ({root}; not opened)"
+        return path, ""
 
     def dataset_normaliser(self) -> MinMaxNormaliser:
         """Denormaliser for spectrograms that come from no single file (prior samples, mixes)."""

@@ -4,19 +4,22 @@ A model sees one segment of ``segment_frames`` frames at a time. A song's spectr
 of that size, one every ``hop_frames`` frames (:func:`slice_windows`); decoded windows are joined back with
 raised-cosine crossfades whose weights sum to one (:func:`overlap_add`, :func:`crossfade_weights`), so a
 window border always lies inside another window and no seam is audible. ``hop_frames == segment_frames``
-is the plain concatenation of consecutive segments (no overlap). Pure NumPy.
+is the plain concatenation of consecutive segments (no overlap); :func:`overlap_add_range` gives any range of
+frames from only the windows that touch it, so long songs are decoded a block at a time. Pure NumPy.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Optional, Tuple
 
 import numpy as np
 
 from ._checks import check_number
 from .errors import ParameterError
 
-__all__ = ["hop_frames_for", "n_windows_for", "crossfade_weights", "slice_windows", "overlap_add"]
+__all__ = ["hop_frames_for", "n_windows_for", "crossfade_weights", "slice_windows", "overlap_add", "overlap_add_range",
+           "windows_touching"]
 
 
 def hop_frames_for(segment_frames: int, overlap: float) -> int:
@@ -96,6 +99,36 @@ def overlap_add(windows: np.ndarray, hop_frames: int) -> np.ndarray:
     np.ndarray [shape=(n_freq, (n_windows - 1) * hop_frames + segment_frames)], float32
     """
     windows = np.asarray(windows)
+    if windows.ndim not in (3, 4) or len(windows) == 0:
+        raise ParameterError(f"windows must have shape (n_windows, n_freq, segment_frames), got {windows.shape}")
+    k, seg = windows.shape[0], windows.shape[2]
+    return overlap_add_range(windows, 0, hop_frames, 0, (k - 1) * min(max(hop_frames, 1), seg) + seg)
+
+
+def overlap_add_range(windows: np.ndarray, first: int, hop_frames: int, start: int, stop: int,
+                      n_windows: Optional[int] = None) -> np.ndarray:
+    """Frames ``[start, stop)`` of :func:`overlap_add` of a song's windows, from only the windows that
+    touch them: what block-wise decoding needs.
+
+    Parameters
+    ----------
+    windows : np.ndarray [shape=(k, n_freq, segment_frames)]
+        Windows ``first, first + 1, ..., first + k - 1`` of the song; every window that overlaps
+        ``[start, stop)`` must be among them (see :func:`windows_touching`).
+    first : int
+        Index of ``windows[0]`` in the song.
+    hop_frames : int in [1, segment_frames]
+    start, stop : int
+        The frame range, inside the song's ``(n_windows - 1) * hop_frames + segment_frames`` frames.
+    n_windows : int, optional
+        Windows in the whole song (default: ``first + k``); only used to check the range.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_freq, stop - start)], float32
+        Equal to ``overlap_add(all_windows, hop_frames)[:, start:stop]``.
+    """
+    windows = np.asarray(windows)
     if windows.ndim == 4 and windows.shape[-1] == 1:
         windows = windows[..., 0]
     if windows.ndim != 3 or len(windows) == 0:
@@ -103,14 +136,29 @@ def overlap_add(windows: np.ndarray, hop_frames: int) -> np.ndarray:
     k, n_freq, seg = windows.shape
     if not 1 <= hop_frames <= seg:
         raise ParameterError(f"hop_frames must be in [1, segment_frames={seg}], got {hop_frames}")
+    total = ((n_windows or first + k) - 1) * hop_frames + seg
+    if not 0 <= start < stop <= total:
+        raise ParameterError(f"frame range [{start}, {stop}) must lie in [0, {total})")
+    lo, hi = windows_touching(start, stop, seg, hop_frames, n_windows or first + k)
+    if lo < first or hi > first + k:
+        raise ParameterError(f"frames [{start}, {stop}) need windows {lo}..{hi - 1}, got {first}..{first + k - 1}")
     if hop_frames == seg:  # no overlap: plain concatenation
-        return np.ascontiguousarray(windows.transpose(1, 0, 2).reshape(n_freq, k * seg)).astype(np.float32)
-    total = (k - 1) * hop_frames + seg
-    acc = np.zeros((n_freq, total), dtype=np.float64)
-    weight_sum = np.zeros(total, dtype=np.float64)
+        joined = windows[lo - first:hi - first].transpose(1, 0, 2).reshape(n_freq, -1)
+        return np.ascontiguousarray(joined[:, start - lo * seg:stop - lo * seg]).astype(np.float32)
+    acc = np.zeros((n_freq, stop - start), dtype=np.float64)
+    weight_sum = np.zeros(stop - start, dtype=np.float64)
     w = crossfade_weights(seg, hop_frames)
-    for i in range(k):
-        start = i * hop_frames
-        acc[:, start:start + seg] += windows[i] * w
-        weight_sum[start:start + seg] += w
+    for i in range(lo, hi):
+        a, b = max(start, i * hop_frames), min(stop, i * hop_frames + seg)
+        acc[:, a - start:b - start] += windows[i - first][:, a - i * hop_frames:b - i * hop_frames] * \
+            w[a - i * hop_frames:b - i * hop_frames]
+        weight_sum[a - start:b - start] += w[a - i * hop_frames:b - i * hop_frames]
     return (acc / weight_sum).astype(np.float32)
+
+
+def windows_touching(start: int, stop: int, segment_frames: int, hop_frames: int, n_windows: int) -> Tuple[int, int]:
+    """``(lo, hi)``: windows ``lo .. hi - 1`` (of ``segment_frames`` every ``hop_frames``) overlap frames
+    ``[start, stop)``."""
+    lo = max(0, -(-(start - segment_frames + 1) // hop_frames))
+    hi = min(n_windows, (stop - 1) // hop_frames + 1)
+    return lo, hi

@@ -157,6 +157,30 @@ def tiny_model_folder(tiny_store, tmp_path_factory):
 # -- training ---------------------------------------------------------------------------------------------
 
 
+def edited_store_copy(store, model_folder, tmp_path, edit):
+    """Copies of a store (every manifest row changed in place by ``edit(row)``) and of a model folder
+    that points at the copy: ``(store_copy, model_copy)`` under ``tmp_path``."""
+    import csv
+    import json
+    import shutil
+
+    copy = tmp_path / "store"
+    shutil.copytree(store.path, copy)
+    with open(copy / "manifest.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        edit(row)
+    with open(copy / "manifest.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    model = tmp_path / "model"
+    shutil.copytree(model_folder, model)
+    meta = json.loads((model / "genmusic.json").read_text())
+    (model / "genmusic.json").write_text(json.dumps({**meta, "spectrograms": str(copy)}))
+    return copy, model
+
+
 def train_config(store, **train):
     """The store's config with fast training settings (2 epochs, batch 8, no early stopping) and ``train``."""
     settings = {"epochs": 2, "batch_size": 8, "learning_rate": 3e-3, "patience": 0}

@@ -227,7 +227,7 @@ def encode_files(model, config: GenmusicConfig, paths: Sequence[str | os.PathLik
     """Encode audio files from outside the data set, the way preprocessing treats its files.
 
     Each file is decoded with ``Loader(config.audio)`` (any format, rate or channel count) and turned
-    into normalised segments by ``PreprocessingPipeline(config).process_signal``.
+    into normalised segments as preprocessing does (``PreprocessingPipeline.analyse_signal``).
 
     Returns
     -------
@@ -241,13 +241,14 @@ def encode_files(model, config: GenmusicConfig, paths: Sequence[str | os.PathLik
     pipeline = PreprocessingPipeline(config)
     latents, owners, names, used, notes = [], [], [], [], []
     for path in paths:
-        try:
-            y = pipeline.loader.load(path)
-            segments, _, _, _ = pipeline.process_signal(y, name=str(path))
+        try:  # block by block: a long file takes no more memory than a short one
+            with pipeline.loader.open(path) as signal:
+                song = pipeline.analyse_signal(signal, name=str(path))
+                z = np.concatenate([np.asarray(model.encode(block, batch_size=batch_size))
+                                    for block in song.segment_blocks()])
         except GenmusicError as exc:
             notes.append(f"input {path} skipped: {exc}")
             continue
-        z = np.asarray(model.encode(segments, batch_size=batch_size))
         owners.append(np.full(z.shape[0], len(names), dtype=np.int64))
         latents.append(z)
         names.append(Path(path).name)

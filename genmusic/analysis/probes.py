@@ -18,7 +18,7 @@ import numpy as np
 
 from .._checks import valid_labels, valid_matrix
 from .._io import json_float
-from ..errors import GenmusicError, ParameterError
+from ..errors import AudioLoadError, GenmusicError, ParameterError
 from ..store import SpectrogramStore
 from .clustering import usable_labels
 
@@ -308,7 +308,7 @@ def mfcc_features(source: Union[SpectrogramStore, Sequence[Tuple[np.ndarray, int
     if isinstance(source, SpectrogramStore):
         loader = Loader(source.config.audio)
         sr = source.config.audio.sample_rate
-        signals = ((loader.load(record.source), sr, record.source) for record in source.songs)
+        signals = ((loader.load(_source_path(source, record)), sr, record.source) for record in source.songs)
     else:
         signals = ((valid_audio(y, name=f"signal {i}"), int(rate), f"signal {i}") for i, (y, rate) in enumerate(source))
     rows = []
@@ -322,6 +322,13 @@ def mfcc_features(source: Union[SpectrogramStore, Sequence[Tuple[np.ndarray, int
         rows.append(np.concatenate(parts))
     width = int(n_mfcc) * (2 if include_std else 1)
     return np.asarray(rows, dtype=np.float32).reshape(-1, width)
+
+
+def _source_path(store: SpectrogramStore, record):
+    path, why = store.source_path(record)
+    if path is None:
+        raise AudioLoadError(f"{record.source} (song {record.song_id}) {why}: the MFCC baseline needs the audio")
+    return path
 
 
 @dataclass

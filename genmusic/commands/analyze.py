@@ -55,6 +55,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                 genre = song["predicted_genre"] or "n/a"
                 nearest = ", ".join(n["song_id"] for n in song["nearest"])
                 print(f"{model['name']}: {song['name']} -> genre {genre}; nearest songs: {nearest}")
+        for model in report.results["models"]:  # an --input file that could not be used (not audio, ...)
+            for note in model.get("notes", []):
+                if note.startswith("input "):
+                    print(f"warning: {note}", file=sys.stderr)
         for error in report.errors:
             print(f"error: {error}", file=sys.stderr)
         print(f"report: {report.markdown}")

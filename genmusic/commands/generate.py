@@ -87,11 +87,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                                   average_mode=args.average_mode, temperature=args.temperature, sigma=args.sigma,
                                   factor=args.factor, width=args.width, overlap=args.overlap, seed=args.seed,
                                   seconds=args.seconds)
+        out_dir = args.output or DEFAULT_OUTPUT_ROOT / args.mode
+        # long inputs are spooled beside the outputs (the nearest folder that exists), not in memory
+        spool = next((p for p in (out_dir, *out_dir.resolve().parents) if p.is_dir()), None)
         outputs = plan(args.model, args.mode, files=args.input or (), genre=args.genre, options=options,
-                       n_iter=args.n_iter, method=args.method)
+                       n_iter=args.n_iter, method=args.method, spool_dir=spool)
         for note in outputs.notes:
             print(f"note: {cli_words(note, parser, CLI_PHRASES)}")
-        out_dir = args.output or DEFAULT_OUTPUT_ROOT / args.mode
         n_written = 0
         for written in outputs.write(out_dir, overwrite=args.overwrite, normalise_peak=args.normalise_peak,
                                      command=["generate", *argv]):

@@ -54,3 +54,19 @@ def dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     return proc.pid
+
+
+def raw_wav(path: Path, *, sample_rate: int, n_frames: int, promised_frames: int | None = None) -> Path:
+    """A 16-bit mono WAV written byte by byte, so that its header can say anything (a rate of 1 Hz, more
+    frames than the file holds)."""
+    import struct
+
+    import numpy as np
+
+    data = (np.sin(np.arange(n_frames) * 0.05) * 12000).astype("<i2").tobytes()
+    promised = 2 * (n_frames if promised_frames is None else promised_frames)
+    header = (b"RIFF" + struct.pack("<I", 36 + promised) + b"WAVE" + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1,
+              sample_rate, 2 * sample_rate, 2, 16) + b"data" + struct.pack("<I", promised))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(header + data)
+    return path

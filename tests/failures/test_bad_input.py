@@ -1,7 +1,6 @@
 """Bad input, gathered in one place (as librosa's tests/test_failures.py): every refusal raises a
 GenmusicError whose message names the parameter or file, the value found and the fix; commands print it in
-command-line words and exit with status 1; a folder of messy files is processed or skipped with one warning
-per file.
+command-line words and exit with status 1. Damaged and truncated audio files are in test_damaged_audio.py.
 
 Sections follow the data flow: the validator, config, audio and preprocessing, the store, the synthetic
 dataset, models, training, Griffin-Lim and metrics, generation and latent operations, analysis, commands.
@@ -10,7 +9,6 @@ dataset, models, training, Griffin-Lim and metrics, generation and latent operat
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 
 import numpy as np
@@ -109,63 +107,6 @@ def test_check_compatible_names_both_and_the_settings(tiny_store):
 
 # --------------------------------------------------------------------------------------------------
 # audio, spectrograms, preprocessing
-
-
-@pytest.fixture
-def messy_folder(tmp_path):
-    d = tmp_path / "in" / "genres_original" / "mixed"
-    d.mkdir(parents=True)
-    sr = 22050
-    good = make_sine(440, 1.0, sr)
-    sf.write(d / "good.wav", good, sr)
-    wav_bytes = (d / "good.wav").read_bytes()
-    sf.write(d / "corrupt.flac", make_sine(440, 2.0, sr), sr)
-    body = bytearray((d / "corrupt.flac").read_bytes())
-    for i in range(len(body) // 3, len(body) // 3 + 400):  # scramble frames: the decoder loses sync
-        body[i] = (body[i] * 7 + 13) % 256
-    (d / "corrupt.flac").write_bytes(bytes(body))
-    (d / "truncated_header.wav").write_bytes(wav_bytes[:20])
-    (d / "empty.wav").write_bytes(b"")
-    (d / "text.wav").write_text("this is not audio\n" * 20)
-    sf.write(d / "silent.wav", np.zeros(sr, np.float32), sr)
-    sf.write(d / "short.wav", make_sine(440, 0.05, sr), sr)  # shorter than one segment: padded
-    nan = make_sine(440, 0.5, sr)
-    nan[100] = np.nan
-    nan[200] = np.inf
-    sf.write(d / "nan.wav", nan, sr, subtype="FLOAT")
-    t = np.arange(44100) / 44100
-    stereo = np.stack([0.5 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 660 * t)], axis=1)
-    sf.write(d / "stereo44k.ogg", stereo, 44100, format="OGG", subtype="VORBIS")
-    sf.write(d / "stereo44k.flac", stereo, 44100)
-    sf.write(d / "stereo44k.mp3", stereo, 44100, format="MP3", subtype="MPEG_LAYER_III")
-    return tmp_path / "in"
-
-
-def test_messy_folder_is_processed_or_skipped_with_reasons(messy_folder, tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="genmusic"):
-        report = PreprocessingPipeline(CFG).run(messy_folder, tmp_path / "out", workers=2)
-    done = sorted(r.song_id for r in report.processed)
-    assert done == ["good", "mixed__stereo44k__flac", "mixed__stereo44k__mp3", "mixed__stereo44k__ogg", "short"]
-    skipped = {src.rsplit("/", 1)[-1]: why for src, why in report.skipped}
-    assert set(skipped) == {"corrupt.flac", "truncated_header.wav", "empty.wav", "text.wav", "silent.wav", "nan.wav"}
-    assert "empty (0 bytes)" in skipped["empty.wav"]
-    assert "not a readable audio file" in skipped["text.wav"]
-    assert "silent" in skipped["silent.wav"]
-    assert "NaN or inf" in skipped["nan.wav"]
-    assert "lost sync" in skipped["corrupt.flac"]
-    # one warning per skipped file, naming it
-    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warned) == 6
-    for name in skipped:
-        assert sum(name in w for w in warned) == 1
-    store = SpectrogramStore(tmp_path / "out")
-    short = store.song("short")
-    assert short.n_samples == int(0.05 * 22050) and short.n_segments == 1
-    for sid in ("mixed__stereo44k__ogg", "mixed__stereo44k__flac", "mixed__stereo44k__mp3"):
-        r = store.song(sid)
-        # 1 s at 44.1 kHz -> 22050 samples (MP3 decoders add a little padding)
-        assert abs(r.n_samples - 22050) < 2500, (sid, r.n_samples)
-    assert "corrupt.flac" in (tmp_path / "out" / "skipped.csv").read_text()
 
 
 def test_nothing_processed_is_an_error(tmp_path):

@@ -190,7 +190,8 @@ def test_4_a_second_preprocess_run_is_refused_while_the_first_works(tmp_path, ca
     assert str(out / LOCK_FILE) in err
     assert (out / "songs" / ".b.inflight.tmp.npy").is_file()  # the second run touched nothing
     (out / "songs" / ".b.inflight.tmp.npy").unlink()
-    assert first.wait(timeout=120) == 0, first.stderr.read()
+    _, first_err = first.communicate(timeout=120)
+    assert first.returncode == 0, first_err
     assert [s.song_id for s in SpectrogramStore(out).songs] == list("abcdefgh")
     assert not (out / LOCK_FILE).exists()
 
