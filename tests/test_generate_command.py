@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from genmusic.commands.generate import MODES, main
-from tests.conftest import make_sine
+from tests.conftest import edited_store_copy, make_sine
 
 FAST = ["--n-iter", "4"]
 
@@ -53,20 +53,36 @@ def check_sidecar(meta, mode, model_folder, normaliser):
     ("noise", "song", 2, ("sigma", 0.5)),
     ("scale", "song", 2, ("factor", 1.5)),
     ("smooth", "song", 1, ("width", 3)),
+    ("interpolate", "song", 3, ("steps", 3)),
 ])
-def test_every_mode_writes_wav_png_and_sidecar(tiny_model_folder, tmp_path, capsys, mode, normaliser, n_outputs,
-                                              parameter):
+def test_every_mode_writes_wav_png_and_sidecar(tiny_model_folder, tmp_path, capsys, monkeypatch, mode, normaliser,
+                                              n_outputs, parameter):
+    from genmusic import audio
+
+    made = {}  # what each mode made, before writing: the WAV must hold it sample for sample (its true level)
+    real_write_wav = audio.write_wav
+
+    def write_wav(path, blocks, sr, **kwargs):
+        made[path.stem] = np.concatenate([np.asarray(block, dtype=np.float32) for block in blocks])
+        return real_write_wav(path, made[path.stem], sr, **kwargs)
+
+    monkeypatch.setattr(audio, "write_wav", write_wav)
     extra = {"sample": ["--n", "2", "--temperature", "0.7"], "noise": ["--sigma", "0.1", "0.5"],
-             "scale": ["--factor", "0.5", "1.5"], "average": ["--genre", "mid", "--n", "3"]}.get(mode, [])
+             "scale": ["--factor", "0.5", "1.5"], "average": ["--genre", "mid", "--n", "3"],
+             "interpolate": ["--steps", "3"]}.get(mode, [])
     out = tmp_path / mode
     rc = main(["--model", str(tiny_model_folder), "--mode", mode, "--output", str(out), *FAST, *extra])
     assert rc == 0
+    assert sorted(made) == sorted(p.stem for p in out.glob("*.wav"))
+    for stem, audio_made in made.items():
+        np.testing.assert_array_equal(sf.read(out / f"{stem}.wav", dtype="float32")[0], audio_made)
     printed = capsys.readouterr().out
     assert str(out) in printed
     found = outputs(out)
     assert len(found) == n_outputs
-    for meta in found.values():
-        check_sidecar(meta, mode, tiny_model_folder, normaliser)
+    for meta in found.values():  # interpolate: the points between the two songs use the dataset's statistics
+        between = mode == "interpolate" and 0 < meta["parameters"]["step"] < 2
+        check_sidecar(meta, mode, tiny_model_folder, "dataset" if between else normaliser)
     key, value = parameter
     assert any(meta["parameters"].get(key) == value for meta in found.values()), found
     if mode != "sample":  # inputs come from the training store: test songs, re-read from their audio
@@ -145,24 +161,10 @@ def test_resynth_keeps_the_level_it_was_made_at(tiny_model_folder, tmp_path, cap
 
 
 def test_store_songs_whose_audio_is_gone_use_the_stored_spectrograms(tiny_model_folder, tiny_store, tmp_path):
-    import csv
-    import shutil
-
-    store = tmp_path / "store"
-    shutil.copytree(tiny_store.path, store)
-    with open(store / "manifest.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows:
+    def gone(row):
         row["source"] = str(tmp_path / "gone" / row["source"].split("/")[-1])
-    with open(store / "manifest.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    model = tmp_path / "model"
-    shutil.copytree(tiny_model_folder, model)
-    meta = json.loads((model / "genmusic.json").read_text())
-    meta["spectrograms"] = str(store)
-    (model / "genmusic.json").write_text(json.dumps(meta))
+
+    _, model = edited_store_copy(tiny_store, tiny_model_folder, tmp_path, gone)
 
     out = tmp_path / "out"
     assert main(["--model", str(model), "--mode", "reconstruct", "--n", "1", "--output", str(out), *FAST]) == 0
