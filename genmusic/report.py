@@ -374,8 +374,8 @@ def _build_document(results: dict, figures: Dict[str, Dict[str, Path]], output_d
     ds = results["dataset"]
     doc.h(1, "genmusic latent-space analysis")
     doc.p(f"genmusic {results['genmusic_version']}, seed {results['seed']}. Every number here is also in "
-          f"results.json. Song latents are the mean of each song's segment latents (a VAE's posterior means) "
-          f"unless a model section says otherwise.")
+          f"results.json. A song's latent is the mean and standard deviation of its segment latents (a VAE's "
+          f"posterior means) unless a model section says otherwise.")
     if results["errors"]:
         doc.h(2, "Errors")
         doc.ul(results["errors"])
