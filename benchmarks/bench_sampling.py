@@ -52,6 +52,10 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-iter", type=int, default=32, help="Griffin-Lim iterations (default: %(default)s)")
     p.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "genmusic-bench-sampling",
                    help="results, and a copy of the model folder when it has no prior (default: %(default)s)")
+    p.add_argument("--candidates", type=int, default=16,
+                   help="prior draws the sequence model chooses each segment from; 0: it draws the frames "
+                        "itself (default: %(default)s)")
+    p.add_argument("--only-sample", action="store_true", help="only the real-vs-real and `sample` rows (tuning)")
     p.add_argument("--save-audio", action="store_true", help="write every generated piece as WAV into --work-dir")
     return p
 
@@ -99,7 +103,7 @@ def main(argv=None) -> int:
     args.work_dir.mkdir(parents=True, exist_ok=True)
     model_dir = _model_with_prior(args.model_dir, args.spectrograms, args.work_dir, args.seed)
     gen = SoundGenerator.from_folder(model_dir, n_iter=args.n_iter, seed=args.seed)
-    composer = Composer.from_folder(gen)
+    composer = Composer.from_folder(gen, candidates=args.candidates)
     sr = gen.sample_rate
     started = time.perf_counter()
 
@@ -141,12 +145,12 @@ def main(argv=None) -> int:
 
     store = SpectrogramStore(args.spectrograms) if args.spectrograms else _find_store(gen.bundle, model_dir)
     test = [r for r in store.songs_in("test") if Path(r.source).is_file()]
-    recon = [gen.reconstruct(gen.load(r.source)[: int(args.seconds * sr)]) for r in test]
-    evaluate("the model's reconstructions of unseen songs", recon, [r.genre for r in test])
-
     n_pieces = args.n * len(genres)
-    evaluate("white noise", [(0.1 * rng.standard_normal(int(args.seconds * sr))).astype(np.float32)
-                             for _ in range(n_pieces)])
+    if not args.only_sample:
+        recon = [gen.reconstruct(gen.load(r.source)[: int(args.seconds * sr)]) for r in test]
+        evaluate("the model's reconstructions of unseen songs", recon, [r.genre for r in test])
+        evaluate("white noise", [(0.1 * rng.standard_normal(int(args.seconds * sr))).astype(np.float32)
+                                 for _ in range(n_pieces)])
 
     asked = [g for g in genres for _ in range(args.n)]
     pieces = []
@@ -157,12 +161,13 @@ def main(argv=None) -> int:
 
     alone = Composer(gen, composer.prior, None)
     pieces = []
-    for g in genres:
+    for g in genres if not args.only_sample else ():
         pieces += [p.audio for p in alone.compose(args.n, args.seconds, genre=g, temperature=args.temperature,
                                                   seed=args.seed)]
-    evaluate("prior alone (independent segments of the genre's mixture)", pieces, asked)
+    if pieces:
+        evaluate("prior alone (independent segments of the genre's mixture)", pieces, asked)
 
-    if gen.is_vae:
+    if gen.is_vae and not args.only_sample:
         n_seg = int(np.ceil(args.seconds * sr / gen.spec.segment_samples))
         pieces = [y[: int(args.seconds * sr)] for y in gen.sample(n_pieces, temperature=args.temperature,
                                                                    seed=args.seed, n_segments=n_seg)]

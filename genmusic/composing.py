@@ -4,7 +4,8 @@
 
     training songs --encode (posterior means)--> segment latents --> LatentPrior (GMM per genre)    prior.npz
                                                  latent frames   --> LatentSequenceModel            sequence.keras
-    piece:  first segment ~ LatentPrior(genre) --roll_out (sequence model, temperature)--> frames
+    piece:  first segment ~ LatentPrior(genre); each next segment: the likeliest under the sequence model of
+            16 draws of LatentPrior(genre) (choose_segments) --> frames
             --frames_to_windows (half-segment hop)--> windows --decode + crossfade + Griffin-Lim--> audio
 
 :func:`fit_priors` fits both on a model folder's training songs and writes them into the folder (the
@@ -160,11 +161,17 @@ class Composer:
     overlap : {0.0, 0.5}
         Windows decoded from a frame sequence overlap by this fraction and are crossfaded (0.5: like
         ``reconstruct``; needs a conv bottleneck with an even number of latent steps).
+    candidates : int >= 0
+        How the sequence model continues a piece. ``candidates > 0``: each new segment is the one of that
+        many draws of the genre's prior that the model finds likeliest after what came before
+        (:func:`~genmusic.sequence.choose_segments`: the prior proposes, the model chooses). 0: the model
+        draws every frame itself (:func:`~genmusic.sequence.roll_out`).
     """
 
     def __init__(self, generator, prior: Optional[LatentPrior] = None, sequence_model=None, *,
-                 overlap: float = 0.5) -> None:
+                 overlap: float = 0.5, candidates: int = 16) -> None:
         self.gen = generator
+        self.candidates = check_integer(candidates, "candidates", minimum=0)
         self.prior = prior
         self.sequence_model = sequence_model
         check_choice(overlap, "overlap", (0.0, 0.5))
@@ -245,12 +252,26 @@ class Composer:
                                   seed=seed)
             frames = z.reshape(n, n_seg * steps, -1)
         else:
-            from .sequence import roll_out
-
             first = self.prior.sample(n, genres, temperature=temperature, seed=seed).reshape(n, steps, -1)
-            frames = roll_out(self.sequence_model, first, genres, max(0, n_frames - steps),
-                              temperature=temperature, seed=seed + 1)
+            frames = self._continue(first, genres, max(0, n_frames - steps), temperature, seed + 1)
         return frames[:, :n_frames], genres
+
+    def _continue(self, frames: np.ndarray, genres: List[str], n_new: int, temperature: float, seed: int):
+        """Frames [shape=(n, n_start, channels)] continued by ``n_new`` frames with the sequence model."""
+        from .sequence import choose_segments, roll_out
+
+        if not self.candidates:
+            return roll_out(self.sequence_model, frames, genres, n_new, temperature=temperature, seed=seed)
+        steps, n = self.latent_steps, len(frames)
+        n_seg = -(-n_new // steps)
+
+        def propose(k: int) -> np.ndarray:
+            labels = [g for g in genres for _ in range(self.candidates)]
+            z = self.prior.sample(n * self.candidates, labels, temperature=temperature,
+                                  seed=int(seed) * 1_000_003 + k + 1)
+            return z.reshape(n, self.candidates, steps, -1)
+        out = choose_segments(self.sequence_model, frames, genres, n_seg, propose)
+        return out[:, :frames.shape[1] + n_new]
 
     def continue_latents(self, latents: np.ndarray, n_new_frames: int, *, genre: Optional[str] = None,
                          temperature: float = 1.0, seed: int = 0) -> tuple:
@@ -267,7 +288,7 @@ class Composer:
         frames : np.ndarray [shape=(n_segments * latent_steps + n_new_frames, latent_channels)]
         genre : str
         """
-        from .sequence import latents_to_frames, roll_out
+        from .sequence import latents_to_frames
 
         self.check_ready(genre)
         if self.sequence_model is None:
@@ -276,8 +297,7 @@ class Composer:
                                  f"`genmusic fit-prior --model-dir {folder} --overwrite`")
         genre = genre or self.prior.most_likely_genre(latents)
         start = latents_to_frames(latents, self.latent_steps)
-        return roll_out(self.sequence_model, start[None], [genre], n_new_frames, temperature=temperature,
-                        seed=seed)[0], genre
+        return self._continue(start[None], [genre], n_new_frames, temperature, seed)[0], genre
 
     # ---- decoding
     def decode_frames(self, frames: np.ndarray, n_samples: int, normaliser) -> np.ndarray:
@@ -318,7 +338,10 @@ class Composer:
     def describe(self) -> dict:
         """What the composer samples from (for sidecars)."""
         out = {"prior": None if self.prior is None else self.prior.describe(),
-               "sequence_model": None}
+               "sequence_model": None,
+               "sequence": "independent prior draws" if self.sequence_model is None else
+               (f"each segment the likeliest of {self.candidates} prior draws" if self.candidates else
+                "frames drawn by the sequence model")}
         if self.sequence_model is not None:
             m = self.sequence_model
             out["sequence_model"] = {"kind": "gru", "hidden": m.hidden, "context_frames": m.context_frames,

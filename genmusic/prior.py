@@ -265,10 +265,8 @@ class LatentPrior:
         """An interpolation from latents ``a`` to ``b`` through latents the prior finds likely.
 
         Each point between the ends starts on the straight line, ``(1 - t) a + t b``, and climbs the prior's
-        log-density by ``n_iter`` gradient steps on ``log p(z) - stiffness / 2 * ||z - z_line||^2 / s^2``
-        (``s^2``: the prior's mean variance per axis), so it moves off the line into the data's manifold
-        but stays near its place on the path; the step size is ``s^2 / (1 + stiffness)``, a step that
-        does not overshoot for a component as wide as the average. The two ends are kept as they are.
+        log-density (:meth:`climb`), so it moves off the line into the data's manifold but stays near its
+        place on the path. The two ends are kept as they are.
 
         Parameters
         ----------
@@ -286,24 +284,44 @@ class LatentPrior:
         np.ndarray [shape=(steps, *a.shape)], float32
         """
         steps = check_integer(steps, "steps", minimum=2)
-        n_iter = check_integer(n_iter, "n_iter", minimum=0)
-        stiffness = check_number(stiffness, "stiffness", minimum=0, exclusive_minimum=True)
         a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
         if a.shape != b.shape:
             raise ParameterError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
         flat_a, flat_b = a.reshape(-1, self.latent_dim), b.reshape(-1, self.latent_dim)
+        out = [flat_a]
+        for t in np.linspace(0.0, 1.0, steps)[1:-1]:
+            out.append(self.climb((1 - t) * flat_a + t * flat_b, genre=genre, n_iter=n_iter, stiffness=stiffness))
+        out.append(flat_b)
+        return np.stack(out).reshape(steps, *a.shape).astype(np.float32)
+
+    def climb(self, latents: np.ndarray, *, genre: Optional[str] = None, n_iter: int = 30,
+              stiffness: float = 1.0) -> np.ndarray:
+        """Move latents up the prior's log-density, held near where they started by a spring.
+
+        ``n_iter`` gradient steps on ``log p(z) - stiffness / 2 * ||z - z0||^2 / s^2`` (``s^2``: the prior's
+        mean variance per axis), with step size ``s^2 / (1 + stiffness)``, a step that does not overshoot
+        for a component as wide as the average.
+
+        Parameters
+        ----------
+        latents : np.ndarray [shape=(n, latent_dim)]
+        genre : str, optional
+            Climb this genre's mixture (default: all genres').
+
+        Returns
+        -------
+        np.ndarray [shape=(n, latent_dim)], float64
+        """
+        n_iter = check_integer(n_iter, "n_iter", minimum=0)
+        stiffness = check_number(stiffness, "stiffness", minimum=0, exclusive_minimum=True)
+        start = self._check_latents(latents)
         scale2 = float(np.mean([np.mean(c if self.covariance_type == "diag" else np.diagonal(c, axis1=1, axis2=2))
                                 for c in self.covariances_]))
         lr = scale2 / (1.0 + stiffness)
-        out = [flat_a]
-        for t in np.linspace(0.0, 1.0, steps)[1:-1]:
-            line = (1 - t) * flat_a + t * flat_b
-            z = line.copy()
-            for _ in range(n_iter):
-                z = z + lr * (self.grad_log_density(z, genre) - stiffness * (z - line) / scale2)
-            out.append(z)
-        out.append(flat_b)
-        return np.stack(out).reshape(steps, *a.shape).astype(np.float32)
+        z = start.copy()
+        for _ in range(n_iter):
+            z = z + lr * (self.grad_log_density(z, genre) - stiffness * (z - start) / scale2)
+        return z
 
     def _check_latents(self, latents: np.ndarray) -> np.ndarray:
         self._check_fitted()

@@ -6,7 +6,8 @@ floats (:func:`latents_to_frames`), so a song's consecutive segments are one seq
 where each frame sits in its segment (its phase), and predicts a Gaussian (mean and log-variance) over the
 next frame. :func:`fit_sequence_model` trains it on the training songs' latent frames;
 :func:`roll_out` continues frame sequences autoregressively, drawing each new frame with ``temperature``
-times the predicted standard deviation. Frames are standardised per channel with the training frames'
+times the predicted standard deviation; :func:`choose_segments` continues them a segment at a time with the
+candidate (e.g. of the genre's prior) the model finds likeliest. Frames are standardised per channel with the training frames'
 mean and standard deviation, which the model keeps in its config.
 
 Only ``keras`` layers and ``keras.ops`` are used, so the model runs under every Keras backend; it saves
@@ -18,7 +19,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import List, Optional, Sequence, Union
+from typing import Callable, List, Optional, Sequence, Union
 
 import keras
 import numpy as np
@@ -28,7 +29,7 @@ from ._checks import check_integer, check_number
 from .errors import ModelFolderError, ParameterError
 
 __all__ = ["SEQUENCE_FILE", "LatentSequenceModel", "gaussian_nll", "latents_to_frames", "frames_to_windows",
-           "fit_sequence_model", "roll_out", "load_sequence_model"]
+           "fit_sequence_model", "roll_out", "choose_segments", "load_sequence_model"]
 
 SEQUENCE_FILE = "sequence.keras"
 _LOG_VAR_RANGE = (-8.0, 4.0)
@@ -333,6 +334,66 @@ def roll_out(model: LatentSequenceModel, frames: Union[np.ndarray, List[np.ndarr
             pred, states = model.step(new, genre_ids, np.full(n, t % model.latent_steps, np.int32), states)
     return np.concatenate([np.asarray(frames, np.float32), model.unstandardise(np.concatenate(out[1:], axis=1))
                            if n_new else np.zeros((n, 0, model.n_channels), np.float32)], axis=1)
+
+
+def choose_segments(model: LatentSequenceModel, frames: np.ndarray, genres: Sequence[str], n_segments: int,
+                    propose: Callable[[int], np.ndarray]) -> np.ndarray:
+    """Continue frame sequences segment by segment, each new segment the candidate the model finds likeliest.
+
+    The prior proposes, the sequence model chooses: for each new segment, ``propose(k)`` gives candidate
+    segments (e.g. draws from the genre's prior); the model scores each candidate's frames by their
+    log-likelihood under its next-frame Gaussians given everything before, and the best one is appended
+    and read on. Every segment is thus a draw of the prior (it keeps its genre and stays on the data's
+    manifold) and the model picks the ones that follow on best from what came before.
+
+    Parameters
+    ----------
+    model : LatentSequenceModel
+    frames : np.ndarray [shape=(n, n_start, n_channels)]
+        Starts (unstandardised), ``n_start`` a multiple of ``latent_steps``.
+    genres : sequence of str [shape=(n,)]
+    n_segments : int >= 0
+        Segments to add.
+    propose : callable
+        ``propose(k)`` -> candidates [shape=(n, n_candidates, latent_steps, n_channels)] for new segment ``k``.
+
+    Returns
+    -------
+    np.ndarray [shape=(n, n_start + n_segments * latent_steps, n_channels)], float32
+    """
+    n_segments = check_integer(n_segments, "n_segments", minimum=0)
+    seq = np.asarray(frames, np.float32)
+    if seq.ndim != 3 or seq.shape[2] != model.n_channels or seq.shape[1] < 1:
+        raise ParameterError(f"frames must have shape (n, n_start >= 1, {model.n_channels}), got {seq.shape}")
+    genre_ids = np.asarray([model.genre_index(g) for g in genres], np.int32)
+    n, n_start, _ = seq.shape
+    steps = model.latent_steps
+    standard = model.standardise(seq)
+    pred, states = None, None
+    for t in range(n_start):
+        pred, states = model.step(standard[:, t], genre_ids, np.full(n, t % steps, np.int32), states)
+    chosen = []
+    for k in range(n_segments):
+        cands = np.asarray(propose(k), np.float32)
+        if cands.ndim != 4 or cands.shape[0] != n or cands.shape[2:] != (steps, model.n_channels):
+            raise ParameterError(f"propose must give candidates of shape (n={n}, n_candidates, {steps}, "
+                                 f"{model.n_channels}), got {cands.shape}")
+        m = cands.shape[1]
+        c = model.standardise(cands).reshape(n * m, steps, model.n_channels)
+        ids = np.repeat(genre_ids, m)
+        p = ops.convert_to_numpy(pred).repeat(m, axis=0)
+        st = [ops.convert_to_numpy(s_).repeat(m, axis=0) for s_ in states]
+        score = np.zeros(n * m)
+        for j in range(steps):
+            mean, log_var = np.split(p, 2, axis=-1)
+            log_var = np.clip(log_var, *_LOG_VAR_RANGE)
+            score -= 0.5 * np.sum(log_var + (c[:, j] - mean) ** 2 * np.exp(-log_var), axis=-1)
+            p, st = model.step(c[:, j], ids, np.full(n * m, (n_start + k * steps + j) % steps, np.int32), st)
+            p, st = ops.convert_to_numpy(p), [ops.convert_to_numpy(s_) for s_ in st]
+        best = np.argmax(score.reshape(n, m), axis=1) + np.arange(n) * m
+        chosen.append(cands.reshape(n * m, steps, -1)[best])
+        pred, states = p[best], [s_[best] for s_ in st]
+    return np.concatenate([seq, *chosen], axis=1) if chosen else seq
 
 
 def load_sequence_model(model_dir: Union[str, os.PathLike]) -> Optional[LatentSequenceModel]:

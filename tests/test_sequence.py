@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from genmusic.errors import ModelFolderError, ParameterError
-from genmusic.sequence import (LatentSequenceModel, fit_sequence_model, frames_to_windows, latents_to_frames,
-                               load_sequence_model, roll_out)
+from genmusic.sequence import (LatentSequenceModel, choose_segments, fit_sequence_model, frames_to_windows,
+                               latents_to_frames, load_sequence_model, roll_out)
 
 STEPS, CHANNELS = 4, 3
 #: The rule of each genre: x[t+1] = A x[t] + c (a damped rotation around a point of its own).
@@ -75,6 +75,24 @@ def test_roll_out_is_seeded_and_follows_the_genre(fitted):
     assert up[:, -10:, 2].mean() > 6.0 and down[:, -10:, 2].mean() < -6.0
 
 
+def test_choose_segments_picks_the_true_continuation(fitted):
+    model = fitted[0]
+    rng = np.random.default_rng(7)
+    songs = [_song("up", rng), _song("down", rng)]
+    start = np.stack([s[:2 * STEPS] for s in songs])
+
+    def propose(k):  # junk, the song's true next segment, other junk; in another order for each song
+        truth = np.stack([s[(2 + k) * STEPS:(3 + k) * STEPS] for s in songs])
+        junk = 3.0 * rng.standard_normal((2, 2, STEPS, CHANNELS))
+        return np.stack([junk[:, 0], truth, junk[:, 1]], axis=1)[:, [(k + i) % 3 for i in range(3)]]
+
+    out = choose_segments(model, start, ["up", "down"], 4, propose)
+    assert out.shape == (2, 6 * STEPS, CHANNELS)
+    np.testing.assert_allclose(out, np.stack([s[:6 * STEPS] for s in songs]), atol=1e-6)
+    with pytest.raises(ParameterError, match="propose must give candidates"):
+        choose_segments(model, start, ["up", "down"], 1, lambda k: np.zeros((2, 3, STEPS + 1, CHANNELS)))
+
+
 def test_save_load_round_trip(fitted, tmp_path):
     model = fitted[0]
     model.save(tmp_path / "sequence.keras")
@@ -100,3 +118,4 @@ def test_bad_input(fitted):
         roll_out(model, np.zeros((1, 4, 7)), ["up"], 2)
     with pytest.raises(ParameterError, match="at least one song"):
         fit_sequence_model([], [], latent_steps=STEPS)
+

@@ -61,6 +61,9 @@ def get_parser(kind: str = "vae") -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="continue the model in --model-dir from its last checkpoint (raise --epochs to train longer)")
     p.add_argument("--overwrite", action="store_true", help="replace a model already in --model-dir")
+    p.add_argument("--fit-prior", action="store_true",
+                   help="after training, fit the latent prior and sequence model for `generate --mode sample` "
+                        "(same as `genmusic fit-prior --model-dir M --overwrite`)")
     return p
 
 
@@ -126,6 +129,11 @@ def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
         result = train(store, args.model_dir, config, kind=kind, resume=args.resume, overwrite=args.overwrite,
                        progress=not args.no_progress and sys.stdout.isatty())
         print(result.summary())
+        if args.fit_prior:
+            from ..composing import fit_priors
+
+            fit_priors(args.model_dir, args.spectrograms, overwrite=True)
+            print(f"fitted the latent prior and sequence model into {args.model_dir}")
         return 0
 
     return run_main(body, parser, CLI_PHRASES)
