@@ -52,8 +52,9 @@ def main(argv: Optional[List[str]] = None) -> int:
          ["--output", str(spectrograms), "--synthetic-dir", str(w / "data" / "synthetic"),
           "--songs-per-genre", str(args.songs_per_genre), "--song-seconds", str(args.song_seconds),
           "--seed", str(args.seed), *quiet])
+    # --fit-prior: the per-genre prior and the sequence model that `generate --mode sample` draws from
     train_argv = ["--spectrograms", str(spectrograms), "--model-dir", str(model), "--epochs", str(args.epochs),
-                  "--seed", str(args.seed), *quiet]
+                  "--seed", str(args.seed), "--fit-prior", *quiet]
     if args.max_train_segments:
         train_argv += ["--max-train-segments", str(args.max_train_segments)]
     if (model / "model.keras").is_file():
