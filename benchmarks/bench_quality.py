@@ -69,7 +69,6 @@ class Snapshots:
         self.weights = {}        # budget seconds -> (weights, epochs, best val loss)
         self.default = None      # (weights, seconds, best val loss)
         self.best = (float("inf"), None)
-        self.epochs = 0
 
         class _Callback(keras.callbacks.Callback):
             def on_train_begin(self, logs=None):
@@ -80,7 +79,6 @@ class Snapshots:
                 val = float((logs or {}).get("val_loss", float("nan")))
                 if np.isfinite(val) and val < outer.best[0]:
                     outer.best = (val, [w.copy() for w in self.model.get_weights()])
-                outer.epochs = epoch + 1
                 for budget in outer.budgets_s:
                     if elapsed <= budget:   # this epoch ended within the budget: the best so far is its model
                         outer.weights[budget] = (outer.best[1], epoch + 1, outer.best[0], elapsed)
@@ -104,12 +102,14 @@ def _per_style(per_song: dict) -> dict:
 
 
 def _probe(model, store, seeds=(0, 1, 2, 3, 4)) -> dict:
-    from genmusic.analysis.latents import encode_store
+    from genmusic.analysis.latents import encode_store, pool_segments
     from genmusic.analysis.probes import cross_validate_songs, mfcc_features
 
     y = np.array([r.genre for r in store.songs])
-    features = {"latent mean+std": encode_store(model, store, pooling="mean_std").song_latents,
-                "latent mean": encode_store(model, store, pooling="mean").song_latents,
+    latents = encode_store(model, store, pooling="mean_std")  # the store encoded once, pooled two ways
+    features = {"latent mean+std": latents.song_latents,
+                "latent mean": pool_segments(latents.segment_latents, latents.segment_song, latents.n_songs,
+                                             pooling="mean"),
                 "MFCC mean+std (20)": mfcc_features(store)}
     out = {}
     for name, X in features.items():
@@ -140,8 +140,6 @@ def _plot(curve, pca, ceiling, path: Path, title: str) -> None:
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    import keras
-
     from genmusic.callbacks import TimeLimit
     from genmusic.config import GenmusicConfig, SplitConfig, TrainConfig
     from genmusic.evaluation import PCABaseline, evaluate_reconstruction

@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .errors import GenmusicError, OutputError, ParameterError
 
-__all__ = ["ENGINES", "RAY_INSTALL", "RAY_MAX_RETRIES", "WORKER_DIED", "check_engine", "run_job", "map_jobs",
+__all__ = ["ENGINES", "RAY_INSTALL", "RAY_MAX_RETRIES", "WORKER_DIED", "Done", "check_engine", "run_job", "map_jobs",
            "plan_jobs", "collect"]
 
 logger = logging.getLogger("genmusic")
@@ -122,6 +122,16 @@ def plan_jobs(files: Sequence[Tuple[os.PathLike, str]], song_ids: Sequence[str],
     return reused, todo
 
 
+class Done:
+    """What a task returns for a file it processed that was worth a warning: its record and the warnings.
+
+    A task may return its record alone; a tuple result always means a skipped file, so this is no tuple.
+    """
+
+    def __init__(self, record, notes: Sequence[str] = ()) -> None:
+        self.record, self.notes = record, list(notes)
+
+
 def collect(task: Callable, jobs: Sequence[Job], report, **engine_options) -> None:
     """Run ``task`` over ``jobs`` (:func:`map_jobs`) into ``report.processed`` and ``report.skipped``.
 
@@ -133,7 +143,11 @@ def collect(task: Callable, jobs: Sequence[Job], report, **engine_options) -> No
             report.skipped.append(result)
             logger.warning("skipped %s: %s", *result)
         else:
-            report.processed.append(result)
+            done = result if isinstance(result, Done) else Done(result)
+            report.processed.append(done.record)
+            for note in done.notes:
+                report.warnings.append((done.record.source, note))
+                logger.warning("%s: %s", done.record.source, note)
     report.skipped.sort()
 
 

@@ -34,7 +34,7 @@ from ._checks import check_integer
 from ._io import folder_lock
 from .audio import AUDIO_EXTENSIONS, AudioSignal, Loader, n_segments_for
 from .config import GenmusicConfig
-from .engines import WORKER_DIED, check_engine, collect, plan_jobs, run_job
+from .engines import WORKER_DIED, Done, check_engine, collect, plan_jobs, run_job
 from .errors import AudioLoadError, DataError, ParameterError
 from .spectrogram import LogSpectrogramExtractor, SongFrames
 from .store import Saver, SongRecord, make_song_ids
@@ -262,12 +262,6 @@ class PreprocessingPipeline:
             collect(functools.partial(_process_noting, self, saver), todo, report, engine=engine,
                     workers=workers or os.cpu_count() or 1, address=address, progress=progress,
                     desc="preprocessing")
-            done, report.processed = report.processed, []
-            for item in done:  # records, and what each file was found worth a warning
-                report.processed.append(item.record)
-                for note in item.notes:
-                    report.warnings.append((item.record.source, note))
-                    logger.warning("%s: %s", item.record.source, note)
             if not report.songs:
                 saver.finalise([], report.skipped, input_folder=root)
                 raise DataError(f"none of the {len(files)} audio file(s) under {root} could be processed; "
@@ -317,18 +311,10 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="genmusic-parent-watch", daemon=True).start()
 
 
-class _Done:
-    """A file processed, and what it was found worth a warning (not a tuple: the engines read a tuple as a
-    skipped file)."""
-
-    def __init__(self, record: SongRecord, notes: List[str]) -> None:
-        self.record, self.notes = record, notes
-
-
-def _process_noting(pipeline: "PreprocessingPipeline", saver: Saver, path: str, song_id: str, genre: str) -> _Done:
+def _process_noting(pipeline: "PreprocessingPipeline", saver: Saver, path: str, song_id: str, genre: str) -> Done:
     """The engines' task: :meth:`PreprocessingPipeline.process_file` of one file, with its warnings."""
     notes: List[str] = []
-    return _Done(pipeline.process_file(path, song_id, genre, saver, notes=notes), notes)
+    return Done(pipeline.process_file(path, song_id, genre, saver, notes=notes), notes)
 
 
 def _work(job: Tuple[str, str, str]):
