@@ -71,9 +71,9 @@ def _corpus(path: Path, loader, seconds: float, sr: int):
 
 
 def _model_with_prior(model_dir: Path, spectrograms, work_dir: Path, seed: int) -> Path:
-    from genmusic.composing import fit_priors
-    from genmusic.prior import PRIOR_FILE
-    from genmusic.sequence import SEQUENCE_FILE
+    from genmusic.generation.composer import fit_priors
+    from genmusic.generation.prior import PRIOR_FILE
+    from genmusic.generation.sequence import SEQUENCE_FILE
 
     if (model_dir / PRIOR_FILE).exists() and (model_dir / SEQUENCE_FILE).exists():
         return model_dir
@@ -96,8 +96,8 @@ def main(argv=None) -> int:
 
     from genmusic.analysis.probes import mfcc_features
     from genmusic.audio import write_wav
-    from genmusic.composing import Composer
-    from genmusic.generation import SoundGenerator
+    from genmusic.generation.composer import Composer
+    from genmusic.generation.generator import SoundGenerator
     from genmusic.metrics import frechet_distance, music_embedding
 
     args.work_dir.mkdir(parents=True, exist_ok=True)
@@ -140,8 +140,8 @@ def main(argv=None) -> int:
 
     # reconstructions of the model's test songs (from the store's manifest)
     store = None
-    from genmusic.generate_modes import _find_store
-    from genmusic.store import SpectrogramStore
+    from genmusic.generation.modes import _find_store
+    from genmusic.data.store import SpectrogramStore
 
     store = SpectrogramStore(args.spectrograms) if args.spectrograms else _find_store(gen.bundle, model_dir)
     test = [r for r in store.songs_in("test") if Path(r.source).is_file()]

@@ -1,4 +1,4 @@
-"""Tests of genmusic.composing and the commands around it: ``fit-prior``, ``generate --mode sample --genre``,
+"""Tests of genmusic.generation.composer and the commands around it: ``fit-prior``, ``generate --mode sample --genre``,
 ``--mode continue``, ``--interpolation prior``, on a copy of the tiny VAE."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import soundfile as sf
 
 from genmusic.commands import fit_prior
 from genmusic.commands.generate import main as generate
-from genmusic.composing import Composer
-from genmusic.generation import SoundGenerator
+from genmusic.generation.composer import Composer
+from genmusic.generation.generator import SoundGenerator
 
 FAST = ["--n-iter", "4"]
 

@@ -1,10 +1,10 @@
-"""genmusic.data: the streaming training dataset (shapes, order, seeds, top-up, damaged data)."""
+"""genmusic.models.dataset: the streaming training dataset (shapes, order, seeds, top-up, damaged data)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from genmusic.data import SpectrogramDataset
+from genmusic.models.dataset import SpectrogramDataset
 
 
 def test_dataset_batches_shapes_and_every_segment_once(tiny_store):

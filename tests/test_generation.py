@@ -1,4 +1,4 @@
-"""Tests of genmusic.generation: whole-song encode / decode, overlap-add, seams, output files.
+"""Tests of genmusic.generation.generator: whole-song encode / decode, overlap-add, seams, output files.
 
 Most tests use :class:`IdentityModel` (a perfect "model" that passes spectrograms through) so that the
 window / overlap-add / Griffin-Lim path is checked without training; the seam and interpolation
@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from genmusic.config import AudioConfig, GenmusicConfig, SpectrogramConfig
-from genmusic.generation import SongLatents, SoundGenerator
+from genmusic.generation.generator import SongLatents, SoundGenerator
 from genmusic.metrics import mel_distance, seam_statistics
 from tests.conftest import IdentityModel, make_chirp, make_sine
 
@@ -49,8 +49,8 @@ def tiny_generator(tiny_model_folder):
 
 
 def test_analyse_matches_preprocessing(chirp):
-    from genmusic.pipeline import PreprocessingPipeline
-    from genmusic.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
+    from genmusic.data.pipeline import PreprocessingPipeline
+    from genmusic.features.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
 
     gen = identity_generator()
     y = make_chirp(sr=8000, seconds=0.9, f1=3000)
@@ -120,7 +120,7 @@ def test_keras_griffin_lim_gives_the_same_song():
 
 def test_resynth_of_known_signals_is_close():
     """The ceiling of the representation (default config), the same as inversion.resynthesize."""
-    from genmusic.inversion import resynthesize
+    from genmusic.features.inversion import resynthesize
 
     config = GenmusicConfig()
     gen = identity_generator(config)
@@ -149,7 +149,7 @@ def test_encode_file_reads_any_rate_and_channels(tmp_path):
 
 
 def test_plain_latents_use_the_dataset_statistics():
-    from genmusic.spectrogram import MinMaxNormaliser
+    from genmusic.features.spectrogram import MinMaxNormaliser
 
     gen = identity_generator(n_iter=2)
     z = gen.encode_song(make_sine(300.0, 0.5, sr=8000)).latents
@@ -194,7 +194,7 @@ def test_reconstruct_keeps_length_and_is_close(tiny_generator, tiny_store):
 
 
 def test_interpolation_endpoints_decode_to_the_songs(tiny_generator, tiny_store):
-    from genmusic.latent_ops import interpolate
+    from genmusic.generation.latent_ops import interpolate
 
     gen = tiny_generator
     ra, rb = tiny_store.songs[0], tiny_store.songs[-1]

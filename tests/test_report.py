@@ -1,4 +1,4 @@
-"""Tests of genmusic.report: one full analysis of the tiny VAE on the tiny store (with one new file: the
+"""Tests of genmusic.analysis.report: one full analysis of the tiny VAE on the tiny store (with one new file: the
 ``tiny_report`` fixture), then checks that the files exist, the HTML is self-contained and plays what
 results.json lists, and the Markdown holds the numbers results.json claims (which are themselves recomputed
 from the saved latents). tests/test_browser.py opens the same report in Chromium."""
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from genmusic.analysis import LatentSet, model_names
-from genmusic.report import format_number
+from genmusic.analysis.report import format_number
 from tests.conftest import shows, table_rows
 
 FIGURES = ("pca2d", "pca3d", "tsne", "elbow", "clusters", "confusion")
@@ -186,7 +186,7 @@ def test_new_music_is_placed_and_its_neighbours_listed(report):
 
 
 def test_pieces_name_the_genres_the_prior_missed():
-    from genmusic.report import _Doc, _listening_section
+    from genmusic.analysis.report import _Doc, _listening_section
 
     clip = {"path": "audio/vae/pieces/a_01.ogg", "seconds": 1.0}
     songs = [{"genre": g, "split": s} for g, s in (("a", "train"), ("b", "validation"), ("c", "train"),

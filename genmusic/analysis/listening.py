@@ -1,13 +1,13 @@
 """The report's sound: what a user hears beside the numbers, written compressed into the report folder.
 
 * test songs: the original, the model's reconstruction, PCA's with the same floats per segment and the
-  resynthesis ceiling, from the same run of :func:`genmusic.evaluation.evaluate_reconstruction` that
+  resynthesis ceiling, from the same run of :func:`genmusic.analysis.evaluation.evaluate_reconstruction` that
   gives the report's mel distances (:func:`evaluated_song_clips` is its ``on_song`` hook);
 * map clips (:func:`map_clips`): the first ``clip_seconds`` of every song (at most ``max_clip_songs``,
   dealt over the genres) and its reconstruction: what a click on the latent map plays; and the same for
   new music (``--input``);
 * an interpolation strip (:func:`interpolation_strip`) between two songs of different genres
-  (:func:`genmusic.generate_modes.interpolate`);
+  (:func:`genmusic.generation.modes.interpolate`);
 * new pieces per genre (:func:`genre_pieces`, the one place they come from).
 
 Every clip is OGG Vorbis (:data:`genmusic.audio.COMPRESSED`) under ``<report>/audio/``, and the results
@@ -30,8 +30,8 @@ from .._checks import check_integer, check_number
 from .._io import safe_name
 from ..audio import COMPRESSED, write_audio
 from ..errors import GenmusicError
-from ..store import SongRecord, SpectrogramStore
-from .latents import LatentSet
+from ..data.store import SongRecord, SpectrogramStore
+from ..encoding.latents import LatentSet
 from .probes import predict_genres
 
 __all__ = ["ListeningOptions", "ClipWriter", "GenrePiece", "genre_pieces", "listen", "evaluated_song_clips",
@@ -152,7 +152,7 @@ class ClipWriter:
 
 
 def evaluated_song_clips(writer: ClipWriter, model_name: str, collected: Dict[str, dict]):
-    """An ``on_song`` hook for :func:`genmusic.evaluation.evaluate_reconstruction` that writes a test song's
+    """An ``on_song`` hook for :func:`genmusic.analysis.evaluation.evaluate_reconstruction` that writes a test song's
     original, resynthesis, model and baseline (``pca``) reconstructions, whole, into ``collected``
     (song_id -> ``{"genre", "clips": {kind: clip}}``)."""
     def hook(record: SongRecord, heard: Dict[str, Optional[np.ndarray]]) -> None:
@@ -179,7 +179,7 @@ def map_clips(model, store: SpectrogramStore, writer: ClipWriter, model_name: st
         distance of this clip's reconstruction).
     notes : list of str
     """
-    from ..evaluation import evaluate_reconstruction
+    from .evaluation import evaluate_reconstruction
 
     clips: Dict[str, dict] = {}
 
@@ -215,7 +215,7 @@ def map_clips(model, store: SpectrogramStore, writer: ClipWriter, model_name: st
 def new_song_clips(gen, sources: Sequence[str], names: Sequence[str], writer: ClipWriter, model_name: str,
                    options: ListeningOptions) -> Tuple[Dict[str, dict], List[str]]:
     """The first ``clip_seconds`` of each file from outside the data set and its reconstruction
-    (:meth:`genmusic.generation.SoundGenerator.reconstruct`: crossfaded windows, as ``generate``).
+    (:meth:`genmusic.generation.generator.SoundGenerator.reconstruct`: crossfaded windows, as ``generate``).
 
     Returns
     -------
@@ -254,7 +254,7 @@ def interpolation_strip(gen, store: SpectrogramStore, writer: ClipWriter, model_
         None when the store has fewer than two songs.
     notes : list of str
     """
-    from .. import generate_modes
+    from ..generation import modes as generate_modes
 
     try:
         inputs = generate_modes.load_inputs(gen, "interpolate", store=store, seconds=options.clip_seconds)
@@ -393,7 +393,7 @@ def listen(bundle, store: SpectrogramStore, study, writer: ClipWriter, options: 
         ``missing`` (part -> why it is not there: ``test_songs``, ``interpolation``, ``pieces``) and
         ``notes``; clip paths are relative to the report folder.
     """
-    from ..generation import SoundGenerator
+    from ..generation.generator import SoundGenerator
 
     name = study.name
     notes: List[str] = []

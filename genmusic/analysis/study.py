@@ -19,16 +19,16 @@ from .._checks import check_integer
 from .._io import json_float, unique_safe_names
 from ..config import MAX_SEED, check_compatible
 from ..errors import GenmusicError, ParameterError
-from ..store import SpectrogramStore
+from ..data.store import SpectrogramStore
 from .clustering import ClusterSweep, kmeans_sweep, usable_labels
-from .latents import LatentSet, encode_files, encode_store
+from ..encoding.latents import LatentSet, encode_files, encode_store
 from .listening import ClipWriter, ListeningOptions, evaluated_song_clips, listen
 from .probes import Classification, classify, cross_validate_songs, mfcc_baseline, nearest_songs, predict_genres, \
     segment_vote_score
 from .projections import Projection, pca_projection, tsne_projection
 
 if TYPE_CHECKING:
-    from ..report import AnalysisReport
+    from .report import AnalysisReport
 
 __all__ = ["ModelStudy", "study_model", "run_analysis", "model_names", "default_spectrograms"]
 
@@ -37,11 +37,11 @@ logger = logging.getLogger("genmusic")
 
 @dataclass
 class ModelStudy:
-    """Everything :func:`study_model` found about one model; :mod:`genmusic.report` renders it.
+    """Everything :func:`study_model` found about one model; :mod:`genmusic.analysis.report` renders it.
 
     ``kmeans`` maps the space (``"latent"``, ``"pca3"``, ``"pca2"``) to its sweep; ``classification`` is
     the song-level probe on the latents (train + validation songs -> test songs); ``reconstruction`` holds
-    ``genmusic.evaluation.evaluate_reconstruction``'s numbers or ``{"available": False, "note": ...}``;
+    ``genmusic.analysis.evaluation.evaluate_reconstruction``'s numbers or ``{"available": False, "note": ...}``;
     ``new_songs`` one dict per ``inputs`` file; ``label_note`` says why label-based parts were skipped
     (one genre, unlabelled songs), None when they were not.
     """
@@ -110,7 +110,7 @@ class ModelStudy:
 
 def _pca_baseline(store: SpectrogramStore, latent_dim: int, seed: int) -> Tuple[Optional[object], Optional[str]]:
     """PCA with the model's floats per segment, fitted on (at most 512) train segments, or None and why."""
-    from ..evaluation import PCABaseline
+    from .evaluation import PCABaseline
 
     try:
         return PCABaseline(latent_dim, max_fit_segments=512, seed=seed).fit_store(store), None
@@ -120,7 +120,7 @@ def _pca_baseline(store: SpectrogramStore, latent_dim: int, seed: int) -> Tuple[
 
 def _reconstruction(model, store: SpectrogramStore, max_songs: int, n_iter: int, seed: int = 0, *,
                     pca: bool = True, on_song=None) -> dict:
-    """:func:`genmusic.evaluation.evaluate_reconstruction` on the test split (with the PCA baseline of the
+    """:func:`genmusic.analysis.evaluation.evaluate_reconstruction` on the test split (with the PCA baseline of the
     model's latent size when ``pca``), as JSON-friendly numbers; when it cannot run (no test songs, a
     failure), ``{"available": False, "note": why}``.
 
@@ -128,7 +128,7 @@ def _reconstruction(model, store: SpectrogramStore, max_songs: int, n_iter: int,
     ``n_songs``, ...), and so are JSON-friendly lists and dicts (``per_song``, ``missing_sources``);
     ``pca_note`` says why PCA is missing.
     """
-    from ..evaluation import evaluate_reconstruction
+    from .evaluation import evaluate_reconstruction
 
     if not store.songs_in("test"):
         return {"available": False, "note": "reconstruction not available: the store has no test songs"}
@@ -165,7 +165,7 @@ def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, 
     Parameters
     ----------
     bundle : ModelBundle
-        From :func:`genmusic.modelio.load_bundle`.
+        From :func:`genmusic.models.modelio.load_bundle`.
     store : SpectrogramStore
         Made with the same audio and spectrogram settings (checked: :func:`check_compatible`).
     seed : int
@@ -195,7 +195,7 @@ def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, 
     SettingsMismatchError
         The model and the store were made with different settings.
     """
-    from ..modelio import compression_ratio
+    from ..models.modelio import compression_ratio
 
     model = bundle.model
     name = name or Path(bundle.folder).name
@@ -288,7 +288,7 @@ def model_names(folders: Sequence[str | os.PathLike]) -> List[str]:
 def default_spectrograms(model_folders: Sequence[str | os.PathLike], fallback: str = "spectrograms") -> Path:
     """The store the first model was trained on (``spectrograms`` in its ``genmusic.json``) where that
     folder exists, else ``fallback``."""
-    from ..modelio import read_model_metadata
+    from ..models.modelio import read_model_metadata
 
     for folder in model_folders:
         try:
@@ -330,7 +330,7 @@ def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | o
 
     Returns
     -------
-    genmusic.report.AnalysisReport
+    genmusic.analysis.report.AnalysisReport
         ``errors`` lists the models that could not be analysed (their sections say why); the others are
         in the report.
 
@@ -339,8 +339,8 @@ def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | o
     DataError
         The store cannot be read (without data there is no report).
     """
-    from ..modelio import load_bundle
-    from ..report import write_report
+    from ..models.modelio import load_bundle
+    from .report import write_report
 
     if not model_folders:
         raise ParameterError("model_folders is empty: give at least one model folder")

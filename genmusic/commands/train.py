@@ -111,9 +111,9 @@ def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
     setup_logging(args.verbose, program=program)
 
     def body() -> int:
-        from ..modelio import META_FILE, read_model_metadata
-        from ..store import SpectrogramStore
-        from ..training import train
+        from ..models.modelio import META_FILE, read_model_metadata
+        from ..data.store import SpectrogramStore
+        from ..models.training import train
 
         store = SpectrogramStore(args.spectrograms)
         base = None
@@ -130,7 +130,7 @@ def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
                        progress=not args.no_progress and sys.stdout.isatty())
         print(result.summary())
         if args.fit_prior:
-            from ..composing import fit_priors
+            from ..generation.composer import fit_priors
 
             fit_priors(args.model_dir, args.spectrograms, overwrite=True)
             print(f"fitted the latent prior and sequence model into {args.model_dir}")

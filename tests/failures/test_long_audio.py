@@ -14,13 +14,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genmusic import audio, generate_modes, inversion, spectrogram
+from genmusic.audio import decode as audio
+from genmusic.features import inversion, spectrogram
+from genmusic.generation import modes as generate_modes
 from genmusic.audio import Loader
 from genmusic.commands import generate, preprocess
 from genmusic.config import AudioConfig, GenmusicConfig, SpectrogramConfig
 from genmusic.errors import AudioLoadError
-from genmusic.pipeline import PreprocessingPipeline
-from genmusic.store import Saver
+from genmusic.data.pipeline import PreprocessingPipeline
+from genmusic.data.store import Saver
 from tests.conftest import make_chirp
 from tests.failures._helpers import SMALL, raw_wav
 
@@ -109,7 +111,7 @@ def test_5_preprocessing_in_blocks_matches_one_pass(tmp_path, small_blocks, monk
 
 def test_5_griffin_lim_in_blocks_sounds_like_one_pass(small_blocks):
     from genmusic.metrics import spectral_convergence
-    from genmusic.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
+    from genmusic.features.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
 
     sr, spec = 8000, CFG.spectrogram
     y = np.concatenate([make_chirp(300, 2500, 2.0, sr), make_chirp(2500, 300, 2.0, sr)])

@@ -1,0 +1,603 @@
+"""The analysis report: ``report.md``, a self-contained ``report.html`` and ``results.json``.
+
+:func:`write_report` renders what :func:`genmusic.analysis.run_analysis` found (one
+:class:`~genmusic.analysis.ModelStudy` per model, the MFCC baseline, the models that failed); the figures
+come from :func:`genmusic.analysis.plotting.plot_study`.
+
+The report is built once as a list of blocks (headings, paragraphs, tables, images) and rendered twice,
+to Markdown and to HTML, so both always hold the same numbers; every number in them is formatted by
+:func:`format_number` from the values saved in ``results.json``.
+
+Output folder::
+
+    report.md, report.html, results.json
+    figures/<model>_pca2d.png, _pca3d.png, _tsne.png, _elbow.png, _clusters.png, _confusion.png
+    latents_<model>.npz, songs_<model>.csv
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from .._io import atomic_write_json, atomic_write_text
+from .._version import __version__
+from .latent_map import MAP_CSS, MAP_JS, render_map
+from .plotting import KMEANS_COLUMNS, NO_GENRE, SPACE_TITLES, genre_colours, plot_study
+from ..data.store import SPLITS, SpectrogramStore
+
+if TYPE_CHECKING:
+    from . import MfccBaseline, ModelStudy
+
+__all__ = ["REPORT_VERSION", "AnalysisReport", "format_number", "write_report"]
+
+
+#: Version of the ``results.json`` layout.
+REPORT_VERSION = 1
+
+RECONSTRUCTION_LABELS = {
+    "mse": "MSE of normalised spectrograms (model reconstruction)",
+    "mel_distance": "mel distance, model reconstruction -> Griffin-Lim audio vs original",
+    "resynth_mel_distance": "mel distance, original spectrogram -> Griffin-Lim (resynthesis ceiling)",
+    "pca_mse": "MSE of normalised spectrograms (PCA, same floats per segment)",
+    "pca_mel_distance": "mel distance, PCA reconstruction -> Griffin-Lim audio vs original",
+    "n_songs": "test songs evaluated",
+}
+
+
+def format_number(value, digits: int = 3) -> str:
+    """How the report writes a number: ``None``/NaN -> ``n/a``, integers as they are, floats with
+    ``digits`` decimals (one decimal from 1000 up)."""
+    if value is None or isinstance(value, str):
+        return "n/a" if value is None else value
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    value = float(value)
+    if not math.isfinite(value):
+        return "n/a"
+    return f"{value:.1f}" if abs(value) >= 1000 else f"{value:.{digits}f}"
+
+
+# --------------------------------------------------------------------------------------------------
+# the document: blocks rendered to Markdown and HTML
+
+
+class _Doc:
+    def __init__(self) -> None:
+        self.blocks: List[tuple] = []
+
+    def h(self, level: int, text: str) -> None:
+        self.blocks.append(("h", level, text))
+
+    def p(self, text: str) -> None:
+        self.blocks.append(("p", text))
+
+    def ul(self, items: Sequence[str]) -> None:
+        if items:
+            self.blocks.append(("ul", list(items)))
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        self.blocks.append(("table", list(header), [list(r) for r in rows]))
+
+    def img(self, path: Path, rel: str, alt: str, *, html: bool = True) -> None:
+        """A PNG: linked from the Markdown, embedded in the HTML (left out of it when ``html`` is False)."""
+        self.blocks.append(("img", Path(path), rel, alt, html))
+
+    def raw(self, html_text: str, markdown: str) -> None:
+        """HTML written as it is into the page, and its Markdown stand-in."""
+        self.blocks.append(("raw", html_text, markdown))
+
+    def clips(self, items: Sequence["Clip"]) -> None:
+        """A row of players: a grid of captioned ``<audio>`` elements; links in the Markdown."""
+        if items:
+            self.blocks.append(("clips", list(items)))
+
+    def markdown(self) -> str:
+        out = []
+        for block in self.blocks:
+            kind = block[0]
+            if kind == "h":
+                out.append("#" * block[1] + " " + block[2])
+            elif kind == "p":
+                out.append(block[1])
+            elif kind == "ul":
+                out.append("\n".join(f"- {item}" for item in block[1]))
+            elif kind == "table":
+                header, rows = block[1], block[2]
+                cell = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+                lines = ["| " + " | ".join(cell(h) for h in header) + " |",
+                         "|" + "|".join(" --- " for _ in header) + "|"]
+                lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+                out.append("\n".join(lines))
+            elif kind == "img":
+                out.append(f"![{block[3]}]({block[2]})")
+            elif kind == "raw":
+                out.append(block[2])
+            elif kind == "clips":
+                out.append("\n".join(f"- {clip.markdown()}" for clip in block[1]))
+        return "\n\n".join(out) + "\n"
+
+    def html(self, title: str) -> str:
+        e = html.escape
+        body = []
+        for block in self.blocks:
+            kind = block[0]
+            if kind == "h":
+                body.append(f"<h{block[1]}>{e(block[2])}</h{block[1]}>")
+            elif kind == "p":
+                body.append(f"<p>{e(block[1])}</p>")
+            elif kind == "ul":
+                body.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in block[1]) + "</ul>")
+            elif kind == "table":
+                head = "".join(f"<th>{e(str(h))}</th>" for h in block[1])
+                rows = "".join("<tr>" + "".join(f"<td>{_cell_html(c)}</td>" for c in row) + "</tr>" for row in block[2])
+                body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            elif kind == "img" and block[4]:
+                data = base64.b64encode(block[1].read_bytes()).decode("ascii")
+                body.append(f'<figure><img alt="{e(block[3])}" src="data:image/png;base64,{data}">'
+                            f"<figcaption>{e(block[3])}</figcaption></figure>")
+            elif kind == "raw":
+                body.append(block[1])
+            elif kind == "clips":
+                body.append('<div class="clips">' + "".join(
+                    f'<figure class="clip"><figcaption>{e(clip.caption)}</figcaption>{clip.html()}</figure>'
+                    for clip in block[1]) + "</div>")
+        return _HTML_TEMPLATE.format(title=e(title), body="\n".join(body), css=MAP_CSS, script=MAP_JS)
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A sound in the report: its path relative to the report, a caption, and a detail line (e.g. its mel
+    distance). In a table cell or :meth:`_Doc.clips`, a player in the HTML and a link in the Markdown."""
+
+    path: str
+    caption: str
+    detail: str = ""
+
+    def html(self) -> str:
+        e = html.escape
+        detail = f'<span class="detail">{e(self.detail)}</span>' if self.detail else ""
+        return f'<audio controls preload="metadata" src="{e(self.path, quote=True)}"></audio>{detail}'
+
+    def markdown(self) -> str:
+        return f"[{self.caption}]({self.path})" + (f" ({self.detail})" if self.detail else "")
+
+    def __str__(self) -> str:  # Markdown table cells
+        return self.markdown()
+
+
+def _cell_html(cell) -> str:
+    return cell.html() if isinstance(cell, Clip) else html.escape(str(cell))
+
+
+_HTML_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px; margin: 2em auto;
+       padding: 0 1em; color: #222; line-height: 1.45; }}
+h1 {{ border-bottom: 2px solid #444; padding-bottom: .2em; }}
+h2 {{ border-bottom: 1px solid #bbb; margin-top: 2em; }}
+table {{ border-collapse: collapse; margin: .8em 0; font-size: .92em; }}
+th, td {{ border: 1px solid #ccc; padding: .25em .6em; text-align: left; }}
+th {{ background: #f0f0f0; }}
+tbody tr:nth-child(even) {{ background: #fafafa; }}
+figure {{ margin: 1em 0; }}
+img {{ max-width: 100%; border: 1px solid #ddd; }}
+figcaption {{ font-size: .85em; color: #666; }}
+li {{ margin: .15em 0; }}
+{css}
+</style>
+</head>
+<body>
+{body}
+<script>
+{script}
+</script>
+</body>
+</html>
+"""
+
+
+# --------------------------------------------------------------------------------------------------
+# the run
+
+
+@dataclass
+class AnalysisReport:
+    """What :func:`run_analysis` wrote.
+
+    Attributes
+    ----------
+    output_dir : Path
+    markdown, html, results_path : Path
+        ``report.md``, ``report.html``, ``results.json``.
+    results : dict
+        The content of ``results.json``.
+    errors : list of str
+        One message per model that could not be analysed.
+    """
+
+    output_dir: Path
+    markdown: Path
+    html: Path
+    results_path: Path
+    results: dict
+    errors: List[str] = field(default_factory=list)
+    studies: List[ModelStudy] = field(default_factory=list, repr=False)
+
+    def folder_bytes(self) -> int:
+        """Bytes of every file in the report folder (audio, figures, latents, the reports)."""
+        return sum(p.stat().st_size for p in self.output_dir.rglob("*") if p.is_file())
+
+
+def _dataset_summary(store: SpectrogramStore) -> dict:
+    songs = store.songs
+    genres = sorted({r.genre for r in songs if r.genre})
+    return {
+        "path": str(store.path),
+        "n_songs": len(songs),
+        "n_genres": len(genres),
+        "genres": genres,
+        "songs_per_genre": {g: sum(1 for r in songs if r.genre == g) for g in genres},
+        "unlabelled_songs": sum(1 for r in songs if not r.genre),
+        "n_segments": int(sum(r.n_segments for r in songs)),
+        "songs_per_split": {s: sum(1 for r in songs if r.split == s) for s in SPLITS},
+        "segments_per_split": {s: int(sum(r.n_segments for r in songs if r.split == s)) for s in SPLITS},
+        "sample_rate": int(store.config.audio.sample_rate),
+        "segment_shape": [int(v) for v in store.segment_shape],
+        "segment_seconds": store.config.spectrogram.segment_samples / store.config.audio.sample_rate,
+        "seconds_of_audio": float(sum(r.n_samples for r in songs) / store.config.audio.sample_rate),
+    }
+
+
+def _classification_rows(source: str, result: Optional[dict]) -> List[List[str]]:
+    if result is None or not result["scores"]:
+        return []
+    return [[source, score["name"], format_number(score["accuracy"]), format_number(score["macro_f1"])]
+            for score in result["scores"].values()]
+
+
+def _comparison(models: List[dict]) -> List[dict]:
+    rows = []
+    for m in models:
+        if m["status"] != "ok":
+            continue
+        rec = m["reconstruction"]
+        cls = m["classification"]
+        lr = cls["scores"].get("logistic_regression") if cls else None
+        rows.append({"name": m["name"], "kind": m["kind"], "latent_dim": m["latent_dim"],
+                     "compression_ratio": m["compression_ratio"], "mse": rec.get("mse"),
+                     "mel_distance": rec.get("mel_distance"), "resynth_mel_distance": rec.get("resynth_mel_distance"),
+                     "accuracy": None if lr is None else lr["accuracy"],
+                     "macro_f1": None if lr is None else lr["macro_f1"],
+                     "cv_accuracy": (m["cross_validation"] or {}).get("accuracy"),
+                     "v_measure_at_n_genres": m["v_measure_at_n_genres"]})
+    return rows
+
+
+def write_report(output_dir: str | os.PathLike, store: SpectrogramStore, studies: Sequence[ModelStudy], *,
+                 failures: Sequence[dict] = (), baseline: Optional[MfccBaseline] = None, seed: int = 0,
+                 inputs: Sequence[str] = ()) -> AnalysisReport:
+    """Draw the figures and write ``report.md``, ``report.html`` and ``results.json`` (all atomically).
+
+    Parameters
+    ----------
+    studies : sequence of ModelStudy
+    failures : sequence of dict
+        ``{"name", "folder", "error"}`` per model that could not be analysed.
+    baseline : MfccBaseline, optional
+    """
+    output_dir = Path(output_dir)
+    fig_dir = output_dir / "figures"
+    dataset = _dataset_summary(store)
+    models: List[dict] = []
+    figures: Dict[str, Dict[str, Path]] = {}
+    for study in studies:
+        entry = study.to_dict()
+        figures[study.name] = plot_study(study, fig_dir, baseline)
+        entry["figures"] = {k: str(p.relative_to(output_dir)) for k, p in figures[study.name].items()}
+        entry["files"] = {"latents": f"latents_{study.name}.npz", "songs": f"songs_{study.name}.csv"}
+        models.append(entry)
+    models += [dict(f, status="error") for f in failures]
+    results = {
+        "genmusic_report_version": REPORT_VERSION,
+        "genmusic_version": __version__,
+        "seed": int(seed),
+        "dataset": dataset,
+        "inputs": list(inputs),
+        "baseline_mfcc": None if baseline is None else baseline.to_dict(),
+        "models": models,
+        "comparison": _comparison(models),
+        "audio": _audio_summary(models, output_dir),
+        "errors": [f"{f['folder']}: {f['error']}" for f in failures],
+    }
+    doc = _build_document(results, figures, output_dir)
+    md_path = atomic_write_text(output_dir / "report.md", doc.markdown())
+    html_path = atomic_write_text(output_dir / "report.html", doc.html("genmusic latent-space analysis"))
+    json_path = atomic_write_json(output_dir / "results.json", _json_safe(results))
+    return AnalysisReport(output_dir=output_dir, markdown=md_path, html=html_path, results_path=json_path,
+                          results=results, errors=list(results["errors"]), studies=list(studies))
+
+
+def _clip_paths(value) -> List[str]:
+    """Every clip path (``{"path": ...}``) inside a model's ``listening``, and the map's clip paths."""
+    if isinstance(value, dict):
+        found = [value["path"]] if isinstance(value.get("path"), str) else []
+        found += [value[k] for k in ("original", "reconstruction") if isinstance(value.get(k), str)]
+        return found + [p for v in value.values() for p in _clip_paths(v)]
+    if isinstance(value, list):
+        return [p for v in value for p in _clip_paths(v)]
+    return []
+
+
+def _audio_summary(models: List[dict], output_dir: Path) -> dict:
+    """How many clips the page plays and their bytes on disk."""
+    paths = sorted({p for m in models for p in _clip_paths(m.get("listening"))})
+    sizes = [(output_dir / p).stat().st_size for p in paths if (output_dir / p).is_file()]
+    return {"n_files": len(sizes), "bytes": int(sum(sizes)),
+            "missing": [p for p in paths if not (output_dir / p).is_file()]}
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _json_safe(value.tolist())
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _build_document(results: dict, figures: Dict[str, Dict[str, Path]], output_dir: Path) -> _Doc:
+    f = format_number
+    doc = _Doc()
+    ds = results["dataset"]
+    doc.h(1, "genmusic latent-space analysis")
+    doc.p(f"genmusic {results['genmusic_version']}, seed {results['seed']}. Every number here is also in "
+          f"results.json. A song's latent is the mean and standard deviation of its segment latents (a VAE's "
+          f"posterior means) unless a model section says otherwise.")
+    if results["errors"]:
+        doc.h(2, "Errors")
+        doc.ul(results["errors"])
+
+    audio = results["audio"]
+    if audio["n_files"]:
+        doc.p(f"The page plays {audio['n_files']} clips ({audio['bytes'] / 1e6:.1f} MB, in audio/); it needs no "
+              "network and can be opened from a copy of this folder.")
+
+    doc.h(2, "Dataset")
+    sp, sg = ds["songs_per_split"], ds["segments_per_split"]
+    doc.table(["quantity", "value"], [
+        ["spectrograms", ds["path"]],
+        ["songs", f(ds["n_songs"])],
+        ["genres", f"{ds['n_genres']}: " + ", ".join(f"{g} ({n})" for g, n in ds["songs_per_genre"].items())
+         if ds["genres"] else "0 (unlabelled)"],
+        ["unlabelled songs", f(ds["unlabelled_songs"])],
+        ["segments", f(ds["n_segments"])],
+        ["songs train / validation / test", " / ".join(f(sp[s]) for s in SPLITS)],
+        ["segments train / validation / test", " / ".join(f(sg[s]) for s in SPLITS)],
+        ["sample rate (Hz)", f(ds["sample_rate"])],
+        ["segment shape (frequency bins x frames)", " x ".join(map(str, ds["segment_shape"]))],
+        ["segment length (s)", f(ds["segment_seconds"])],
+        ["audio (s)", f(ds["seconds_of_audio"], 1)],
+    ])
+
+    comparison = results["comparison"]
+    if len(comparison) >= 2:
+        doc.h(2, "Models compared")
+        doc.p("Reconstruction on the test split; accuracy of logistic regression on song latents "
+              "(train + validation songs -> test songs); V-measure of K-means with k = number of genres in the "
+              "full latent space. Compression ratio: audio samples per latent float.")
+        doc.table(["model", "kind", "latent size", "compression ratio", "test MSE", "mel distance",
+                   "resynth ceiling", "accuracy", "macro F1", "CV accuracy", "V-measure (k = genres)"],
+                  [[r["name"], r["kind"], f(r["latent_dim"]), f(r["compression_ratio"], 1), f(r["mse"], 4),
+                    f(r["mel_distance"]), f(r["resynth_mel_distance"]), f(r["accuracy"]), f(r["macro_f1"]),
+                    f(r["cv_accuracy"]), f(r["v_measure_at_n_genres"])] for r in comparison])
+
+    baseline = results["baseline_mfcc"]
+    colours = genre_colours(sorted({song["genre"] for m in results["models"] if m["status"] == "ok"
+                                    for song in m["map"]["songs"]}))
+    for m in results["models"]:
+        doc.h(2, f"Model {m['name']}")
+        if m["status"] != "ok":
+            doc.p(f"Not analysed: {m['error']}")
+            continue
+        figs = figures.get(m["name"], {})
+        rel = {k: str(p.relative_to(output_dir)) for k, p in figs.items()}
+        doc.table(["quantity", "value"], [
+            ["folder", m["folder"]],
+            ["kind", m["kind"]],
+            ["latent size (floats per segment)", f(m["latent_dim"])],
+            ["parameters", f(m["n_params"])],
+            ["compression ratio (audio samples per latent float)", f(m["compression_ratio"], 1)],
+            ["song latent", {"mean": "mean of the segment latents",
+                             "mean_std": "mean and std of the segment latents"}[m["song_pooling"]]],
+            ["songs / segments encoded", f"{m['n_songs']} / {m['n_segments']}"],
+        ])
+        doc.ul([f"note: {n}" for n in ([m["label_note"]] if m["label_note"] else []) + m["notes"]])
+
+        map_html = render_map(m, colours, no_genre=NO_GENRE)
+        if map_html:
+            doc.h(3, "Latent map: point, listen, filter")
+            doc.p("Every song's latent in 2-D, coloured by genre (triangles: test songs; stars: new music). Hover "
+                  "over a point to see the song; click it to hear the song's first seconds, then the model's "
+                  "reconstruction of them; click a genre in the legend to hide or show it.")
+            doc.raw(map_html, "The interactive map (hover, click to listen, legend to filter genres) is in "
+                              "report.html; the static views are below.")
+        _listening_section(doc, m)
+
+        doc.h(3, "Latent space views")
+        ev2, ev3 = m["pca"]["2d"]["explained_variance_ratio"], m["pca"]["3d"]["explained_variance_ratio"]
+        doc.p(f"PCA explained variance: 2-D {f(sum(ev2))} ({', '.join(f(v) for v in ev2)}), "
+              f"3-D {f(sum(ev3))} ({', '.join(f(v) for v in ev3)}).")
+        for key, alt in (("pca2d", "PCA 2-D of song latents, coloured by genre"),
+                         ("pca3d", "PCA 3-D of song latents, coloured by genre"),
+                         ("tsne", "t-SNE of song latents, coloured by genre")):
+            if key in figs:  # the interactive map shows the 2-D views in the page
+                doc.img(figs[key], rel[key], f"{m['name']}: {alt}", html=not (map_html and key in ("pca2d", "tsne")))
+
+        doc.h(3, "K-means clustering of song latents")
+        doc.p("Homogeneity: each cluster holds one genre; completeness: each genre falls in one cluster; "
+              "V-measure: their harmonic mean; adjusted Rand: agreement with the genres corrected for chance; "
+              "silhouette: separation of the clusters (no labels needed); inertia: sum of squared distances "
+              "to the cluster centres.")
+        for space, sweep in m["kmeans"].items():
+            dims = m["latent_dim"] * (2 if m["song_pooling"] == "mean_std" else 1) if space == "latent" else \
+                int(space[-1])
+            doc.h(4, f"K-means in the {SPACE_TITLES[space]} ({dims} dimensions)")
+            if sweep["rows"]:
+                doc.table([c[1] for c in KMEANS_COLUMNS],
+                          [[f(r[key]) for key, _ in KMEANS_COLUMNS] for r in sweep["rows"]])
+            doc.ul([f"note: {n}" for n in sweep["notes"]])
+        for key, alt in (("elbow", "K-means inertia against k (elbow)"),
+                         ("clusters", "homogeneity, completeness, V-measure and adjusted Rand against k")):
+            if key in figs:
+                doc.img(figs[key], rel[key], f"{m['name']}: {alt}")
+
+        doc.h(3, "Genre classification")
+        cls = m["classification"]
+        base_cls = baseline["classification"] if baseline else None
+        if cls is None:
+            doc.p(f"Skipped: {m['label_note'] or 'the songs do not carry at least two genre labels'}.")
+        else:
+            doc.p(f"Song level: classifiers trained on the {cls['n_train']} train + validation songs, scored on the "
+                  f"{cls['n_test']} test songs (no segment of a test song is seen in training). Latents: the song "
+                  f"latents; MFCC: mean and std of 20 MFCCs of the song's audio (the classic baseline). Chance: share "
+                  f"of the most frequent genre among the test songs.")
+            rows = _classification_rows("latents", cls) + _classification_rows("MFCC", base_cls)
+            if rows:
+                rows.append(["chance", "most frequent genre", f(cls["chance"]), "n/a"])
+                doc.table(["features", "classifier", "accuracy", "macro F1"], rows)
+            cv, base_cv = m["cross_validation"] or {}, (baseline or {}).get("cross_validation") or {}
+            if cv.get("accuracy") is not None:
+                line = (f"Cross-validated song-level accuracy over all songs ({cv['classifier']}, "
+                        f"{cv['n_splits']} stratified folds): latents {f(cv['accuracy'])}")
+                if base_cv.get("accuracy") is not None:
+                    line += f", MFCC {f(base_cv['accuracy'])}"
+                doc.p(line + ".")
+            notes = list(cls["notes"]) + [n for n in (cv.get("note"),) if n]
+            if baseline:
+                notes += baseline["notes"] + (base_cls["notes"] if base_cls else [])
+            doc.ul([f"note: {n}" for n in notes])
+            if "confusion" in figs:
+                doc.img(figs["confusion"], rel["confusion"], f"{m['name']}: confusion matrices on the test songs")
+
+        doc.h(3, "Reconstruction on the test split")
+        rec = m["reconstruction"]
+        if not rec.get("available"):
+            doc.p(rec.get("note") or "reconstruction not available")
+        else:
+            doc.p(f"Test songs: at most {rec['max_songs']}; Griffin-Lim: {rec['n_iter']} iterations. The resynthesis "
+                  "ceiling is the mel distance Griffin-Lim alone reaches from the original spectrogram: the model "
+                  "cannot do better than it.")
+            rows = [[RECONSTRUCTION_LABELS.get(k, k), f(v, 4 if k == "mse" else 3)] for k, v in rec.items()
+                    if k not in ("available", "max_songs", "n_iter", "seed") and
+                    (v is None or isinstance(v, (int, float))) and not isinstance(v, bool)]
+            doc.table(["metric", "value"], rows)
+            if rec.get("missing_sources"):
+                doc.ul([f"note: source audio missing for {', '.join(map(str, rec['missing_sources']))}: their "
+                        "reference is the resynthesis of the stored spectrogram (no ceiling)"])
+
+        if m["new_songs"] or results["inputs"]:
+            doc.h(3, "New music")
+            if m["new_songs"]:
+                doc.p("Files from outside the data set, encoded with the model's settings and placed in the PCA "
+                      "view (stars). Nearest songs: the closest train + validation songs by cosine distance "
+                      "between song latents. Genre: logistic regression on those songs' latents.")
+                doc.table(["file", "segments", "predicted genre", "probability", "nearest songs (cosine distance)"],
+                          [[s["name"], f(s["n_segments"]), s["predicted_genre"] or "n/a", f(s["probability"]),
+                            ", ".join(f"{n['song_id']} ({f(n['distance'])})" for n in s["nearest"])]
+                           for s in m["new_songs"]])
+            else:
+                doc.p("None of the input files could be used (see the notes above).")
+    return doc
+
+
+def _mel(clip: Optional[dict]) -> str:
+    value = None if clip is None else clip.get("mel_distance")
+    return "" if value is None else f"mel distance {format_number(value)}"
+
+
+def _listening_section(doc: _Doc, m: dict) -> None:
+    """The players of one model: test songs four ways, the interpolation strip, new pieces per genre."""
+    f = format_number
+    lis = m.get("listening")
+    doc.h(3, "Listen")
+    if lis is None:
+        doc.p("No sound: the report was made without audio (--no-audio).")
+        return
+    missing = lis.get("missing") or {}
+    if "test_songs" not in lis:  # the audio failed as a whole
+        doc.ul([f"note: {n}" for n in lis.get("notes", [])])
+        return
+    doc.p(f"Audio is {lis['format']} in the report's audio/ folder. Mel distance: from the original audio, lower "
+          "is better (the report's reconstruction table holds the means).")
+    doc.h(4, "Test songs: original, model, PCA, resynthesis ceiling")
+    if lis["test_songs"]:
+        doc.p("Whole test songs: the original; the model's reconstruction; PCA's reconstruction with the same "
+              f"number of floats per segment ({f(m['latent_dim'])}); the stored spectrogram through the same "
+              "Griffin-Lim without any model (the ceiling no model can beat).")
+        rows = []
+        for song in lis["test_songs"]:
+            clips = song["clips"]
+            cells = [f"{song['song_id']} ({song['genre'] or 'no genre'}, {f(song['seconds'], 1)} s)"]
+            for kind, caption in (("original", "original"), ("model", "model"), ("pca", "PCA"),
+                                  ("resynth", "resynthesis")):
+                clip = clips.get(kind)
+                cells.append("missing" if clip is None else Clip(clip["path"], f"{song['song_id']} {caption}",
+                                                                 _mel(clip)))
+            rows.append(cells)
+        doc.table(["song", "original", f"{m['name']} reconstruction", "PCA reconstruction", "resynthesis ceiling"],
+                  rows)
+    else:
+        doc.p(f"Missing: {missing.get('test_songs', 'no test songs')}.")
+    doc.h(4, "Interpolation between two songs")
+    strip = lis.get("interpolation")
+    if strip:
+        a, b = strip["from"], strip["to"]
+        doc.p(f"From {a['song_id']} ({a['genre'] or 'no genre'}) to {b['song_id']} ({b['genre'] or 'no genre'}) in "
+              f"{len(strip['clips'])} steps ({strip['interpolation']} between their latent sequences, "
+              f"{f(strip['clips'][0]['seconds'], 1)} s each); the ends are the two songs' reconstructions.")
+        doc.clips([Clip(c["path"], f"t = {c['t']:.2f}" + (f" ({a['song_id']})" if c["t"] == 0 else
+                                                          f" ({b['song_id']})" if c["t"] == 1 else ""))
+                   for c in strip["clips"]])
+    else:
+        doc.p(f"Missing: {missing.get('interpolation', 'no interpolation')}.")
+    doc.h(4, "New pieces per genre")
+    if lis.get("pieces"):
+        # The genres the probe was trained on: those of the labelled train + validation songs.
+        genres = sorted({song["genre"] for song in (m.get("map") or {}).get("songs", [])
+                         if song["genre"] and song["split"] in ("train", "validation")})
+        covered = sorted({p["genre"] for p in lis["pieces"] if p["genre"]})
+        gaps = [g for g in genres if g not in covered]
+        doc.p("Generated with the library's sample mode (draws from the VAE's prior), sorted into genres by a probe "
+              "trained on the songs' segment latents: a genre's piece is the draws the probe is surest of, in "
+              "sequence. Probability: the probe's mean confidence."
+              + (f" Pieces for {len(covered)} of {len(genres)} genres: no prior draw was classified as "
+                 f"{', '.join(gaps)} (the prior does not cover every genre; see the notes)." if gaps else ""))
+        doc.clips([Clip(p["path"], p["genre"] or NO_GENRE,
+                        "" if p["probability"] is None else f"probability {f(p['probability'], 2)}")
+                   for p in lis["pieces"]])
+    else:
+        doc.p(f"Missing: {missing.get('pieces', 'no pieces')}.")
+    doc.ul([f"note: {n}" for n in lis.get("notes", [])])
