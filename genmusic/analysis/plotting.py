@@ -1,12 +1,13 @@
-"""Every figure genmusic draws (matplotlib, Agg backend: no screen needed), each saved atomically.
+"""The latent-space study's figures (matplotlib, Agg backend: no screen needed), each saved atomically.
 
-* :func:`plot_spectrograms` -- spectrograms stacked on a shared colour scale (generation's pictures).
-* :func:`plot_history` -- loss curves of a training run (``loss.png``).
 * :func:`plot_projection`, :func:`plot_projection_3d` -- songs in a 2-D / 3-D view, coloured by genre
   (:func:`genre_colours`, which the report's interactive map uses too).
 * :func:`plot_elbow`, :func:`plot_cluster_scores` -- K-means sweeps.
 * :func:`plot_confusions` -- confusion matrices of genre classifiers.
 * :func:`plot_study` -- every figure of one model's latent-space study, for the report.
+
+Spectrogram pictures and loss curves are drawn by :mod:`genmusic._plot` (generation and training use them);
+its names are importable from here too.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .._io import atomic_path
+from .._plot import plot_history, plot_spectrograms, pyplot, save_figure, spectrogram_figure
 
 __all__ = ["save_figure", "plot_spectrograms", "spectrogram_figure", "plot_history", "plot_projection",
            "plot_projection_3d", "plot_elbow", "plot_cluster_scores", "plot_confusions", "plot_study", "genre_colours",
@@ -29,100 +30,6 @@ SPACE_TITLES = {"latent": "full latent space", "pca3": "3-D PCA space", "pca2": 
 KMEANS_COLUMNS = (("k", "k"), ("homogeneity", "homogeneity"), ("completeness", "completeness"),
                   ("v_measure", "V-measure"), ("adjusted_rand", "adjusted Rand"), ("silhouette", "silhouette"),
                   ("inertia", "inertia"))
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(fig, path: str | os.PathLike, *, dpi: int = 110) -> Path:
-    """Save a figure atomically (temporary name, then rename) and close it."""
-    path = Path(path)
-    try:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-    finally:
-        _plt().close(fig)
-    return path
-
-
-def plot_spectrograms(panels: Sequence[np.ndarray], path: str | os.PathLike, *, titles: Optional[Sequence[str]] = None,
-                      sample_rate: int = 22050, hop_length: int = 256, n_fft: int = 1024,
-                      suptitle: Optional[str] = None, vmin: Optional[float] = None,
-                      vmax: Optional[float] = None, unit: str = "dB") -> Path:
-    """Stack spectrograms vertically with time (s) and frequency (kHz) axes on a shared colour scale.
-
-    Parameters
-    ----------
-    panels : sequence of np.ndarray [shape=(n_freq, n_frames)]
-        dB (or normalised) spectrograms, e.g. source then result.
-    """
-    return save_figure(spectrogram_figure(panels, titles=titles, sample_rate=sample_rate, hop_length=hop_length,
-                                          n_fft=n_fft, suptitle=suptitle, vmin=vmin, vmax=vmax, unit=unit), path)
-
-
-#: Space above the top panel, in inches: the panel's title, and the figure's title above it.
-_PANEL_TITLE_INCHES = 0.35
-_SUPTITLE_INCHES = 0.4
-
-
-def spectrogram_figure(panels: Sequence[np.ndarray], *, titles: Optional[Sequence[str]] = None,
-                       sample_rate: int = 22050, hop_length: int = 256, n_fft: int = 1024,
-                       suptitle: Optional[str] = None, vmin: Optional[float] = None,
-                       vmax: Optional[float] = None, unit: str = "dB"):
-    """The figure of :func:`plot_spectrograms`, not saved.
-
-    The figure's title gets a band of its own above the top panel's title (fixed in inches, so it
-    never overlaps the panel title however few panels there are).
-    """
-    plt = _plt()
-    panels = [np.asarray(p, dtype=np.float32) for p in panels]
-    titles = list(titles or [f"#{i}" for i in range(len(panels))])
-    lo = vmin if vmin is not None else float(min(p.min() for p in panels))
-    hi = vmax if vmax is not None else float(max(p.max() for p in panels))
-    head = _PANEL_TITLE_INCHES + (_SUPTITLE_INCHES if suptitle else 0.0)
-    height = 2.6 * len(panels) + head
-    fig, axes = plt.subplots(len(panels), 1, figsize=(10, height), squeeze=False)
-    # room for each panel's title below the tick labels above it, and for the titles above the top panel
-    fig.subplots_adjust(hspace=0.5, top=1.0 - head / height)
-    image = None
-    for ax, panel, title in zip(axes[:, 0], panels, titles):
-        seconds = panel.shape[1] * hop_length / sample_rate
-        top_khz = panel.shape[0] * sample_rate / n_fft / 1000
-        image = ax.imshow(panel, origin="lower", aspect="auto", cmap="magma", vmin=lo, vmax=hi,
-                          extent=(0, seconds, 0, top_khz))
-        ax.set_title(title, fontsize=10)
-        ax.set_ylabel("kHz")
-    axes[-1, 0].set_xlabel("time (s)")
-    if suptitle:
-        fig.suptitle(suptitle, y=1.0 - 0.08 / height, va="top")
-    fig.colorbar(image, ax=axes[:, 0].tolist(), label=unit, fraction=0.025, pad=0.01)
-    return fig
-
-
-def plot_history(history: Dict[str, Sequence[float]], path: str | os.PathLike, *, title: str = "training") -> Path:
-    """Loss curves: every ``*loss`` key, training solid and validation dashed, one panel per loss."""
-    plt = _plt()
-    names = [k for k in history if k.endswith("loss") and not k.startswith("val_")]
-    fig, axes = plt.subplots(1, max(1, len(names)), figsize=(4.2 * max(1, len(names)), 3.2), squeeze=False)
-    for ax, name in zip(axes[0], names):
-        values = np.asarray(history[name], dtype=float)
-        epochs = np.arange(1, len(values) + 1)
-        ax.plot(epochs, values, label="train")
-        if f"val_{name}" in history:
-            ax.plot(epochs, np.asarray(history[f"val_{name}"], dtype=float), "--", label="validation")
-        ax.set_title(name.replace("_", " "), fontsize=10)
-        ax.set_xlabel("epoch")
-        if np.all(values[np.isfinite(values)] > 0):
-            ax.set_yscale("log")
-        ax.legend(fontsize=8)
-    fig.suptitle(title, y=1.04)
-    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -164,7 +71,7 @@ def plot_projection(coords: np.ndarray, genres: Sequence[str], path: str | os.Pa
     genres, splits : sequence of str [len=n_songs]
     new_coords : np.ndarray [shape=(n_new, >=2)], optional
     """
-    plt = _plt()
+    plt = pyplot()
     coords = np.asarray(coords)
     splits = np.asarray(splits if splits is not None else ["train"] * len(coords), dtype=str)
     groups = _genre_groups(np.asarray(genres, dtype=str))
@@ -191,7 +98,7 @@ def plot_projection(coords: np.ndarray, genres: Sequence[str], path: str | os.Pa
 def plot_projection_3d(coords: np.ndarray, genres: Sequence[str], path: str | os.PathLike, *, title: str,
                        axis_labels: Tuple[str, str, str] = ("PC1", "PC2", "PC3")) -> Path:
     """A 3-D scatter of songs coloured by genre."""
-    plt = _plt()
+    plt = pyplot()
     coords = np.asarray(coords)
     groups = _genre_groups(np.asarray(genres, dtype=str))
     fig = plt.figure(figsize=(7.2, 5.8))
@@ -208,7 +115,7 @@ def plot_projection_3d(coords: np.ndarray, genres: Sequence[str], path: str | os
 
 def plot_elbow(sweeps: Dict[str, dict], path: str | os.PathLike, *, title: str = "") -> Path:
     """Inertia against k, one panel per space (``{space: ClusterSweep.to_dict()}``)."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(sweeps), figsize=(4.0 * len(sweeps), 3.4), squeeze=False, layout="constrained")
     for ax, (space, sweep) in zip(axes[0], sweeps.items()):
         rows = sweep["rows"]
@@ -224,7 +131,7 @@ def plot_elbow(sweeps: Dict[str, dict], path: str | os.PathLike, *, title: str =
 def plot_cluster_scores(sweeps: Dict[str, dict], path: str | os.PathLike, *, title: str = "",
                         n_genres: Optional[int] = None) -> Path:
     """Homogeneity, completeness, V-measure and adjusted Rand index against k, one panel per space."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(sweeps), figsize=(4.0 * len(sweeps) + 1.2, 3.5), squeeze=False, sharey=True,
                              layout="constrained")
     for ax, (space, sweep) in zip(axes[0], sweeps.items()):
@@ -251,7 +158,7 @@ def plot_confusions(panels: Sequence[Tuple[str, Sequence[str], np.ndarray]], pat
     the cells (rows: true genre, columns: predicted)."""
     import textwrap
 
-    plt = _plt()
+    plt = pyplot()
     n = len(panels)
     n_cols = min(n, max_columns)
     n_rows = -(-n // n_cols)

@@ -736,7 +736,7 @@ def _write_output(name: str, output: Output, output_dir: Path, plan: Plan, *, ov
                   normalise_peak: bool, command: Sequence[str]) -> Written:
     """``NAME.wav``, ``NAME.png`` (sources and result in dB) and ``NAME.json`` (how it was made)."""
     from ..audio import write_wav
-    from ..analysis.plotting import plot_spectrograms
+    from .._plot import plot_spectrograms
 
     gen = plan.generator
     sr, spec = gen.sample_rate, gen.spec

@@ -412,7 +412,7 @@ def _train(store: SpectrogramStore, model_dir: Path, config: Optional[GenmusicCo
         config=config, n_replicas=devices.replicas, train_segments=train_ds.n_segments,
         val_segments=val_ds.n_segments, mixed_precision=policy)
     if result.history:
-        from ..analysis.plotting import plot_history
+        from .._plot import plot_history
 
         plot_history(result.history, write_dir / LOSS_PLOT_FILE, title=f"{config.model.kind} on {store.path.name}")
     status = "finished" if callbacks.guard.tripped is None else "stopped: loss became NaN"
