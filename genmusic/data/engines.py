@@ -6,7 +6,7 @@ Preprocessing (:class:`~genmusic.data.pipeline.PreprocessingPipeline`) and batch
 song and returns its record, and a summary (manifest, index) written at the end by the caller. An engine
 only decides where the task runs:
 
-* ``"local"`` (the default) -- a process pool on this machine (:func:`genmusic.data.pipeline._map`): workers die
+* ``"local"`` (the default) -- a process pool on this machine (:func:`_local_map`): workers die
   with the run, a worker that dies is reported and its files are tried again one at a time.
 * ``"ray"`` -- one Ray task per file on a Ray cluster (``address=`` or ``RAY_ADDRESS``), or on a Ray
   instance started on this machine for the run. A task whose worker dies is retried by Ray
@@ -19,8 +19,16 @@ reason, and the files written are byte for byte the same.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import logging
 import os
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from ..errors import GenmusicError, OutputError, ParameterError
@@ -183,9 +191,7 @@ def map_jobs(task: Callable, jobs: Sequence[Job], *, engine: str = "local", work
         if engine == "ray":
             results = _ray_map(task, jobs, workers=workers, address=address)
         else:
-            from .pipeline import _map
-
-            results = _map(task, jobs, workers)
+            results = _local_map(task, jobs, workers)
         for result in results:
             yield result
             if bar:
@@ -193,6 +199,128 @@ def map_jobs(task: Callable, jobs: Sequence[Job], *, engine: str = "local", work
     finally:
         if bar:
             bar.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# the local engine: a process pool; worker state lives in module globals set by the pool initializer
+
+_WORKER: dict = {}
+
+#: Below this many files per process, extra processes cost more to start than they save.
+MIN_FILES_PER_WORKER = 2
+
+
+def _init_worker(task, parent: Optional[int] = None) -> None:
+    if parent is not None:
+        _die_with_parent(parent)
+    _WORKER["task"] = task
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this worker process end when ``parent`` does, however it ends (``kill -9`` included).
+
+    Linux: the kernel sends SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``). Elsewhere a daemon
+    thread checks every second whether the parent is still there.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        else:
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="genmusic-parent-watch", daemon=True).start()
+
+
+def _work(job: Tuple[str, str, str]):
+    return run_job(_WORKER["task"], job)
+
+
+def _local_map(task, jobs: Sequence[tuple], workers: int):
+    """Results of ``task`` (:func:`run_job`) for every job, as they come: a record or ``(path, reason)``.
+    One process (this one) for fewer than ``2 * MIN_FILES_PER_WORKER`` files."""
+    workers = max(1, min(workers, len(jobs) // MIN_FILES_PER_WORKER))
+    if workers == 1:
+        return map(functools.partial(run_job, task), jobs)
+    _preload(task)
+    return _parallel(jobs, workers, (task, os.getpid()))
+
+
+def _preload(task) -> None:
+    """Import in this process what every worker would otherwise import again (forked workers inherit it):
+    soundfile's decoder and scipy's FFT (see ``benchmarks/bench_scale.py`` for what start-up costs)."""
+    if _start_method(task) == "fork":
+        import scipy.fft  # noqa: F401
+        import soundfile  # noqa: F401
+
+
+def _start_method(task) -> Optional[str]:
+    """``fork`` where the system has it (workers start at once with what this process imported), unless the
+    task asks for another (``task.start_method``: a task that loads TensorFlow must not be forked)."""
+    import multiprocessing
+
+    wanted = getattr(task, "start_method", None) or "fork"
+    return wanted if wanted in multiprocessing.get_all_start_methods() else None
+
+
+def _parallel(jobs: Sequence[tuple], workers: int, initargs: tuple):
+    """:func:`_work` over ``jobs`` in worker processes. When a worker dies, the files in flight are tried
+    again one at a time in a fresh process; a file whose worker dies again is named and skipped."""
+    queue = list(jobs)
+    while queue:
+        lost = yield from _pool_pass(queue, workers, initargs)
+        if lost is None:
+            return
+        in_flight, queue = lost
+        logger.warning("a worker process died (killed, or out of memory) with %d file(s) in flight; trying "
+                       "them again one at a time: %s", len(in_flight), ", ".join(job[0] for job in in_flight))
+        for job in in_flight:
+            if (yield from _pool_pass([job], 1, initargs)) is not None:
+                yield (job[0], WORKER_DIED)
+
+
+def _pool_pass(jobs: Sequence[tuple], workers: int, initargs: tuple):
+    """Run ``jobs`` in one pool, yielding results; at most two jobs per worker are submitted at a time.
+
+    Returns
+    -------
+    None when every job finished, else ``(in_flight, not_started)`` after a worker died.
+    """
+    pending = iter(jobs)
+    running: dict = {}
+    import multiprocessing
+
+    method = _start_method(initargs[0])
+    context = multiprocessing.get_context(method) if method else None
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=initargs,
+                             mp_context=context) as pool:
+        def submit_next() -> None:
+            job = next(pending, None)
+            if job is not None:
+                running[pool.submit(_work, job)] = job
+
+        for _ in range(2 * workers):
+            submit_next()
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = running.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    return [job, *running.values()], list(pending)
+                yield result
+                submit_next()
+    return None
 
 
 # --------------------------------------------------------------------------------------------------

@@ -14,19 +14,13 @@ side (disk full, read-only folder) stops the run with one message: it is never b
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import logging
 import os
-import signal
-import sys
-import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -34,7 +28,7 @@ from .._checks import check_integer
 from .._io import folder_lock
 from ..audio import AUDIO_EXTENSIONS, AudioSignal, Loader, n_segments_for
 from ..config import GenmusicConfig
-from .engines import WORKER_DIED, Done, check_engine, collect, plan_jobs, run_job
+from .engines import Done, check_engine, collect, plan_jobs
 from ..errors import AudioLoadError, DataError, ParameterError
 from ..features.spectrogram import LogSpectrogramExtractor, SongFrames
 from .store import Saver, SongRecord, make_song_ids
@@ -271,129 +265,7 @@ class PreprocessingPipeline:
         return report
 
 
-# --------------------------------------------------------------------------------------------------
-# parallel map; worker state lives in module globals set by the pool initializer
-
-_WORKER: dict = {}
-
-#: Below this many files per process, extra processes cost more to start than they save.
-MIN_FILES_PER_WORKER = 2
-
-
-def _init_worker(task, parent: Optional[int] = None) -> None:
-    if parent is not None:
-        _die_with_parent(parent)
-    _WORKER["task"] = task
-
-
-def _die_with_parent(parent: int) -> None:
-    """Make this worker process end when ``parent`` does, however it ends (``kill -9`` included).
-
-    Linux: the kernel sends SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``). Elsewhere a daemon
-    thread checks every second whether the parent is still there.
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-        else:
-            if os.getppid() != parent:  # the parent died before prctl took effect
-                os._exit(1)
-            return
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="genmusic-parent-watch", daemon=True).start()
-
-
 def _process_noting(pipeline: "PreprocessingPipeline", saver: Saver, path: str, song_id: str, genre: str) -> Done:
     """The engines' task: :meth:`PreprocessingPipeline.process_file` of one file, with its warnings."""
     notes: List[str] = []
     return Done(pipeline.process_file(path, song_id, genre, saver, notes=notes), notes)
-
-
-def _work(job: Tuple[str, str, str]):
-    return run_job(_WORKER["task"], job)
-
-
-def _map(task, jobs: Sequence[tuple], workers: int):
-    """Results of ``task`` (:func:`~genmusic.data.engines.run_job`) for every job, as they come: a record or
-    ``(path, reason)``. One process (this one) for fewer than ``2 * MIN_FILES_PER_WORKER`` files."""
-    workers = max(1, min(workers, len(jobs) // MIN_FILES_PER_WORKER))
-    if workers == 1:
-        return map(functools.partial(run_job, task), jobs)
-    _preload(task)
-    return _parallel(jobs, workers, (task, os.getpid()))
-
-
-def _preload(task) -> None:
-    """Import in this process what every worker would otherwise import again (forked workers inherit it):
-    soundfile's decoder and scipy's FFT (see ``benchmarks/bench_scale.py`` for what start-up costs)."""
-    if _start_method(task) == "fork":
-        import scipy.fft  # noqa: F401
-        import soundfile  # noqa: F401
-
-
-def _start_method(task) -> Optional[str]:
-    """``fork`` where the system has it (workers start at once with what this process imported), unless the
-    task asks for another (``task.start_method``: a task that loads TensorFlow must not be forked)."""
-    import multiprocessing
-
-    wanted = getattr(task, "start_method", None) or "fork"
-    return wanted if wanted in multiprocessing.get_all_start_methods() else None
-
-
-def _parallel(jobs: Sequence[tuple], workers: int, initargs: tuple):
-    """:func:`_work` over ``jobs`` in worker processes. When a worker dies, the files in flight are tried
-    again one at a time in a fresh process; a file whose worker dies again is named and skipped."""
-    queue = list(jobs)
-    while queue:
-        lost = yield from _pool_pass(queue, workers, initargs)
-        if lost is None:
-            return
-        in_flight, queue = lost
-        logger.warning("a worker process died (killed, or out of memory) with %d file(s) in flight; trying "
-                       "them again one at a time: %s", len(in_flight), ", ".join(job[0] for job in in_flight))
-        for job in in_flight:
-            if (yield from _pool_pass([job], 1, initargs)) is not None:
-                yield (job[0], WORKER_DIED)
-
-
-def _pool_pass(jobs: Sequence[tuple], workers: int, initargs: tuple):
-    """Run ``jobs`` in one pool, yielding results; at most two jobs per worker are submitted at a time.
-
-    Returns
-    -------
-    None when every job finished, else ``(in_flight, not_started)`` after a worker died.
-    """
-    pending = iter(jobs)
-    running: dict = {}
-    import multiprocessing
-
-    method = _start_method(initargs[0])
-    context = multiprocessing.get_context(method) if method else None
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=initargs,
-                             mp_context=context) as pool:
-        def submit_next() -> None:
-            job = next(pending, None)
-            if job is not None:
-                running[pool.submit(_work, job)] = job
-
-        for _ in range(2 * workers):
-            submit_next()
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                job = running.pop(future)
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    return [job, *running.values()], list(pending)
-                yield result
-                submit_next()
-    return None
