@@ -139,11 +139,10 @@ def main(argv=None) -> int:
                 write_wav(folder / f"{i:03d}{'_' + asked[i] if asked is not None else ''}.wav", y, sr, overwrite=True)
 
     # reconstructions of the model's test songs (from the store's manifest)
-    store = None
-    from genmusic.generation.modes import _find_store
     from genmusic.data.store import SpectrogramStore
+    from genmusic.models.modelio import find_training_store
 
-    store = SpectrogramStore(args.spectrograms) if args.spectrograms else _find_store(gen.bundle, model_dir)
+    store = SpectrogramStore(args.spectrograms or find_training_store(model_dir))
     test = [r for r in store.songs_in("test") if Path(r.source).is_file()]
     n_pieces = args.n * len(genres)
     if not args.only_sample:

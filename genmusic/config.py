@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence, Tuple
 
-from ._checks import check_integer, is_integer, require
+from ._checks import MAX_SEED, check_seed, is_integer, require
 from ._io import atomic_write_text
 from .errors import ParameterError, SettingsMismatchError
 
@@ -53,8 +53,6 @@ LOSSES = ("mel", "mse")
 #: Lowest sample rate genmusic reads or writes, in Hz: below it a file is not audio (or its header is damaged).
 MIN_SAMPLE_RATE = 1000
 
-#: Largest seed (seeds are unsigned 32-bit integers, as NumPy and Keras take them).
-MAX_SEED = 2 ** 32 - 1
 
 
 def _is_number(value: Any) -> bool:
@@ -200,7 +198,7 @@ class SplitConfig:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        check_integer(self.seed, "seed", minimum=0, maximum=MAX_SEED)
+        check_seed(self.seed)
         require(0 <= self.validation_fraction < 1 and 0 <= self.test_fraction < 1
                and self.validation_fraction + self.test_fraction < 1,
                "validation_fraction and test_fraction must be in [0, 1) and sum to less than 1, got "
@@ -330,7 +328,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        check_integer(self.seed, "seed", minimum=0, maximum=MAX_SEED)
+        check_seed(self.seed)
         require(self.max_train_segments is None or self.max_train_segments >= 1,
                 f"max_train_segments must be None (all) or >= 1, got {self.max_train_segments!r}")
         require(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs!r}")

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .._checks import check_integer
+from .._checks import check_integer, check_seed
 from .._io import json_float, unique_safe_names
-from ..config import MAX_SEED, check_compatible
+from ..config import check_compatible
 from ..errors import GenmusicError, ParameterError
 from ..data.store import SpectrogramStore
 from .clustering import ClusterSweep, kmeans_sweep, usable_labels
@@ -286,17 +286,15 @@ def model_names(folders: Sequence[str | os.PathLike]) -> List[str]:
 
 
 def default_spectrograms(model_folders: Sequence[str | os.PathLike], fallback: str = "spectrograms") -> Path:
-    """The store the first model was trained on (``spectrograms`` in its ``genmusic.json``) where that
-    folder exists, else ``fallback``."""
-    from ..models.modelio import read_model_metadata
+    """The store the first model was trained on that can be found
+    (:func:`~genmusic.models.modelio.find_training_store`), else ``fallback``."""
+    from ..models.modelio import find_training_store
 
     for folder in model_folders:
         try:
-            named = read_model_metadata(folder).get("spectrograms")
+            return find_training_store(folder)
         except GenmusicError:
             continue
-        if named and Path(named).is_dir():
-            return Path(named)
     return Path(fallback)
 
 
@@ -345,7 +343,7 @@ def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | o
     if not model_folders:
         raise ParameterError("model_folders is empty: give at least one model folder")
     check_integer(max_eval_songs, "max_eval_songs", minimum=1)
-    check_integer(seed, "seed", minimum=0, maximum=MAX_SEED)
+    check_seed(seed)
     store = SpectrogramStore(spectrograms if spectrograms is not None else default_spectrograms(model_folders))
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -57,7 +57,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if "sequence" in summary:
             print(f"sequence model: {summary['sequence']['train_windows']} windows, final loss "
                   f"{summary['sequence']['final_nll']:.3f}")
-        print(f"wrote {args.model_dir}/prior.npz" + ("" if args.no_sequence else " and sequence.keras"))
+        print(f"wrote {' and '.join(str(args.model_dir / name) for name in summary['files'])}")
         return 0
 
     return run_main(body, parser, {"overwrite=True": "--overwrite"})

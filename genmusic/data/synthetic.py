@@ -40,7 +40,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 from scipy import signal
 
-from .._checks import check_integer, check_number
+from .._checks import check_integer, check_number, check_seed
 from .._io import atomic_write, atomic_write_text
 from ..errors import ParameterError
 
@@ -946,7 +946,7 @@ def _check_genre(genre) -> str:
 
 def _check_settings(duration, sample_rate, seed) -> int:
     """Validate the shared settings and return the song length in samples."""
-    check_integer(seed, "seed", minimum=0)
+    check_seed(seed)
     check_integer(sample_rate, "sample_rate", minimum=1000, what="an integer >= 1000 Hz")
     duration = check_number(duration, "duration", minimum=0, exclusive_minimum=True,
                             what="a finite number of seconds > 0")

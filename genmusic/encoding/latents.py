@@ -96,6 +96,12 @@ class LatentSet:
         """Boolean mask of the segments of the songs selected by ``song_mask``."""
         return np.asarray(song_mask, dtype=bool)[self.segment_song]
 
+    def per_song(self) -> List[np.ndarray]:
+        """Each song's segment latents, in time order: list of np.ndarray [shape=(n_segments_i, latent_dim)]."""
+        order = np.argsort(self.segment_song, kind="stable")
+        bounds = np.cumsum(np.bincount(self.segment_song, minlength=self.n_songs))[:-1]
+        return np.split(self.segment_latents[order], bounds)
+
     def save(self, path_npz: str | os.PathLike, path_csv: Optional[str | os.PathLike] = None) -> Path:
         """Write the arrays as ``.npz`` (no pickle: strings as fixed-width unicode) and, optionally, a
         ``song_id,genre,split`` CSV. Both writes are atomic.

@@ -28,7 +28,7 @@ _NAMES = {
     "SEQUENCE_FILE": ".sequence", "LatentSequenceModel": ".sequence", "gaussian_nll": ".sequence",
     "latents_to_frames": ".sequence", "frames_to_windows": ".sequence", "fit_sequence_model": ".sequence",
     "roll_out": ".sequence", "choose_segments": ".sequence", "load_sequence_model": ".sequence",
-    "PRIORS_SUMMARY_FILE": ".composer", "fit_priors": ".composer", "song_latents": ".composer",
+    "PRIORS_SUMMARY_FILE": ".composer", "fit_priors": ".composer",
     "Composer": ".composer", "Piece": ".composer",
     "MODES": ".modes", "GenerateOptions": ".modes", "InputSong": ".modes", "Output": ".modes", "Job": ".modes",
     "Written": ".modes", "Plan": ".modes", "plan": ".modes", "load_inputs": ".modes", "plan_jobs": ".modes",

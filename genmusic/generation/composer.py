@@ -27,31 +27,16 @@ from typing import List, Optional, Union
 
 import numpy as np
 
-from .._checks import check_choice, check_integer, check_number
+from .._checks import check_choice, check_integer, check_number, check_seed
 from .._io import atomic_write_json, folder_lock
-from ..errors import DataError, ParameterError
-from .prior import PRIOR_FILE, LatentPrior, load_prior
+from ..errors import ParameterError
+from ..models.modelio import MODEL_FILE, PRIOR_FILE, PRIORS_SUMMARY_FILE, SEQUENCE_FILE
+from .prior import LatentPrior, load_prior
 
-__all__ = ["PRIORS_SUMMARY_FILE", "fit_priors", "song_latents", "Composer", "Piece"]
+__all__ = ["PRIORS_SUMMARY_FILE", "fit_priors", "Composer", "Piece"]
 
 logger = logging.getLogger("genmusic")
 
-PRIORS_SUMMARY_FILE = "priors.json"
-
-
-def song_latents(model, store, split: Optional[str] = "train"):
-    """Consecutive segment latents (posterior means) of each song of a store split.
-
-    Returns
-    -------
-    latents : list of np.ndarray [shape=(n_segments_i, latent_dim)]
-    records : list of SongRecord
-    """
-    records = store.songs_in(split)
-    if not records:
-        raise DataError(f"{store.path} has no songs in split {split!r}")
-    return [np.asarray(model.encode(np.asarray(store.song_array(r.song_id), np.float32)), np.float32)
-            for r in records], records
 
 
 def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.PathLike, None] = None, *,
@@ -81,7 +66,7 @@ def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.P
     Returns
     -------
     dict
-        What was fitted (also written to ``priors.json``).
+        What was fitted (also written to ``priors.json``); ``files``: the files written into ``model_dir``.
 
     Raises
     ------
@@ -90,14 +75,14 @@ def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.P
     ModelFolderError, DataError
         The folder or the store cannot be used.
     """
-    from .modes import _find_store
-    from ..models.modelio import load_bundle, read_model_metadata
-    from .sequence import SEQUENCE_FILE, fit_sequence_model, latents_to_frames
     from ..data.store import SpectrogramStore
+    from ..encoding.latents import encode_store
+    from ..models.modelio import find_training_store, load_bundle, read_model_metadata
+    from .sequence import fit_sequence_model, latents_to_frames
 
     model_dir = Path(model_dir)
     check_integer(epochs, "epochs", minimum=1)
-    check_integer(seed, "seed", minimum=0)
+    check_seed(seed)
     LatentPrior(max_components=max_components, covariance_type=covariance_type, seed=seed)  # checks the settings
     read_model_metadata(model_dir)
     targets = [model_dir / PRIOR_FILE] + ([model_dir / SEQUENCE_FILE] if sequence else [])
@@ -107,8 +92,10 @@ def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.P
                 raise ParameterError(f"{path} already exists; pass overwrite=True to fit it again")
     with folder_lock(model_dir, purpose="fitting the prior"):
         bundle = load_bundle(model_dir)
-        store = SpectrogramStore(spectrograms) if spectrograms is not None else _find_store(bundle, model_dir)
-        latents, records = song_latents(bundle.model, store, split)
+        store = SpectrogramStore(spectrograms if spectrograms is not None else find_training_store(model_dir))
+        encoded = encode_store(bundle.model, store, split=split)  # checks that the model reads this store
+        latents = encoded.per_song()
+        records = store.songs_in(split)
         genres = [r.genre for r in records]
         seg_genres = np.concatenate([[g] * len(z) for g, z in zip(genres, latents)])
         db_stats = LatentPrior.genre_db_stats(genres, [r.db_min for r in records], [r.db_max for r in records])
@@ -116,13 +103,14 @@ def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.P
         prior.fit(np.concatenate(latents), seg_genres, db_stats=db_stats)
         prior.save(model_dir / PRIOR_FILE)
         summary = {"prior": prior.describe(), "split": split, "songs": len(records),
-                   "segments": int(sum(len(z) for z in latents)), "store": str(store.path)}
+                   "segments": int(sum(len(z) for z in latents)), "store": str(store.path), "files": [PRIOR_FILE]}
         steps = int(bundle.model.plan.latent_steps) if hasattr(bundle.model, "plan") else 1
         if sequence:
             frames = [latents_to_frames(z, steps) for z in latents]
             model = fit_sequence_model(frames, genres, latent_steps=steps, genre_names=prior.genres_,
                                        context_frames=context_frames, hidden=hidden, epochs=epochs, seed=seed)
             model.save(model_dir / SEQUENCE_FILE)
+            summary["files"].append(SEQUENCE_FILE)
             summary["sequence"] = {"latent_steps": steps, "latent_channels": model.n_channels,
                                    "context_frames": model.context_frames, "hidden": hidden, "epochs": epochs,
                                    "train_windows": model.train_windows_, "final_nll": model.final_loss_}
@@ -188,7 +176,7 @@ class Composer:
         from .sequence import load_sequence_model
 
         model_dir = Path(model_dir if model_dir is not None else generator.bundle.folder)
-        prior_path, model_path = model_dir / PRIOR_FILE, model_dir / "model.keras"
+        prior_path, model_path = model_dir / PRIOR_FILE, model_dir / MODEL_FILE
         if prior_path.exists() and model_path.exists() and model_path.stat().st_mtime > prior_path.stat().st_mtime:
             logger.warning(f"{model_path} is newer than {prior_path}: the prior was fitted on an older model; fit it "
                            f"again with `genmusic fit-prior --model-dir {model_dir} --overwrite`")

@@ -15,7 +15,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .._checks import check_choice, check_integer, check_number, require, valid_array
+from .._checks import check_choice, check_integer, check_number, check_seed, require, valid_array
 from ..errors import ParameterError
 
 __all__ = ["interpolate", "slerp", "average", "remix", "remix_spans", "splice", "add_noise", "scale", "smooth",
@@ -277,7 +277,7 @@ def add_noise(z: np.ndarray, sigma: float, *, seed: Optional[int] = 0) -> np.nda
     """
     z = _as_latents(z, "z")
     check_number(sigma, "sigma", minimum=0)
-    check_integer(seed, "seed", minimum=0, allow_none=True)
+    check_seed(seed, allow_none=True)
     noise = np.random.default_rng(seed).standard_normal(z.shape)
     return (z.astype(np.float64) + float(sigma) * noise).astype(z.dtype)
 

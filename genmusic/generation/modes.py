@@ -38,12 +38,12 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import latent_ops
-from .._checks import check_choice, check_integer, check_number, require
+from .._checks import check_choice, check_integer, check_number, check_seed, require
 from .._io import atomic_write_json, folder_lock, safe_name, unique_safe_names
 from .._version import __version__
 from ..audio import MAX_SECONDS
-from ..config import MAX_SEED, check_compatible
-from ..errors import DataError, ParameterError
+from ..config import check_compatible
+from ..errors import ParameterError
 from ..features import spectrogram
 
 __all__ = ["MODES", "GenerateOptions", "InputSong", "Output", "Job", "Written", "Plan", "plan", "load_inputs",
@@ -119,7 +119,7 @@ class GenerateOptions:
             check_integer(self.n, "n", minimum=1)
         check_integer(self.steps, "steps", minimum=2, what="an integer >= 2 (both songs included)")
         check_integer(self.width, "width", minimum=1)
-        check_integer(self.seed, "seed", minimum=0, maximum=MAX_SEED)
+        check_seed(self.seed)
         check_number(self.temperature, "temperature", minimum=0)
         check_number(self.overlap, "overlap", minimum=0, maximum=1, exclusive_maximum=True, what="a number in [0, 1)")
         if self.seconds is not None:
@@ -204,24 +204,6 @@ def _num(value: float) -> str:
     return safe_name(f"{value:g}".replace("-", "m"), fallback="0")
 
 
-def _find_store(bundle, model_dir: Path):
-    from ..data.store import SpectrogramStore
-
-    recorded = bundle.meta.get("spectrograms")
-    if not recorded:
-        raise ParameterError(f"no files given and {model_dir}/genmusic.json records no training spectrograms; "
-                             "pass files=[FILE, ...]")
-    recorded_path = Path(recorded)
-    candidates = [recorded_path] if recorded_path.is_absolute() else \
-        [recorded_path, model_dir / recorded_path, model_dir.parent / recorded_path,
-         model_dir.parent.parent / recorded_path]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return SpectrogramStore(candidate)
-    raise DataError(f"no files given and the spectrograms {recorded} the model was trained on (recorded in "
-                    f"{model_dir}/genmusic.json) are not there; pass files=[FILE, ...]")
-
-
 def _store_records(store, mode: str, genre: Optional[str], n: Optional[int]):
     """Songs of the store for a mode: test split (or ``genre``), two genres for interpolate / remix."""
     order = {"test": 0, "validation": 1, "train": 2}
@@ -285,7 +267,10 @@ def load_inputs(gen, mode: str, *, files: Sequence[str | os.PathLike] = (), genr
                                     _audio_opener(gen, path, seconds)))
     else:
         if store is None:
-            store = _find_store(gen.bundle, Path(gen.bundle.folder))
+            from ..data.store import SpectrogramStore
+            from ..models.modelio import find_training_store
+
+            store = SpectrogramStore(find_training_store(gen.bundle.folder, fix="no files given: pass files=[FILE, ...]"))
         for record in _store_records(store, mode, genre, n):
             label = safe_name(record.song_id, fallback="song")
             source, why = store.source_path(record)

@@ -21,13 +21,13 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .._checks import check_choice, check_integer, check_number, valid_matrix
+from .._checks import check_choice, check_integer, check_number, check_seed, valid_matrix
 from .._io import atomic_save_npz
 from ..errors import ModelFolderError, ParameterError
+from ..models.modelio import PRIOR_FILE
 
 __all__ = ["PRIOR_FILE", "PRIOR_VERSION", "COVARIANCE_TYPES", "LatentPrior", "load_prior"]
 
-PRIOR_FILE = "prior.npz"
 PRIOR_VERSION = 1
 COVARIANCE_TYPES = ("diag", "full")
 #: Added to every variance (in units of the data's variance along that axis) so that no component collapses.
@@ -66,7 +66,7 @@ class LatentPrior:
         self.max_components = check_integer(max_components, "max_components", minimum=1)
         self.covariance_type = check_choice(covariance_type, "covariance_type", COVARIANCE_TYPES)
         self.min_per_component = check_integer(min_per_component, "min_per_component", minimum=1)
-        self.seed = check_integer(seed, "seed", minimum=0)
+        self.seed = check_seed(seed)
 
     # ---- fitting
     def fit(self, latents: np.ndarray, genres: Sequence[str], *, db_stats: Optional[np.ndarray] = None,

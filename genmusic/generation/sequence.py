@@ -27,11 +27,11 @@ from keras import ops
 
 from .._checks import check_integer, check_number
 from ..errors import ModelFolderError, ParameterError
+from ..models.modelio import SEQUENCE_FILE
 
 __all__ = ["SEQUENCE_FILE", "LatentSequenceModel", "gaussian_nll", "latents_to_frames", "frames_to_windows",
            "fit_sequence_model", "roll_out", "choose_segments", "load_sequence_model"]
 
-SEQUENCE_FILE = "sequence.keras"
 _LOG_VAR_RANGE = (-8.0, 4.0)
 
 

@@ -18,9 +18,14 @@ that ``ModelConfig.kind`` names. Both are registered with Keras (package ``"genm
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._lazy import lazy_names
 from ..config import ModelConfig
 from ..errors import ParameterError
+
+if TYPE_CHECKING:
+    from .autoencoder import Autoencoder
 
 #: Public name -> its module; loaded on first use, so that reading a model folder's metadata
 #: (:mod:`~genmusic.models.modelio`) never imports Keras.
@@ -39,7 +44,7 @@ __getattr__, __dir__ = lazy_names(__name__, _NAMES)
 
 
 def build_model(model_config: ModelConfig, input_shape, *, seed: int = 0, sample_rate=None, db_range=None,
-                **kwargs) -> "Autoencoder":
+                **kwargs) -> Autoencoder:
     """Build the :class:`Autoencoder` or :class:`VAE` that ``model_config.kind`` names.
 
     Parameters

@@ -34,12 +34,12 @@ from .._checks import is_integer
 from .._io import LOCK_FILE, TEMPORARY_GLOB, atomic_write_json, atomic_write_text, make_folder
 from .._version import __version__
 from ..config import GenmusicConfig
-from ..errors import ModelFolderError, ParameterError
+from ..errors import DataError, ModelFolderError, ParameterError
 from ..features.spectrogram import MinMaxNormaliser
 
 __all__ = ["MODEL_FOLDER_VERSION", "MODEL_FILE", "META_FILE", "CHECKPOINT_DIR", "LAST_MODEL_FILE", "STATE_FILE",
-           "HISTORY_FILE", "LOSS_PLOT_FILE", "TENSORBOARD_DIR", "ModelBundle", "write_model_metadata",
-           "read_model_metadata", "load_bundle", "compression_ratio", "folder_contents", "prepare_folder",
+           "HISTORY_FILE", "LOSS_PLOT_FILE", "TENSORBOARD_DIR", "PRIOR_FILE", "SEQUENCE_FILE", "PRIORS_SUMMARY_FILE",
+           "ModelBundle", "write_model_metadata", "read_model_metadata", "find_training_store", "load_bundle", "compression_ratio", "folder_contents", "prepare_folder",
            "ResumeState", "read_resume_state", "read_history", "truncate_history"]
 
 logger = logging.getLogger("genmusic")
@@ -54,8 +54,12 @@ STATE_FILE = "state.json"
 HISTORY_FILE = "history.csv"
 LOSS_PLOT_FILE = "loss.png"
 TENSORBOARD_DIR = "tensorboard"
-#: Written by ``genmusic fit-prior`` (:mod:`genmusic.generation.prior`, :mod:`genmusic.generation.sequence`, :mod:`genmusic.generation.composer`).
-PRIOR_ENTRIES = ("prior.npz", "sequence.keras", "priors.json")
+#: Written by ``genmusic fit-prior`` (:func:`genmusic.generation.composer.fit_priors`): the latent prior
+#: (:mod:`~genmusic.generation.prior`), the sequence model (:mod:`~genmusic.generation.sequence`), what was fitted.
+PRIOR_FILE = "prior.npz"
+SEQUENCE_FILE = "sequence.keras"
+PRIORS_SUMMARY_FILE = "priors.json"
+PRIOR_ENTRIES = (PRIOR_FILE, SEQUENCE_FILE, PRIORS_SUMMARY_FILE)
 #: What genmusic writes into a model folder (:func:`folder_contents` says which of their files are its own).
 FOLDER_ENTRIES = (MODEL_FILE, META_FILE, HISTORY_FILE, LOSS_PLOT_FILE, CHECKPOINT_DIR, TENSORBOARD_DIR,
                   *PRIOR_ENTRIES)
@@ -147,6 +151,47 @@ def read_model_metadata(folder: str | os.PathLike) -> dict:
                                f"version {MODEL_FOLDER_VERSION}: train the model again with this version")
     _check_metadata(meta, meta_path)
     return meta
+
+
+def find_training_store(model_dir: str | os.PathLike, *, fix: str = "pass spectrograms=STORE") -> Path:
+    """The spectrogram store a model was trained on: the one place that finds it.
+
+    ``genmusic.json`` records the store's path as training was given it. An absolute path is used as it is;
+    a relative one is looked for from the working folder, then from the model folder and the two folders
+    above it (a project moved as a whole, or run from another folder).
+
+    Parameters
+    ----------
+    model_dir : path-like
+    fix : str
+        What the caller's user can do instead; ends the error messages.
+
+    Returns
+    -------
+    Path
+        A folder (open it with :class:`~genmusic.data.store.SpectrogramStore`).
+
+    Raises
+    ------
+    ModelFolderError
+        ``model_dir`` is not a model folder.
+    ParameterError
+        ``genmusic.json`` records no store.
+    DataError
+        The recorded store is in none of those places.
+    """
+    model_dir = Path(model_dir)
+    recorded = read_model_metadata(model_dir).get("spectrograms")
+    if not recorded:
+        raise ParameterError(f"{model_dir / META_FILE} records no training spectrograms; {fix}")
+    recorded_path = Path(recorded)
+    candidates = [recorded_path] if recorded_path.is_absolute() else \
+        [recorded_path, model_dir / recorded_path, model_dir.parent / recorded_path, model_dir.parent.parent / recorded_path]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    raise DataError(f"the spectrograms {recorded} the model was trained on (recorded in {model_dir / META_FILE}) are "
+                    f"not there; {fix}")
 
 
 def _check_metadata(meta: dict, meta_path: Path) -> None:
