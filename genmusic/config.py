@@ -375,7 +375,7 @@ class GenmusicConfig:
     Examples
     --------
     >>> cfg = GenmusicConfig().replace(spectrogram={"hop_length": 512})
-    >>> GenmusicConfig.from_json(cfg.to_json()) == cfg
+    >>> GenmusicConfig.from_dict(cfg.to_dict()) == cfg
     True
     """
 
@@ -407,14 +407,6 @@ class GenmusicConfig:
             raise ParameterError(f"{where}: unknown section(s) {unknown}; known sections are {sorted(_SECTIONS)}")
         return cls(**{name: _from_dict(kind, data.get(name), f"{where} [{name}]")
                       for name, kind in _SECTIONS.items()})
-
-    @classmethod
-    def from_json(cls, text: str, *, where: str = "config") -> "GenmusicConfig":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ParameterError(f"{where}: not valid JSON ({exc})") from None
-        return cls.from_dict(data, where=where)
 
     @staticmethod
     def read_json(path: str | os.PathLike) -> dict:

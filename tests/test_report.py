@@ -186,7 +186,8 @@ def test_new_music_is_placed_and_its_neighbours_listed(report):
 
 
 def test_pieces_name_the_genres_the_prior_missed():
-    from genmusic.analysis.report import _Doc, _listening_section
+    from genmusic.analysis.document import Document as _Doc
+    from genmusic.analysis.report import _listening_section
 
     clip = {"path": "audio/vae/pieces/a_01.ogg", "seconds": 1.0}
     songs = [{"genre": g, "split": s} for g, s in (("a", "train"), ("b", "validation"), ("c", "train"),

@@ -17,26 +17,31 @@ Output folder::
 
 from __future__ import annotations
 
-import base64
-import html
+import logging
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .._io import atomic_write_json, atomic_write_text
+from .._checks import check_integer, check_seed
+from .._io import atomic_write_json, atomic_write_text, unique_safe_names
 from .._version import __version__
+from ..data.store import SPLITS, SpectrogramStore, song_summary
+from ..errors import GenmusicError, ParameterError
+from .document import Clip, Document, format_number
 from .latent_map import MAP_CSS, MAP_JS, render_map
+from .listening import ClipWriter, ListeningOptions
 from .plotting import KMEANS_COLUMNS, NO_GENRE, SPACE_TITLES, genre_colours, plot_study
-from ..data.store import SPLITS, SpectrogramStore
+from .probes import MfccBaseline, mfcc_baseline
+from .study import ModelStudy, study_model
 
-if TYPE_CHECKING:
-    from . import MfccBaseline, ModelStudy
+__all__ = ["REPORT_VERSION", "AnalysisReport", "format_number", "write_report", "run_analysis", "model_names",
+           "default_spectrograms"]
 
-__all__ = ["REPORT_VERSION", "AnalysisReport", "format_number", "write_report"]
+logger = logging.getLogger("genmusic")
 
 
 #: Version of the ``results.json`` layout.
@@ -52,166 +57,107 @@ RECONSTRUCTION_LABELS = {
 }
 
 
-def format_number(value, digits: int = 3) -> str:
-    """How the report writes a number: ``None``/NaN -> ``n/a``, integers as they are, floats with
-    ``digits`` decimals (one decimal from 1000 up)."""
-    if value is None or isinstance(value, str):
-        return "n/a" if value is None else value
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    value = float(value)
-    if not math.isfinite(value):
-        return "n/a"
-    return f"{value:.1f}" if abs(value) >= 1000 else f"{value:.{digits}f}"
+# --------------------------------------------------------------------------------------------------
+# the run: several models, one report
+
+
+def model_names(folders: Sequence[str | os.PathLike]) -> List[str]:
+    """File-safe, unique names of model folders (their folder names; ``_2``, ``_3`` for repeats)."""
+    return unique_safe_names((Path(folder).resolve().name for folder in folders), fallback="model")
+
+
+def default_spectrograms(model_folders: Sequence[str | os.PathLike], fallback: str = "spectrograms") -> Path:
+    """The store the first model was trained on that can be found
+    (:func:`~genmusic.models.modelio.find_training_store`), else ``fallback``."""
+    from ..models.modelio import find_training_store
+
+    for folder in model_folders:
+        try:
+            return find_training_store(folder)
+        except GenmusicError:
+            continue
+    return Path(fallback)
+
+
+def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | os.PathLike, *,
+                 spectrograms: Optional[str | os.PathLike] = None, inputs: Sequence[str | os.PathLike] = (),
+                 seed: int = 0, max_eval_songs: int = 4, tsne: bool = True, n_iter: int = 32,
+                 pooling: str = "mean_std", audio: bool = True,
+                 listening: Optional[ListeningOptions] = None) -> AnalysisReport:
+    """Analyse one or more models on a spectrogram store and write the report.
+
+    Parameters
+    ----------
+    model_folders : sequence of path-like
+        Model folders (``genmusic.json`` + ``model.keras``).
+    output_dir : path-like
+    spectrograms : path-like, optional
+        The store; default :func:`default_spectrograms`.
+    inputs : sequence of path-like
+        Audio files from outside the data set, placed among the songs of every model.
+    seed : int
+    max_eval_songs : int
+        Test songs used for the reconstruction figures.
+    tsne : bool
+    pooling : {"mean", "mean_std"}
+        Song latent from segment latents (default: mean and standard deviation).
+    audio : bool
+        Put sound in the report (compressed clips under ``output_dir/audio/``: players, the latent map's
+        clicks, an interpolation strip, pieces per genre; see :mod:`~genmusic.analysis.listening`).
+    listening : ListeningOptions, optional
+        What that sound is (default ``ListeningOptions()``).
+
+    Returns
+    -------
+    genmusic.analysis.report.AnalysisReport
+        ``errors`` lists the models that could not be analysed (their sections say why); the others are
+        in the report.
+
+    Raises
+    ------
+    DataError
+        The store cannot be read (without data there is no report).
+    """
+    from ..models.modelio import load_bundle
+
+    if not model_folders:
+        raise ParameterError("model_folders is empty: give at least one model folder")
+    check_integer(max_eval_songs, "max_eval_songs", minimum=1)
+    check_seed(seed)
+    store = SpectrogramStore(spectrograms if spectrograms is not None else default_spectrograms(model_folders))
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    studies: List[ModelStudy] = []
+    failures: List[dict] = []
+    clips = ClipWriter(output_dir, store.config.audio.sample_rate)
+    writer = clips if audio else None
+    for folder, name in zip(model_folders, model_names(model_folders)):
+        logger.info("analysing model %s on %s", folder, store.path)
+        try:
+            bundle = load_bundle(folder)
+            study = study_model(bundle, store, name=name, seed=seed, tsne=tsne, max_eval_songs=max_eval_songs,
+                                n_iter=n_iter, inputs=inputs, pooling=pooling, clip_writer=writer,
+                                listening=listening)
+        except GenmusicError as exc:
+            failures.append({"name": name, "folder": str(folder), "status": "error", "error": str(exc)})
+            continue
+        except Exception as exc:  # noqa: BLE001 - one model's failure must not lose the others' report
+            logger.exception("model %s: unexpected failure", folder)
+            failures.append({"name": name, "folder": str(folder), "status": "error",
+                             "error": f"unexpected {type(exc).__name__}: {exc}"})
+            continue
+        study.latents.save(output_dir / f"latents_{name}.npz", output_dir / f"songs_{name}.csv")
+        if study.new_latents is not None:
+            study.new_latents.save(output_dir / f"latents_{name}_inputs.npz", output_dir / f"songs_{name}_inputs.csv")
+        studies.append(study)
+    clips.remove_stale()  # clips of an earlier report in this folder (other songs, --input, --no-audio now)
+    baseline = mfcc_baseline(store, seed=seed) if studies else None
+    return write_report(output_dir, store, studies, failures=failures, baseline=baseline, seed=seed,
+                        inputs=[str(p) for p in inputs])
 
 
 # --------------------------------------------------------------------------------------------------
-# the document: blocks rendered to Markdown and HTML
-
-
-class _Doc:
-    def __init__(self) -> None:
-        self.blocks: List[tuple] = []
-
-    def h(self, level: int, text: str) -> None:
-        self.blocks.append(("h", level, text))
-
-    def p(self, text: str) -> None:
-        self.blocks.append(("p", text))
-
-    def ul(self, items: Sequence[str]) -> None:
-        if items:
-            self.blocks.append(("ul", list(items)))
-
-    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        self.blocks.append(("table", list(header), [list(r) for r in rows]))
-
-    def img(self, path: Path, rel: str, alt: str, *, html: bool = True) -> None:
-        """A PNG: linked from the Markdown, embedded in the HTML (left out of it when ``html`` is False)."""
-        self.blocks.append(("img", Path(path), rel, alt, html))
-
-    def raw(self, html_text: str, markdown: str) -> None:
-        """HTML written as it is into the page, and its Markdown stand-in."""
-        self.blocks.append(("raw", html_text, markdown))
-
-    def clips(self, items: Sequence["Clip"]) -> None:
-        """A row of players: a grid of captioned ``<audio>`` elements; links in the Markdown."""
-        if items:
-            self.blocks.append(("clips", list(items)))
-
-    def markdown(self) -> str:
-        out = []
-        for block in self.blocks:
-            kind = block[0]
-            if kind == "h":
-                out.append("#" * block[1] + " " + block[2])
-            elif kind == "p":
-                out.append(block[1])
-            elif kind == "ul":
-                out.append("\n".join(f"- {item}" for item in block[1]))
-            elif kind == "table":
-                header, rows = block[1], block[2]
-                cell = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
-                lines = ["| " + " | ".join(cell(h) for h in header) + " |",
-                         "|" + "|".join(" --- " for _ in header) + "|"]
-                lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
-                out.append("\n".join(lines))
-            elif kind == "img":
-                out.append(f"![{block[3]}]({block[2]})")
-            elif kind == "raw":
-                out.append(block[2])
-            elif kind == "clips":
-                out.append("\n".join(f"- {clip.markdown()}" for clip in block[1]))
-        return "\n\n".join(out) + "\n"
-
-    def html(self, title: str) -> str:
-        e = html.escape
-        body = []
-        for block in self.blocks:
-            kind = block[0]
-            if kind == "h":
-                body.append(f"<h{block[1]}>{e(block[2])}</h{block[1]}>")
-            elif kind == "p":
-                body.append(f"<p>{e(block[1])}</p>")
-            elif kind == "ul":
-                body.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in block[1]) + "</ul>")
-            elif kind == "table":
-                head = "".join(f"<th>{e(str(h))}</th>" for h in block[1])
-                rows = "".join("<tr>" + "".join(f"<td>{_cell_html(c)}</td>" for c in row) + "</tr>" for row in block[2])
-                body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
-            elif kind == "img" and block[4]:
-                data = base64.b64encode(block[1].read_bytes()).decode("ascii")
-                body.append(f'<figure><img alt="{e(block[3])}" src="data:image/png;base64,{data}">'
-                            f"<figcaption>{e(block[3])}</figcaption></figure>")
-            elif kind == "raw":
-                body.append(block[1])
-            elif kind == "clips":
-                body.append('<div class="clips">' + "".join(
-                    f'<figure class="clip"><figcaption>{e(clip.caption)}</figcaption>{clip.html()}</figure>'
-                    for clip in block[1]) + "</div>")
-        return _HTML_TEMPLATE.format(title=e(title), body="\n".join(body), css=MAP_CSS, script=MAP_JS)
-
-
-@dataclass(frozen=True)
-class Clip:
-    """A sound in the report: its path relative to the report, a caption, and a detail line (e.g. its mel
-    distance). In a table cell or :meth:`_Doc.clips`, a player in the HTML and a link in the Markdown."""
-
-    path: str
-    caption: str
-    detail: str = ""
-
-    def html(self) -> str:
-        e = html.escape
-        detail = f'<span class="detail">{e(self.detail)}</span>' if self.detail else ""
-        return f'<audio controls preload="metadata" src="{e(self.path, quote=True)}"></audio>{detail}'
-
-    def markdown(self) -> str:
-        return f"[{self.caption}]({self.path})" + (f" ({self.detail})" if self.detail else "")
-
-    def __str__(self) -> str:  # Markdown table cells
-        return self.markdown()
-
-
-def _cell_html(cell) -> str:
-    return cell.html() if isinstance(cell, Clip) else html.escape(str(cell))
-
-
-_HTML_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{title}</title>
-<style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px; margin: 2em auto;
-       padding: 0 1em; color: #222; line-height: 1.45; }}
-h1 {{ border-bottom: 2px solid #444; padding-bottom: .2em; }}
-h2 {{ border-bottom: 1px solid #bbb; margin-top: 2em; }}
-table {{ border-collapse: collapse; margin: .8em 0; font-size: .92em; }}
-th, td {{ border: 1px solid #ccc; padding: .25em .6em; text-align: left; }}
-th {{ background: #f0f0f0; }}
-tbody tr:nth-child(even) {{ background: #fafafa; }}
-figure {{ margin: 1em 0; }}
-img {{ max-width: 100%; border: 1px solid #ddd; }}
-figcaption {{ font-size: .85em; color: #666; }}
-li {{ margin: .15em 0; }}
-{css}
-</style>
-</head>
-<body>
-{body}
-<script>
-{script}
-</script>
-</body>
-</html>
-"""
-
-
-# --------------------------------------------------------------------------------------------------
-# the run
+# the report
 
 
 @dataclass
@@ -243,23 +189,12 @@ class AnalysisReport:
 
 
 def _dataset_summary(store: SpectrogramStore) -> dict:
-    songs = store.songs
-    genres = sorted({r.genre for r in songs if r.genre})
-    return {
-        "path": str(store.path),
-        "n_songs": len(songs),
-        "n_genres": len(genres),
-        "genres": genres,
-        "songs_per_genre": {g: sum(1 for r in songs if r.genre == g) for g in genres},
-        "unlabelled_songs": sum(1 for r in songs if not r.genre),
-        "n_segments": int(sum(r.n_segments for r in songs)),
-        "songs_per_split": {s: sum(1 for r in songs if r.split == s) for s in SPLITS},
-        "segments_per_split": {s: int(sum(r.n_segments for r in songs if r.split == s)) for s in SPLITS},
-        "sample_rate": int(store.config.audio.sample_rate),
-        "segment_shape": [int(v) for v in store.segment_shape],
-        "segment_seconds": store.config.spectrogram.segment_samples / store.config.audio.sample_rate,
-        "seconds_of_audio": float(sum(r.n_samples for r in songs) / store.config.audio.sample_rate),
-    }
+    """:func:`~genmusic.data.store.song_summary` of the store's songs, and where and what its segments are."""
+    config = store.config
+    return {"path": str(store.path), **song_summary(store.songs, config.audio.sample_rate),
+            "sample_rate": int(config.audio.sample_rate),
+            "segment_shape": [int(v) for v in store.segment_shape],
+            "segment_seconds": config.spectrogram.segment_samples / config.audio.sample_rate}
 
 
 def _classification_rows(source: str, result: Optional[dict]) -> List[List[str]]:
@@ -325,7 +260,8 @@ def write_report(output_dir: str | os.PathLike, store: SpectrogramStore, studies
     }
     doc = _build_document(results, figures, output_dir)
     md_path = atomic_write_text(output_dir / "report.md", doc.markdown())
-    html_path = atomic_write_text(output_dir / "report.html", doc.html("genmusic latent-space analysis"))
+    html_path = atomic_write_text(output_dir / "report.html",
+                                  doc.html("genmusic latent-space analysis", css=MAP_CSS, script=MAP_JS))
     json_path = atomic_write_json(output_dir / "results.json", _json_safe(results))
     return AnalysisReport(output_dir=output_dir, markdown=md_path, html=html_path, results_path=json_path,
                           results=results, errors=list(results["errors"]), studies=list(studies))
@@ -368,10 +304,9 @@ def _json_safe(value):
     return value
 
 
-def _build_document(results: dict, figures: Dict[str, Dict[str, Path]], output_dir: Path) -> _Doc:
-    f = format_number
-    doc = _Doc()
-    ds = results["dataset"]
+def _build_document(results: dict, figures: Dict[str, Dict[str, Path]], output_dir: Path) -> Document:
+    """The report's blocks: the header, the dataset, the models compared, then one section per model."""
+    doc = Document()
     doc.h(1, "genmusic latent-space analysis")
     doc.p(f"genmusic {results['genmusic_version']}, seed {results['seed']}. Every number here is also in "
           f"results.json. A song's latent is the mean and standard deviation of its segment latents (a VAE's "
@@ -379,12 +314,33 @@ def _build_document(results: dict, figures: Dict[str, Dict[str, Path]], output_d
     if results["errors"]:
         doc.h(2, "Errors")
         doc.ul(results["errors"])
-
     audio = results["audio"]
     if audio["n_files"]:
         doc.p(f"The page plays {audio['n_files']} clips ({audio['bytes'] / 1e6:.1f} MB, in audio/); it needs no "
               "network and can be opened from a copy of this folder.")
+    _dataset_section(doc, results["dataset"])
+    _comparison_section(doc, results["comparison"])
+    colours = genre_colours(sorted({song["genre"] for m in results["models"] if m["status"] == "ok"
+                                    for song in m["map"]["songs"]}))
+    for m in results["models"]:
+        doc.h(2, f"Model {m['name']}")
+        if m["status"] != "ok":
+            doc.p(f"Not analysed: {m['error']}")
+            continue
+        figs = figures.get(m["name"], {})
+        rel = {k: str(p.relative_to(output_dir)) for k, p in figs.items()}
+        map_html = _model_header(doc, m, colours)
+        _listening_section(doc, m)
+        _views_section(doc, m, figs, rel, map_html)
+        _kmeans_section(doc, m, figs, rel)
+        _classification_section(doc, m, results["baseline_mfcc"], figs, rel)
+        _reconstruction_section(doc, m)
+        _new_music_section(doc, m, results["inputs"])
+    return doc
 
+
+def _dataset_section(doc: Document, ds: dict) -> None:
+    f = format_number
     doc.h(2, "Dataset")
     sp, sg = ds["songs_per_split"], ds["segments_per_split"]
     doc.table(["quantity", "value"], [
@@ -402,7 +358,10 @@ def _build_document(results: dict, figures: Dict[str, Dict[str, Path]], output_d
         ["audio (s)", f(ds["seconds_of_audio"], 1)],
     ])
 
-    comparison = results["comparison"]
+
+
+def _comparison_section(doc: Document, comparison: List[dict]) -> None:
+    f = format_number
     if len(comparison) >= 2:
         doc.h(2, "Models compared")
         doc.p("Reconstruction on the test split; accuracy of logistic regression on song latents "
@@ -414,123 +373,138 @@ def _build_document(results: dict, figures: Dict[str, Dict[str, Path]], output_d
                     f(r["mel_distance"]), f(r["resynth_mel_distance"]), f(r["accuracy"]), f(r["macro_f1"]),
                     f(r["cv_accuracy"]), f(r["v_measure_at_n_genres"])] for r in comparison])
 
-    baseline = results["baseline_mfcc"]
-    colours = genre_colours(sorted({song["genre"] for m in results["models"] if m["status"] == "ok"
-                                    for song in m["map"]["songs"]}))
-    for m in results["models"]:
-        doc.h(2, f"Model {m['name']}")
-        if m["status"] != "ok":
-            doc.p(f"Not analysed: {m['error']}")
-            continue
-        figs = figures.get(m["name"], {})
-        rel = {k: str(p.relative_to(output_dir)) for k, p in figs.items()}
-        doc.table(["quantity", "value"], [
-            ["folder", m["folder"]],
-            ["kind", m["kind"]],
-            ["latent size (floats per segment)", f(m["latent_dim"])],
-            ["parameters", f(m["n_params"])],
-            ["compression ratio (audio samples per latent float)", f(m["compression_ratio"], 1)],
-            ["song latent", {"mean": "mean of the segment latents",
-                             "mean_std": "mean and std of the segment latents"}[m["song_pooling"]]],
-            ["songs / segments encoded", f"{m['n_songs']} / {m['n_segments']}"],
-        ])
-        doc.ul([f"note: {n}" for n in ([m["label_note"]] if m["label_note"] else []) + m["notes"]])
 
-        map_html = render_map(m, colours, no_genre=NO_GENRE)
-        if map_html:
-            doc.h(3, "Latent map: point, listen, filter")
-            doc.p("Every song's latent in 2-D, coloured by genre (triangles: test songs; stars: new music). Hover "
-                  "over a point to see the song; click it to hear the song's first seconds, then the model's "
-                  "reconstruction of them; click a genre in the legend to hide or show it.")
-            doc.raw(map_html, "The interactive map (hover, click to listen, legend to filter genres) is in "
-                              "report.html; the static views are below.")
-        _listening_section(doc, m)
 
-        doc.h(3, "Latent space views")
-        ev2, ev3 = m["pca"]["2d"]["explained_variance_ratio"], m["pca"]["3d"]["explained_variance_ratio"]
-        doc.p(f"PCA explained variance: 2-D {f(sum(ev2))} ({', '.join(f(v) for v in ev2)}), "
-              f"3-D {f(sum(ev3))} ({', '.join(f(v) for v in ev3)}).")
-        for key, alt in (("pca2d", "PCA 2-D of song latents, coloured by genre"),
-                         ("pca3d", "PCA 3-D of song latents, coloured by genre"),
-                         ("tsne", "t-SNE of song latents, coloured by genre")):
-            if key in figs:  # the interactive map shows the 2-D views in the page
-                doc.img(figs[key], rel[key], f"{m['name']}: {alt}", html=not (map_html and key in ("pca2d", "tsne")))
+def _model_header(doc: Document, m: dict, colours: Dict[str, str]) -> Optional[str]:
+    """The model's table, notes and interactive map; returns the map's HTML (None without one)."""
+    f = format_number
+    doc.table(["quantity", "value"], [
+        ["folder", m["folder"]],
+        ["kind", m["kind"]],
+        ["latent size (floats per segment)", f(m["latent_dim"])],
+        ["parameters", f(m["n_params"])],
+        ["compression ratio (audio samples per latent float)", f(m["compression_ratio"], 1)],
+        ["song latent", {"mean": "mean of the segment latents",
+                         "mean_std": "mean and std of the segment latents"}[m["song_pooling"]]],
+        ["songs / segments encoded", f"{m['n_songs']} / {m['n_segments']}"],
+    ])
+    doc.ul([f"note: {n}" for n in ([m["label_note"]] if m["label_note"] else []) + m["notes"]])
 
-        doc.h(3, "K-means clustering of song latents")
-        doc.p("Homogeneity: each cluster holds one genre; completeness: each genre falls in one cluster; "
-              "V-measure: their harmonic mean; adjusted Rand: agreement with the genres corrected for chance; "
-              "silhouette: separation of the clusters (no labels needed); inertia: sum of squared distances "
-              "to the cluster centres.")
-        for space, sweep in m["kmeans"].items():
-            dims = m["latent_dim"] * (2 if m["song_pooling"] == "mean_std" else 1) if space == "latent" else \
-                int(space[-1])
-            doc.h(4, f"K-means in the {SPACE_TITLES[space]} ({dims} dimensions)")
-            if sweep["rows"]:
-                doc.table([c[1] for c in KMEANS_COLUMNS],
-                          [[f(r[key]) for key, _ in KMEANS_COLUMNS] for r in sweep["rows"]])
-            doc.ul([f"note: {n}" for n in sweep["notes"]])
-        for key, alt in (("elbow", "K-means inertia against k (elbow)"),
-                         ("clusters", "homogeneity, completeness, V-measure and adjusted Rand against k")):
-            if key in figs:
-                doc.img(figs[key], rel[key], f"{m['name']}: {alt}")
+    map_html = render_map(m, colours, no_genre=NO_GENRE)
+    if map_html:
+        doc.h(3, "Latent map: point, listen, filter")
+        doc.p("Every song's latent in 2-D, coloured by genre (triangles: test songs; stars: new music). Hover "
+              "over a point to see the song; click it to hear the song's first seconds, then the model's "
+              "reconstruction of them; click a genre in the legend to hide or show it.")
+        doc.raw(map_html, "The interactive map (hover, click to listen, legend to filter genres) is in "
+                          "report.html; the static views are below.")
+    return map_html
 
-        doc.h(3, "Genre classification")
-        cls = m["classification"]
-        base_cls = baseline["classification"] if baseline else None
-        if cls is None:
-            doc.p(f"Skipped: {m['label_note'] or 'the songs do not carry at least two genre labels'}.")
+
+def _views_section(doc: Document, m: dict, figs: Dict[str, Path], rel: Dict[str, str],
+                   map_html: Optional[str]) -> None:
+    f = format_number
+    doc.h(3, "Latent space views")
+    ev2, ev3 = m["pca"]["2d"]["explained_variance_ratio"], m["pca"]["3d"]["explained_variance_ratio"]
+    doc.p(f"PCA explained variance: 2-D {f(sum(ev2))} ({', '.join(f(v) for v in ev2)}), "
+          f"3-D {f(sum(ev3))} ({', '.join(f(v) for v in ev3)}).")
+    for key, alt in (("pca2d", "PCA 2-D of song latents, coloured by genre"),
+                     ("pca3d", "PCA 3-D of song latents, coloured by genre"),
+                     ("tsne", "t-SNE of song latents, coloured by genre")):
+        if key in figs:  # the interactive map shows the 2-D views in the page
+            doc.img(figs[key], rel[key], f"{m['name']}: {alt}", html=not (map_html and key in ("pca2d", "tsne")))
+
+
+
+def _kmeans_section(doc: Document, m: dict, figs: Dict[str, Path], rel: Dict[str, str]) -> None:
+    f = format_number
+    doc.h(3, "K-means clustering of song latents")
+    doc.p("Homogeneity: each cluster holds one genre; completeness: each genre falls in one cluster; "
+          "V-measure: their harmonic mean; adjusted Rand: agreement with the genres corrected for chance; "
+          "silhouette: separation of the clusters (no labels needed); inertia: sum of squared distances "
+          "to the cluster centres.")
+    for space, sweep in m["kmeans"].items():
+        dims = m["latent_dim"] * (2 if m["song_pooling"] == "mean_std" else 1) if space == "latent" else \
+            int(space[-1])
+        doc.h(4, f"K-means in the {SPACE_TITLES[space]} ({dims} dimensions)")
+        if sweep["rows"]:
+            doc.table([c[1] for c in KMEANS_COLUMNS],
+                      [[f(r[key]) for key, _ in KMEANS_COLUMNS] for r in sweep["rows"]])
+        doc.ul([f"note: {n}" for n in sweep["notes"]])
+    for key, alt in (("elbow", "K-means inertia against k (elbow)"),
+                     ("clusters", "homogeneity, completeness, V-measure and adjusted Rand against k")):
+        if key in figs:
+            doc.img(figs[key], rel[key], f"{m['name']}: {alt}")
+
+
+
+def _classification_section(doc: Document, m: dict, baseline: Optional[dict], figs: Dict[str, Path],
+                            rel: Dict[str, str]) -> None:
+    f = format_number
+    doc.h(3, "Genre classification")
+    cls = m["classification"]
+    base_cls = baseline["classification"] if baseline else None
+    if cls is None:
+        doc.p(f"Skipped: {m['label_note'] or 'the songs do not carry at least two genre labels'}.")
+    else:
+        doc.p(f"Song level: classifiers trained on the {cls['n_train']} train + validation songs, scored on the "
+              f"{cls['n_test']} test songs (no segment of a test song is seen in training). Latents: the song "
+              f"latents; MFCC: mean and std of 20 MFCCs of the song's audio (the classic baseline). Chance: share "
+              f"of the most frequent genre among the test songs.")
+        rows = _classification_rows("latents", cls) + _classification_rows("MFCC", base_cls)
+        if rows:
+            rows.append(["chance", "most frequent genre", f(cls["chance"]), "n/a"])
+            doc.table(["features", "classifier", "accuracy", "macro F1"], rows)
+        cv, base_cv = m["cross_validation"] or {}, (baseline or {}).get("cross_validation") or {}
+        if cv.get("accuracy") is not None:
+            line = (f"Cross-validated song-level accuracy over all songs ({cv['classifier']}, "
+                    f"{cv['n_splits']} stratified folds): latents {f(cv['accuracy'])}")
+            if base_cv.get("accuracy") is not None:
+                line += f", MFCC {f(base_cv['accuracy'])}"
+            doc.p(line + ".")
+        notes = list(cls["notes"]) + [n for n in (cv.get("note"),) if n]
+        if baseline:
+            notes += baseline["notes"] + (base_cls["notes"] if base_cls else [])
+        doc.ul([f"note: {n}" for n in notes])
+        if "confusion" in figs:
+            doc.img(figs["confusion"], rel["confusion"], f"{m['name']}: confusion matrices on the test songs")
+
+
+
+def _reconstruction_section(doc: Document, m: dict) -> None:
+    f = format_number
+    doc.h(3, "Reconstruction on the test split")
+    rec = m["reconstruction"]
+    if not rec.get("available"):
+        doc.p(rec.get("note") or "reconstruction not available")
+    else:
+        doc.p(f"Test songs: at most {rec['max_songs']}; Griffin-Lim: {rec['n_iter']} iterations. The resynthesis "
+              "ceiling is the mel distance Griffin-Lim alone reaches from the original spectrogram: the model "
+              "cannot do better than it.")
+        rows = [[RECONSTRUCTION_LABELS.get(k, k), f(v, 4 if k == "mse" else 3)] for k, v in rec.items()
+                if k not in ("available", "max_songs", "n_iter", "seed") and
+                (v is None or isinstance(v, (int, float))) and not isinstance(v, bool)]
+        doc.table(["metric", "value"], rows)
+        if rec.get("missing_sources"):
+            doc.ul([f"note: source audio missing for {', '.join(map(str, rec['missing_sources']))}: their "
+                    "reference is the resynthesis of the stored spectrogram (no ceiling)"])
+
+
+
+def _new_music_section(doc: Document, m: dict, inputs: Sequence[str]) -> None:
+    f = format_number
+    if m["new_songs"] or inputs:
+        doc.h(3, "New music")
+        if m["new_songs"]:
+            doc.p("Files from outside the data set, encoded with the model's settings and placed in the PCA "
+                  "view (stars). Nearest songs: the closest train + validation songs by cosine distance "
+                  "between song latents. Genre: logistic regression on those songs' latents.")
+            doc.table(["file", "segments", "predicted genre", "probability", "nearest songs (cosine distance)"],
+                      [[s["name"], f(s["n_segments"]), s["predicted_genre"] or "n/a", f(s["probability"]),
+                        ", ".join(f"{n['song_id']} ({f(n['distance'])})" for n in s["nearest"])]
+                       for s in m["new_songs"]])
         else:
-            doc.p(f"Song level: classifiers trained on the {cls['n_train']} train + validation songs, scored on the "
-                  f"{cls['n_test']} test songs (no segment of a test song is seen in training). Latents: the song "
-                  f"latents; MFCC: mean and std of 20 MFCCs of the song's audio (the classic baseline). Chance: share "
-                  f"of the most frequent genre among the test songs.")
-            rows = _classification_rows("latents", cls) + _classification_rows("MFCC", base_cls)
-            if rows:
-                rows.append(["chance", "most frequent genre", f(cls["chance"]), "n/a"])
-                doc.table(["features", "classifier", "accuracy", "macro F1"], rows)
-            cv, base_cv = m["cross_validation"] or {}, (baseline or {}).get("cross_validation") or {}
-            if cv.get("accuracy") is not None:
-                line = (f"Cross-validated song-level accuracy over all songs ({cv['classifier']}, "
-                        f"{cv['n_splits']} stratified folds): latents {f(cv['accuracy'])}")
-                if base_cv.get("accuracy") is not None:
-                    line += f", MFCC {f(base_cv['accuracy'])}"
-                doc.p(line + ".")
-            notes = list(cls["notes"]) + [n for n in (cv.get("note"),) if n]
-            if baseline:
-                notes += baseline["notes"] + (base_cls["notes"] if base_cls else [])
-            doc.ul([f"note: {n}" for n in notes])
-            if "confusion" in figs:
-                doc.img(figs["confusion"], rel["confusion"], f"{m['name']}: confusion matrices on the test songs")
-
-        doc.h(3, "Reconstruction on the test split")
-        rec = m["reconstruction"]
-        if not rec.get("available"):
-            doc.p(rec.get("note") or "reconstruction not available")
-        else:
-            doc.p(f"Test songs: at most {rec['max_songs']}; Griffin-Lim: {rec['n_iter']} iterations. The resynthesis "
-                  "ceiling is the mel distance Griffin-Lim alone reaches from the original spectrogram: the model "
-                  "cannot do better than it.")
-            rows = [[RECONSTRUCTION_LABELS.get(k, k), f(v, 4 if k == "mse" else 3)] for k, v in rec.items()
-                    if k not in ("available", "max_songs", "n_iter", "seed") and
-                    (v is None or isinstance(v, (int, float))) and not isinstance(v, bool)]
-            doc.table(["metric", "value"], rows)
-            if rec.get("missing_sources"):
-                doc.ul([f"note: source audio missing for {', '.join(map(str, rec['missing_sources']))}: their "
-                        "reference is the resynthesis of the stored spectrogram (no ceiling)"])
-
-        if m["new_songs"] or results["inputs"]:
-            doc.h(3, "New music")
-            if m["new_songs"]:
-                doc.p("Files from outside the data set, encoded with the model's settings and placed in the PCA "
-                      "view (stars). Nearest songs: the closest train + validation songs by cosine distance "
-                      "between song latents. Genre: logistic regression on those songs' latents.")
-                doc.table(["file", "segments", "predicted genre", "probability", "nearest songs (cosine distance)"],
-                          [[s["name"], f(s["n_segments"]), s["predicted_genre"] or "n/a", f(s["probability"]),
-                            ", ".join(f"{n['song_id']} ({f(n['distance'])})" for n in s["nearest"])]
-                           for s in m["new_songs"]])
-            else:
-                doc.p("None of the input files could be used (see the notes above).")
-    return doc
+            doc.p("None of the input files could be used (see the notes above).")
 
 
 def _mel(clip: Optional[dict]) -> str:
@@ -538,7 +512,7 @@ def _mel(clip: Optional[dict]) -> str:
     return "" if value is None else f"mel distance {format_number(value)}"
 
 
-def _listening_section(doc: _Doc, m: dict) -> None:
+def _listening_section(doc: Document, m: dict) -> None:
     """The players of one model: test songs four ways, the interpolation strip, new pieces per genre."""
     f = format_number
     lis = m.get("listening")

@@ -1,5 +1,5 @@
-"""One model on one store: every analysis of its latent space (:func:`study_model`), and the whole report
-job for several models (:func:`run_analysis`).
+"""One model on one store: every analysis of its latent space (:func:`study_model`); the report of several
+models is :func:`genmusic.analysis.report.run_analysis`.
 
 Edge cases never raise inside :func:`study_model`: a part that cannot be computed (one genre only, fewer
 songs than clusters, fewer than two test songs) is skipped and says why in its ``notes``.
@@ -11,26 +11,21 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .._checks import check_integer, check_seed
-from .._io import json_float, unique_safe_names
+from .._io import json_float
 from ..config import check_compatible
-from ..errors import GenmusicError, ParameterError
 from ..data.store import SpectrogramStore
-from .clustering import ClusterSweep, kmeans_sweep, usable_labels
 from ..encoding.latents import LatentSet, encode_files, encode_store
+from ..errors import GenmusicError
+from .clustering import ClusterSweep, kmeans_sweep, usable_labels
 from .listening import ClipWriter, ListeningOptions, evaluated_song_clips, listen
-from .probes import Classification, classify, cross_validate_songs, mfcc_baseline, nearest_songs, predict_genres, \
-    segment_vote_score
+from .probes import Classification, classify, cross_validate_songs, nearest_songs, predict_genres, segment_vote_score
 from .projections import Projection, pca_projection, tsne_projection
 
-if TYPE_CHECKING:
-    from .report import AnalysisReport
-
-__all__ = ["ModelStudy", "study_model", "run_analysis", "model_names", "default_spectrograms"]
+__all__ = ["ModelStudy", "study_model"]
 
 logger = logging.getLogger("genmusic")
 
@@ -274,103 +269,3 @@ def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, 
             logger.exception("model %s: the report's audio failed", name)
             study.listening = {"notes": [f"no audio: {type(exc).__name__}: {exc}"]}
     return study
-
-
-# --------------------------------------------------------------------------------------------------
-# several models: the report
-
-
-def model_names(folders: Sequence[str | os.PathLike]) -> List[str]:
-    """File-safe, unique names of model folders (their folder names; ``_2``, ``_3`` for repeats)."""
-    return unique_safe_names((Path(folder).resolve().name for folder in folders), fallback="model")
-
-
-def default_spectrograms(model_folders: Sequence[str | os.PathLike], fallback: str = "spectrograms") -> Path:
-    """The store the first model was trained on that can be found
-    (:func:`~genmusic.models.modelio.find_training_store`), else ``fallback``."""
-    from ..models.modelio import find_training_store
-
-    for folder in model_folders:
-        try:
-            return find_training_store(folder)
-        except GenmusicError:
-            continue
-    return Path(fallback)
-
-
-def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | os.PathLike, *,
-                 spectrograms: Optional[str | os.PathLike] = None, inputs: Sequence[str | os.PathLike] = (),
-                 seed: int = 0, max_eval_songs: int = 4, tsne: bool = True, n_iter: int = 32,
-                 pooling: str = "mean_std", audio: bool = True,
-                 listening: Optional[ListeningOptions] = None) -> AnalysisReport:
-    """Analyse one or more models on a spectrogram store and write the report.
-
-    Parameters
-    ----------
-    model_folders : sequence of path-like
-        Model folders (``genmusic.json`` + ``model.keras``).
-    output_dir : path-like
-    spectrograms : path-like, optional
-        The store; default :func:`default_spectrograms`.
-    inputs : sequence of path-like
-        Audio files from outside the data set, placed among the songs of every model.
-    seed : int
-    max_eval_songs : int
-        Test songs used for the reconstruction figures.
-    tsne : bool
-    pooling : {"mean", "mean_std"}
-        Song latent from segment latents (default: mean and standard deviation).
-    audio : bool
-        Put sound in the report (compressed clips under ``output_dir/audio/``: players, the latent map's
-        clicks, an interpolation strip, pieces per genre; see :mod:`~genmusic.analysis.listening`).
-    listening : ListeningOptions, optional
-        What that sound is (default ``ListeningOptions()``).
-
-    Returns
-    -------
-    genmusic.analysis.report.AnalysisReport
-        ``errors`` lists the models that could not be analysed (their sections say why); the others are
-        in the report.
-
-    Raises
-    ------
-    DataError
-        The store cannot be read (without data there is no report).
-    """
-    from ..models.modelio import load_bundle
-    from .report import write_report
-
-    if not model_folders:
-        raise ParameterError("model_folders is empty: give at least one model folder")
-    check_integer(max_eval_songs, "max_eval_songs", minimum=1)
-    check_seed(seed)
-    store = SpectrogramStore(spectrograms if spectrograms is not None else default_spectrograms(model_folders))
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    studies: List[ModelStudy] = []
-    failures: List[dict] = []
-    clips = ClipWriter(output_dir, store.config.audio.sample_rate)
-    writer = clips if audio else None
-    for folder, name in zip(model_folders, model_names(model_folders)):
-        logger.info("analysing model %s on %s", folder, store.path)
-        try:
-            bundle = load_bundle(folder)
-            study = study_model(bundle, store, name=name, seed=seed, tsne=tsne, max_eval_songs=max_eval_songs,
-                                n_iter=n_iter, inputs=inputs, pooling=pooling, clip_writer=writer,
-                                listening=listening)
-        except GenmusicError as exc:
-            failures.append({"name": name, "folder": str(folder), "status": "error", "error": str(exc)})
-            continue
-        except Exception as exc:  # noqa: BLE001 - one model's failure must not lose the others' report
-            logger.exception("model %s: unexpected failure", folder)
-            failures.append({"name": name, "folder": str(folder), "status": "error",
-                             "error": f"unexpected {type(exc).__name__}: {exc}"})
-            continue
-        study.latents.save(output_dir / f"latents_{name}.npz", output_dir / f"songs_{name}.csv")
-        if study.new_latents is not None:
-            study.new_latents.save(output_dir / f"latents_{name}_inputs.npz", output_dir / f"songs_{name}_inputs.csv")
-        studies.append(study)
-    clips.remove_stale()  # clips of an earlier report in this folder (other songs, --input, --no-audio now)
-    baseline = mfcc_baseline(store, seed=seed) if studies else None
-    return write_report(output_dir, store, studies, failures=failures, baseline=baseline, seed=seed,
-                        inputs=[str(p) for p in inputs])

@@ -15,7 +15,7 @@ from .._lazy import lazy_names
 
 _NAMES = {
     "STORE_VERSION": ".store", "SongRecord": ".store", "Saver": ".store", "SpectrogramStore": ".store",
-    "assign_splits": ".store", "make_song_ids": ".store",
+    "assign_splits": ".store", "make_song_ids": ".store", "song_summary": ".store",
     "PreprocessingPipeline": ".pipeline", "PreprocessReport": ".pipeline", "find_audio_files": ".pipeline",
     "ENGINES": ".engines", "RAY_INSTALL": ".engines", "RAY_MAX_RETRIES": ".engines", "WORKER_DIED": ".engines",
     "Done": ".engines", "check_engine": ".engines", "run_job": ".engines", "map_jobs": ".engines",

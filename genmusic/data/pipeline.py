@@ -31,7 +31,7 @@ from ..config import GenmusicConfig
 from .engines import Done, check_engine, collect, plan_jobs
 from ..errors import AudioLoadError, DataError, ParameterError
 from ..features.spectrogram import LogSpectrogramExtractor, SongFrames
-from .store import Saver, SongRecord, make_song_ids
+from .store import Saver, SongRecord, make_song_ids, song_summary
 
 __all__ = ["PreprocessingPipeline", "PreprocessReport", "find_audio_files"]
 
@@ -83,19 +83,16 @@ class PreprocessReport:
     def n_segments(self) -> int:
         return sum(r.n_segments for r in self.songs)
 
-    @property
-    def seconds_of_audio(self) -> float:
-        return sum(r.n_samples for r in self.songs) / self.sample_rate
-
     def summary(self) -> str:
+        counts = song_summary(self.songs, self.sample_rate)
         lines = [f"files done: {len(self.processed)} new, {len(self.reused)} reused from an earlier run",
                  f"files skipped: {len(self.skipped)}"]
         lines += [f"  - {src}: {why}" for src, why in self.skipped]
         if self.warnings:
             lines += [f"files used with a warning: {len(self.warnings)}"]
             lines += [f"  - {src}: {why}" for src, why in self.warnings]
-        lines += [f"segments: {self.n_segments}",
-                  f"seconds of audio: {self.seconds_of_audio:.1f}",
+        lines += [f"segments: {counts['n_segments']}",
+                  f"seconds of audio: {counts['seconds_of_audio']:.1f}",
                   f"wall time: {self.wall_seconds:.1f} s",
                   f"output: {self.output_dir}"]
         return "\n".join(lines)

@@ -39,6 +39,7 @@ __all__ = [
     "SpectrogramStore",
     "assign_splits",
     "make_song_ids",
+    "song_summary",
 ]
 
 logger = logging.getLogger("genmusic")
@@ -356,28 +357,48 @@ _STORE_FILES = {
 }
 
 
+def song_summary(records: Sequence[SongRecord], sample_rate: int) -> dict:
+    """What a set of songs holds: the one dataset summary (``stats.json``, the report and the preprocess
+    summary are made from it).
+
+    Returns
+    -------
+    dict
+        ``n_songs``, ``n_genres``, ``genres`` (sorted), ``songs_per_genre``, ``unlabelled_songs``,
+        ``n_segments``, ``songs_per_split``, ``segments_per_split``, ``seconds_of_audio``.
+    """
+    genres = sorted({r.genre for r in records if r.genre})
+    return {
+        "n_songs": len(records),
+        "n_genres": len(genres),
+        "genres": genres,
+        "songs_per_genre": {g: sum(1 for r in records if r.genre == g) for g in genres},
+        "unlabelled_songs": sum(1 for r in records if not r.genre),
+        "n_segments": int(sum(r.n_segments for r in records)),
+        "songs_per_split": {s: sum(1 for r in records if r.split == s) for s in SPLITS},
+        "segments_per_split": {s: int(sum(r.n_segments for r in records if r.split == s)) for s in SPLITS},
+        "seconds_of_audio": float(sum(r.n_samples for r in records) / sample_rate),
+    }
+
+
 def dataset_stats(records: Sequence[SongRecord], config: GenmusicConfig) -> dict:
-    """Dataset-level statistics, used to denormalise spectrograms that come from no single file.
+    """Dataset-level statistics (``stats.json``), used to denormalise spectrograms that come from no single file.
 
     ``db_min`` / ``db_max`` are the means of the per-file statistics (a typical song's range);
-    ``global_db_min`` / ``global_db_max`` the extremes.
+    ``global_db_min`` / ``global_db_max`` the extremes; the counts come from :func:`song_summary`.
     """
     mins = np.array([r.db_min for r in records], dtype=np.float64)
     maxs = np.array([r.db_max for r in records], dtype=np.float64)
-    genres = sorted({r.genre for r in records if r.genre})
-    counts = {s: sum(1 for r in records if r.split == s) for s in SPLITS}
+    summary = song_summary(records, config.audio.sample_rate)
     return {
         "store_version": STORE_VERSION,
         "dtype": np.dtype(STORE_DTYPE).name,
-        "n_songs": len(records),
-        "n_segments": int(sum(r.n_segments for r in records)),
-        "seconds_of_audio": float(sum(r.n_samples for r in records) / config.audio.sample_rate),
+        **{key: summary[key] for key in ("n_songs", "n_segments", "seconds_of_audio")},
         "db_min": float(mins.mean()) if len(mins) else 0.0,
         "db_max": float(maxs.mean()) if len(maxs) else 0.0,
         "global_db_min": float(mins.min()) if len(mins) else 0.0,
         "global_db_max": float(maxs.max()) if len(maxs) else 0.0,
-        "genres": genres,
-        "songs_per_split": counts,
+        **{key: summary[key] for key in ("genres", "songs_per_split")},
     }
 
 

@@ -37,6 +37,7 @@ _NAMES = {
     "PRESETS": ".presets", "PRESET_INPUT_SHAPES": ".presets", "get_preset": ".presets",
     "SpectrogramDataset": ".dataset", "train": ".training", "TrainResult": ".training",
     "ModelBundle": ".modelio", "load_bundle": ".modelio", "read_model_metadata": ".modelio",
+    "find_training_store": ".modelio",
 }
 
 __all__ = [*_NAMES, "build_model"]
