@@ -15,6 +15,7 @@ import pytest
 import soundfile as sf
 
 from genmusic.audio import decode as audio
+from genmusic.audio import signal as audio_signal
 from genmusic.features import inversion, spectrogram
 from genmusic.generation import modes as generate_modes
 from genmusic.audio import Loader
@@ -34,7 +35,7 @@ CFG = GenmusicConfig(audio=AudioConfig(sample_rate=8000),
 def small_blocks(monkeypatch):
     """Blocks of a few hundred milliseconds, so that seconds of audio take the block-wise paths."""
     monkeypatch.setattr(audio, "DECODE_BLOCK_FRAMES", 1000)
-    monkeypatch.setattr(audio, "IN_MEMORY_SAMPLES", 4000)
+    monkeypatch.setattr(audio_signal, "IN_MEMORY_SAMPLES", 4000)
     monkeypatch.setattr(spectrogram, "ANALYSIS_BLOCK_FRAMES", 64)
     monkeypatch.setattr(spectrogram, "KEEP_FRAMES", 100)
     monkeypatch.setattr(inversion, "GL_BLOCK_FRAMES", 256)
