@@ -40,9 +40,9 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 from scipy import signal
 
-from .._checks import check_integer, check_number, check_seed
-from .._io import atomic_write, atomic_write_text
-from ..errors import ParameterError
+from ..._checks import check_integer, check_number, check_seed
+from ..._io import atomic_write, atomic_write_text
+from ...errors import ParameterError
 
 __all__ = ["GENRES", "make_synthetic", "synthesize_song", "SYNTHETIC_FORMAT_VERSION"]
 
