@@ -6,7 +6,9 @@
 * :mod:`~genmusic.generation.prior` -- :class:`LatentPrior`: a Gaussian mixture per genre (``prior.npz``).
 * :mod:`~genmusic.generation.sequence` -- :class:`LatentSequenceModel`: a GRU over latent frames.
 * :mod:`~genmusic.generation.composer` -- :func:`fit_priors`, :class:`Composer`: pieces of any length.
+* :mod:`~genmusic.generation.inputs` -- a mode's inputs: files, or songs of the training store.
 * :mod:`~genmusic.generation.modes` -- the ``generate`` modes (:data:`MODES`) and :func:`plan`.
+* :mod:`~genmusic.generation.outputs` -- what a job makes and how it is written (WAV + PNG + JSON).
 
 Every public name of the submodules is importable from ``genmusic.generation`` (loaded on first use),
 except the mode functions: ``interpolate``, ``average``, ... here are the latent operations; the modes of
@@ -30,8 +32,9 @@ _NAMES = {
     "roll_out": ".sequence", "choose_segments": ".sequence", "load_sequence_model": ".sequence",
     "PRIORS_SUMMARY_FILE": ".composer", "fit_priors": ".composer",
     "Composer": ".composer", "Piece": ".composer",
-    "MODES": ".modes", "GenerateOptions": ".modes", "InputSong": ".modes", "Output": ".modes", "Job": ".modes",
-    "Written": ".modes", "Plan": ".modes", "plan": ".modes", "load_inputs": ".modes", "plan_jobs": ".modes",
+    "MODES": ".modes", "GenerateOptions": ".modes", "InputSong": ".inputs", "Output": ".outputs", "Job": ".outputs",
+    "Written": ".outputs", "Plan": ".modes", "plan": ".modes", "load_inputs": ".inputs", "plan_jobs": ".modes",
+    "write_output": ".outputs",
 }
 __all__ = list(_NAMES)
 __getattr__, __dir__ = lazy_names(__name__, _NAMES)

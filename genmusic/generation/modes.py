@@ -20,10 +20,11 @@ continue       each input followed by ``seconds`` of new music (sequence model) 
 
 :data:`MODES` maps each mode name to its function ``(generator, inputs, options) -> list of Job``; a job
 has a file name and a ``make()`` that computes its :class:`Output` only when it runs. :func:`plan` is the
-whole job: it opens the model folder, finds the inputs (:func:`load_inputs`: files, or songs of the store
-the model was trained on, re-read from their audio or, when that is gone, from the stored spectrograms),
-and plans the jobs; :meth:`Plan.write` runs them and writes ``NAME.wav``, ``NAME.png`` (source and result
-spectrograms in dB) and ``NAME.json`` (how it was made) for each, refusing to replace files unless told to.
+whole job: it opens the model folder, finds the inputs (:func:`~genmusic.generation.inputs.load_inputs`:
+files, or songs of the store the model was trained on, re-read from their audio or, when that is gone,
+from the stored spectrograms), and plans the jobs; :meth:`Plan.write` runs them and writes each
+(:func:`~genmusic.generation.outputs.write_output`: ``NAME.wav``, ``NAME.png``, ``NAME.json``), refusing
+to replace files unless told to.
 """
 
 from __future__ import annotations
@@ -35,23 +36,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-import numpy as np
-
 from . import latent_ops
 from .._checks import check_choice, check_integer, check_number, check_seed, require
-from .._io import atomic_write_json, folder_lock, safe_name, unique_safe_names
-from .._version import __version__
+from .._io import folder_lock, safe_name, unique_safe_names
 from ..audio import MAX_SECONDS
-from ..config import check_compatible
 from ..errors import ParameterError
-from ..features import spectrogram
+from .inputs import DEFAULT_COUNTS, InputSong, load_inputs
+from .outputs import Job, Output, Written, write_output
 
 __all__ = ["MODES", "GenerateOptions", "InputSong", "Output", "Job", "Written", "Plan", "plan", "load_inputs",
-           "plan_jobs", "reconstruct", "resynth", "sample", "continue_song", "interpolate", "average", "remix", "noise", "scale",
-           "smooth"]
+           "plan_jobs", "reconstruct", "resynth", "sample", "continue_song", "interpolate", "average", "remix",
+           "noise", "scale", "smooth"]
 
-#: Songs taken from the store when no files are given and ``GenerateOptions.n`` does not say how many
-#: (``average``: every song of the genre).
 #: Paths of ``interpolate``: :data:`genmusic.generation.latent_ops.INTERPOLATION_METHODS` and ``"prior"``
 #: (:meth:`genmusic.generation.prior.LatentPrior.path`).
 INTERPOLATIONS = (*latent_ops.INTERPOLATION_METHODS, "prior")
@@ -59,9 +55,6 @@ INTERPOLATIONS = (*latent_ops.INTERPOLATION_METHODS, "prior")
 DEFAULT_CONTINUE_SECONDS = 10.0
 
 logger = logging.getLogger("genmusic")
-
-DEFAULT_COUNTS = {"reconstruct": 2, "resynth": 2, "noise": 1, "scale": 1, "smooth": 1, "interpolate": 2,
-                  "remix": 2, "average": None, "sample": 4, "continue": 1}
 
 
 @dataclass(frozen=True)
@@ -138,229 +131,12 @@ class GenerateOptions:
         check_choice(self.average_mode, "average_mode", latent_ops.AVERAGE_MODES)
 
 
-# --------------------------------------------------------------------------------------------------
-# inputs
-
-
-class InputSong:
-    """One input: where it came from, and its analysed spectrogram when a job needs it.
-
-    The audio is decoded and analysed block by block (:meth:`SoundGenerator.open`,
-    :meth:`SoundGenerator.analyse`) when :attr:`song` is first used, and let go by :meth:`close`:
-    :meth:`Plan.write` closes each input after the last job that uses it, so memory holds the inputs of one
-    job at a time, however many and however long they are.
-
-    Parameters
-    ----------
-    label : str
-        File-safe name used in output names.
-    source : str
-        The audio file.
-    genre : str
-    opener : callable () -> (SongSpectrogram, AudioSignal or None)
-        Decodes and analyses the input (None: from the stored spectrogram, no audio).
-    notes : list of str
-    """
-
-    def __init__(self, label: str, source: str, genre: str, opener: Callable[[], tuple],
-                 notes: Optional[List[str]] = None) -> None:
-        self.label, self.source, self.genre = label, source, genre
-        self.notes = list(notes or [])
-        self._opener = opener
-        self._opened: Optional[tuple] = None
-        self._description: Optional[dict] = None
-
-    @property
-    def song(self):
-        """The :class:`~genmusic.generation.generator.SongSpectrogram` (decoded and analysed on first use)."""
-        if self._opened is None:
-            self._opened = self._opener()
-        return self._opened[0]
-
-    @property
-    def signal(self):
-        """The decoded :class:`~genmusic.audio.AudioSignal`, or None when the input is a stored spectrogram."""
-        self.song  # noqa: B018 - opens the input
-        return self._opened[1]
-
-    def close(self) -> None:
-        """Let go of the decoded audio and its analysis (they are made again if needed)."""
-        if self._opened is not None:
-            if self._opened[1] is not None:
-                self._opened[1].close()
-            self._opened = None
-
-    def describe(self, sr: int) -> dict:
-        if self._description is None:
-            song = self.song
-            self._description = {
-                "label": self.label, "source": self.source, "genre": self.genre, "n_samples": song.n_samples,
-                "seconds": round(song.n_samples / sr, 4), "n_segments": song.n_segments, "db_min": song.db_min,
-                "db_max": song.db_max, "from": "audio" if self.signal is not None else "stored spectrogram"}
-        return self._description
-
-
 def _num(value: float) -> str:
     return safe_name(f"{value:g}".replace("-", "m"), fallback="0")
 
 
-def _store_records(store, mode: str, genre: Optional[str], n: Optional[int]):
-    """Songs of the store for a mode: test split (or ``genre``), two genres for interpolate / remix."""
-    order = {"test": 0, "validation": 1, "train": 2}
-    songs = sorted(store.songs, key=lambda r: (order.get(r.split, 3), r.song_id))
-    if genre is not None:
-        if genre not in store.genres:
-            raise ParameterError(f"genre {genre!r} is not in the training store {store.path}; its genres are "
-                                 f"{', '.join(store.genres) or '(none)'}")
-        songs = [r for r in songs if r.genre == genre]
-    if mode in ("interpolate", "remix"):
-        first = songs[0]
-        other = [r for r in songs[1:] if r.genre != first.genre] or songs[1:]
-        if not other:
-            raise ParameterError(f"{mode} needs two songs but the store {store.path} offers one; pass files=[A, B]")
-        return [first, other[0]]
-    if mode == "average":
-        if genre is None:
-            songs = [r for r in songs if r.genre == songs[0].genre]
-        return songs[:n] if n else songs
-    test = [r for r in songs if r.split == "test"] or songs
-    count = n or DEFAULT_COUNTS[mode]
-    return (test if genre is None else songs)[:count]
-
-
-def _short_note(n_samples: int, gen) -> List[str]:
-    seg = gen.spec.segment_samples
-    if n_samples < seg:
-        return [f"shorter than one segment ({n_samples / gen.sample_rate:.3f} s < {seg / gen.sample_rate:.3f} s): "
-                "padded with silence, output trimmed back to the input's length"]
-    return []
-
-
-def load_inputs(gen, mode: str, *, files: Sequence[str | os.PathLike] = (), genre: Optional[str] = None,
-                n: Optional[int] = None, seconds: Optional[float] = None, store=None) -> List[InputSong]:
-    """The inputs of a mode: ``files``, or songs of a store (by default the one the model was trained on).
-
-    Parameters
-    ----------
-    gen : SoundGenerator
-        Made with :meth:`SoundGenerator.from_folder` (its ``bundle`` names the training store).
-    mode : str
-    files : sequence of path-like
-        Audio files of any format, rate and channel count.
-    genre : str, optional
-        Without files: songs of this genre.
-    n : int, optional
-        Without files: how many songs (default :data:`DEFAULT_COUNTS`).
-    seconds : float, optional
-        Use only the first seconds of each input.
-    store : SpectrogramStore, optional
-        Without files: take the songs from this store instead of the model's training store.
-
-    Returns
-    -------
-    list of InputSong
-    """
-    inputs: List[InputSong] = []
-    if files:
-        for path in files:
-            inputs.append(InputSong(safe_name(Path(path).stem, fallback="song"), str(path), "",
-                                    _audio_opener(gen, path, seconds)))
-    else:
-        if store is None:
-            from ..data.store import SpectrogramStore
-            from ..models.modelio import find_training_store
-
-            store = SpectrogramStore(find_training_store(gen.bundle.folder, fix="no files given: pass files=[FILE, ...]"))
-        for record in _store_records(store, mode, genre, n):
-            label = safe_name(record.song_id, fallback="song")
-            source, why = store.source_path(record)
-            if source is not None:
-                inputs.append(InputSong(label, record.source, record.genre, _audio_opener(gen, source, seconds)))
-                continue
-            # the audio is gone: the stored spectrogram, if the model reads spectrograms like it
-            check_compatible(gen.config, store.config, model_name=f"model {gen.bundle.folder}",
-                             data_name=f"spectrograms {store.path}",
-                             fix=f"{record.source} (song {record.song_id}) {why}, so its stored spectrogram would "
-                                 "have to serve; pass files=[FILE, ...]")
-            inputs.append(InputSong(label, record.source, record.genre, _stored_opener(gen, store, record, seconds),
-                                    [f"source file {record.source} {why}: used the stored spectrogram of "
-                                     f"{record.song_id}"]))
-        if not inputs:
-            raise ParameterError(f"the training store {store.path} has no songs for mode {mode!r}"
-                                 + (f" and genre {genre!r}" if genre else ""))
-    for item in inputs:  # every input is decoded once now, so that a bad one stops the run before any output
-        item.describe(gen.sample_rate)
-        if item.signal is not None:
-            item.notes += item.signal.notes
-        item.notes += _short_note(item.song.n_samples, gen)
-        item.close()
-    return inputs
-
-
-def _audio_opener(gen, path, seconds: Optional[float]) -> Callable[[], tuple]:
-    def opener() -> tuple:
-        signal = gen.open(path, seconds=seconds, spool_dir=gen.spool_dir)
-        try:
-            return gen.analyse(signal, name=str(path)), signal
-        except BaseException:
-            signal.close()
-            raise
-    return opener
-
-
-def _stored_opener(gen, store, record, seconds: Optional[float]) -> Callable[[], tuple]:
-    def opener() -> tuple:
-        segments = store.song_array(record.song_id)  # memory-mapped: read as the frames are needed
-        n_samples = record.n_samples
-        if seconds is not None:
-            n_samples = min(n_samples, max(1, int(round(seconds * gen.sample_rate))))
-            segments = segments[: math.ceil(n_samples / gen.spec.segment_samples)]
-        return gen.spectrogram_from_segments(segments, record.db_min, record.db_max, n_samples,
-                                             source=record.source), None
-    return opener
-
-
 # --------------------------------------------------------------------------------------------------
 # the modes
-
-
-@dataclass
-class Output:
-    """What a job made.
-
-    Attributes
-    ----------
-    blocks : iterator of np.ndarray [shape=(m,)]
-        The audio, a piece at a time (made as it is written: memory does not grow with its length).
-    normaliser : {"song", "dataset"}
-        Whose dB statistics undid the normalisation.
-    stats : (float, float)
-        Those statistics, ``(db_min, db_max)``.
-    inputs : list of InputSong
-    parameters : dict
-    notes : list of str
-    """
-
-    blocks: Iterator[np.ndarray]
-    normaliser: str
-    stats: tuple
-    inputs: List[InputSong]
-    parameters: dict
-    notes: List[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.blocks, np.ndarray):  # a whole signal: one block
-            self.blocks = iter([self.blocks])
-
-
-@dataclass
-class Job:
-    """One output to make: its file name (without extension), the function that makes it, and the inputs it
-    uses (closed once the last job that uses them is written)."""
-
-    name: str
-    make: Callable[[], Output]
-    inputs: List[InputSong] = field(default_factory=list)
 
 
 def _song_output(blocks, item: InputSong, parameters: dict) -> Output:
@@ -625,24 +401,6 @@ def plan_jobs(mode: str, gen, inputs: Sequence[InputSong], options: GenerateOpti
 
 
 @dataclass
-class Written:
-    """One output on disk: the WAV (beside its ``.png`` and ``.json``) and what happened to its level.
-
-    Attributes
-    ----------
-    wav : Path
-    peak_normalised : bool
-        Scaled to -1 dBFS (asked for with ``normalise_peak``).
-    peak : float
-        Linear peak of the audio as it was made (above 1.0 it would clip in an integer format).
-    """
-
-    wav: Path
-    peak_normalised: bool
-    peak: float = 0.0
-
-
-@dataclass
 class Plan:
     """What :func:`plan` found: the generator, the inputs, the jobs, and notes about them.
 
@@ -703,101 +461,15 @@ class Plan:
             try:
                 for j, job in enumerate(self.jobs):
                     output = job.make()
-                    yield _write_output(job.name, output, output_dir, self, overwrite=overwrite,
-                                        normalise_peak=normalise_peak, command=command)
+                    yield write_output(job.name, output, output_dir, self.generator, mode=self.mode,
+                                       seed=self.options.seed, overwrite=overwrite, normalise_peak=normalise_peak,
+                                       command=command)
                     for item in job.inputs:
                         if last_use[id(item)] == j:
                             item.close()
             finally:
                 for item in self.inputs:
                     item.close()
-
-
-#: Columns of a spectrogram picture at most; a longer sound is drawn with its frames max-pooled in time.
-PICTURE_FRAMES = 4096
-
-
-def _write_output(name: str, output: Output, output_dir: Path, plan: Plan, *, overwrite: bool,
-                  normalise_peak: bool, command: Sequence[str]) -> Written:
-    """``NAME.wav``, ``NAME.png`` (sources and result in dB) and ``NAME.json`` (how it was made)."""
-    from ..audio import write_wav
-    from .._plot import plot_spectrograms
-
-    gen = plan.generator
-    sr, spec = gen.sample_rate, gen.spec
-    wav = output_dir / f"{name}.wav"
-    level = write_wav(wav, output.blocks, sr, overwrite=overwrite, normalise_peak=normalise_peak)
-    with gen.open(wav, spool_dir=output_dir) as written:
-        sources = [(item.signal, item.song) for item in output.inputs[:3]]
-        n_frames = [1 + (signal.n_samples if signal is not None else song.n_samples) // spec.hop_length
-                    for signal, song in sources] + [1 + written.n_samples // spec.hop_length]
-        factor = max(1, math.ceil(max(n_frames) / PICTURE_FRAMES))
-        panels = [_picture(gen, signal, song, n, factor) for (signal, song), n in zip(sources, n_frames)]
-        panels.append(_picture(gen, written, None, n_frames[-1], factor))
-    titles = [f"source: {item.label}" + (f" ({item.genre})" if item.genre else "") for item in output.inputs[:3]]
-    titles.append(f"result: {name}")
-    plot_spectrograms(panels, output_dir / f"{name}.png", titles=titles, sample_rate=sr,
-                      hop_length=spec.hop_length * factor, n_fft=spec.n_fft,
-                      suptitle=f"{plan.mode} ({output.normaliser} statistics)"
-                               + (f", frames max-pooled x{factor}" if factor > 1 else ""))
-    sidecar = {
-        "genmusic_version": __version__,
-        "mode": plan.mode,
-        "wav": wav.name,
-        "png": f"{name}.png",
-        "inputs": [item.describe(sr) for item in output.inputs],
-        "parameters": output.parameters,
-        "seed": plan.options.seed,
-        "model_folder": str(Path(gen.bundle.folder).resolve()),
-        "model_kind": getattr(gen.model, "kind", type(gen.model).__name__),
-        "latent_dim": int(gen.model.latent_dim),
-        "n_iter": gen.n_iter,
-        "griffin_lim_method": gen.method,
-        "normaliser": output.normaliser,
-        "normaliser_stats": {"db_min": float(output.stats[0]), "db_max": float(output.stats[1])},
-        "wav_format": "32-bit float",
-        "peak_normalised": bool(level["peak_normalised"]),
-        "gain": level["gain"],
-        "gain_db": level["gain_db"],
-        "peak_before": level["peak"],
-        "peak_dbfs_before": level["peak_dbfs"],
-        "sample_rate": sr,
-        "n_samples": int(level["n_samples"]),
-        "seconds": round(level["n_samples"] / sr, 4),
-        "spectrogram": {"n_fft": spec.n_fft, "hop_length": spec.hop_length,
-                        "segment_frames": spec.segment_frames, "top_db": spec.top_db},
-        "notes": output.notes,
-        "command": list(command),
-    }
-    atomic_write_json(output_dir / f"{name}.json", sidecar)
-    return Written(wav, bool(level["peak_normalised"]), level["peak"])
-
-
-def _picture(gen, signal, song, n_frames: int, factor: int) -> np.ndarray:
-    """A spectrogram panel in dB [shape=(n_freq_bins, ceil(n_frames / factor))]: the audio's (floored
-    ``top_db`` below its peak, as ``LogSpectrogramExtractor.extract``), or a stored spectrogram's; frames
-    max-pooled ``factor`` at a time, computed block by block."""
-    extractor = gen.pipeline.extractor
-    if signal is not None:
-        def db(start: int, stop: int) -> np.ndarray:
-            return extractor.db_frames(signal, start, stop)
-    else:
-        n_frames = song.n_segments * song.segment_frames
-
-        def db(start: int, stop: int) -> np.ndarray:
-            return song.normaliser.inverse_transform(song.frame_range(start, stop))
-    step = factor * max(1, spectrogram.ANALYSIS_BLOCK_FRAMES // factor)
-    pooled = []
-    for start in range(0, n_frames, step):
-        block = db(start, min(n_frames, start + step))
-        pad = -block.shape[1] % factor
-        if pad:
-            block = np.concatenate([block, np.repeat(block[:, -1:], pad, axis=1)], axis=1)
-        pooled.append(block.reshape(block.shape[0], -1, factor).max(axis=2))
-    picture = np.concatenate(pooled, axis=1)
-    if signal is not None:
-        picture = np.maximum(picture, picture.max() - np.float32(gen.spec.top_db))
-    return picture
 
 
 def plan(model_dir: str | os.PathLike, mode: str, *, files: Sequence[str | os.PathLike] = (),

@@ -17,7 +17,7 @@ import soundfile as sf
 from genmusic.audio import decode as audio
 from genmusic.audio import signal as audio_signal
 from genmusic.features import inversion, spectrogram
-from genmusic.generation import modes as generate_modes
+from genmusic.generation import outputs as generate_outputs
 from genmusic.audio import Loader
 from genmusic.commands import generate, preprocess
 from genmusic.config import AudioConfig, GenmusicConfig, SpectrogramConfig
@@ -39,7 +39,7 @@ def small_blocks(monkeypatch):
     monkeypatch.setattr(spectrogram, "ANALYSIS_BLOCK_FRAMES", 64)
     monkeypatch.setattr(spectrogram, "KEEP_FRAMES", 100)
     monkeypatch.setattr(inversion, "GL_BLOCK_FRAMES", 256)
-    monkeypatch.setattr(generate_modes, "PICTURE_FRAMES", 128)  # the picture's width stops growing early
+    monkeypatch.setattr(generate_outputs, "PICTURE_FRAMES", 128)  # the picture's width stops growing early
 
 
 def _song(path, seconds: float, sr: int = 22050):
