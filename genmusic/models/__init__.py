@@ -35,7 +35,7 @@ _NAMES = {
     "log_mel_l1": ".layers", "mel_filterbank": ".layers",
     "ArchitecturePlan": ".architecture", "plan_architecture": ".architecture",
     "PRESETS": ".presets", "PRESET_INPUT_SHAPES": ".presets", "get_preset": ".presets",
-    "SpectrogramDataset": ".dataset", "train": ".training", "TrainResult": ".training",
+    "SpectrogramDataset": ".dataset", "train": ".training", "TrainResult": ".training", "layered_config": ".training",
     "ModelBundle": ".modelio", "load_bundle": ".modelio", "read_model_metadata": ".modelio",
     "find_training_store": ".modelio",
 }

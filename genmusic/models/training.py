@@ -43,7 +43,7 @@ from .modelio import (CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, LOSS_PLOT_F
                       write_model_metadata)
 from ..data.store import SpectrogramStore
 
-__all__ = ["TrainResult", "train"]
+__all__ = ["TrainResult", "train", "layered_config"]
 
 logger = logging.getLogger("genmusic")
 
@@ -123,6 +123,41 @@ def _resolve_config(store: SpectrogramStore, config: Optional[GenmusicConfig], k
     if kind is not None:
         config = config.replace(model={"kind": kind})
     return config
+
+
+def layered_config(store: SpectrogramStore, *, base: Optional[GenmusicConfig] = None,
+                   config_file: Union[str, os.PathLike, None] = None, preset: Optional[str] = None,
+                   train: Optional[Dict[str, Any]] = None, model: Optional[Dict[str, Any]] = None,
+                   kind: Optional[str] = None) -> GenmusicConfig:
+    """The settings of a training run, built in layers, each overriding the one before.
+
+    1. ``base`` (a model folder's saved config, for a resumed run), else the store's config;
+    2. ``config_file``: a (partial) GenmusicConfig JSON, which replaces step 1; the audio and spectrogram
+       sections it does not have come from the store (those it has must match the store's: :func:`train`
+       checks them);
+    3. ``preset``: a named model architecture (:func:`genmusic.models.get_preset`), which replaces the model
+       section;
+    4. ``train`` / ``model``: single settings (``{"epochs": 5}``, ``{"latent_dim": 64}``), and ``kind``.
+
+    Returns
+    -------
+    GenmusicConfig
+    """
+    from .presets import get_preset
+
+    config = base if base is not None else store.config
+    if config_file is not None:
+        data = GenmusicConfig.read_json(config_file)
+        stored = store.config.to_dict()
+        for section in ("audio", "spectrogram"):
+            data.setdefault(section, stored[section])
+        config = GenmusicConfig.from_dict(data, where=str(config_file))
+    if preset:
+        config = config.replace(model=get_preset(preset))
+    model = dict(model or {})
+    if kind is not None:
+        model["kind"] = kind
+    return config.replace(train=dict(train or {}), model=model)
 
 
 def _check_resumable(model_dir: Path, saved: GenmusicConfig, config: GenmusicConfig, store: SpectrogramStore) -> None:
