@@ -11,9 +11,9 @@ Layout of a latent folder (no pickle: ``.npy`` for arrays, JSON / CSV for the re
     index.csv                 one row per song: song_id, source, genre, segments, seconds, file
     skipped.csv               files that could not be used, with the reason
 
-Each file goes through the same loader and :meth:`~genmusic.data.pipeline.PreprocessingPipeline.process_signal`
-as preprocessing (so a file is skipped for the same named reason), then through the model. A worker holds
-one song at a time; a rerun reuses songs whose record exists; every write is atomic; the folder is locked
+Each file is encoded by :func:`~genmusic.encoding.latents.encode_file`: the same loader and analysis as
+preprocessing (so a file is skipped for the same named reason), then the model, block by block. A worker
+holds one song at a time; a rerun reuses songs whose record exists; every write is atomic; the folder is locked
 for the run. :func:`load_latents` reads a folder back.
 """
 
@@ -33,8 +33,8 @@ import numpy as np
 from .._checks import check_integer
 from .._io import atomic_save_npy, atomic_write_json, atomic_write_text, folder_lock, make_folder, remove_leftovers
 from ..config import GenmusicConfig
-from ..data.engines import check_engine, collect, plan_jobs
-from ..errors import AudioLoadError, DataError, ParameterError
+from ..data.engines import Done, check_engine, collect, plan_jobs
+from ..errors import DataError, ParameterError
 from ..data.store import SongRecord, make_song_ids
 
 __all__ = ["LATENT_FOLDER_VERSION", "EncodedLatents", "LatentWriter", "encode_folder", "load_latents"]
@@ -139,8 +139,9 @@ _MODELS: Dict[str, object] = {}
 class EncodeTask:
     """The per-file function of :func:`encode_folder`, picklable for any engine.
 
-    ``task(path, song_id, genre)`` decodes the file, makes its normalised segments as preprocessing does,
-    encodes them with the model in ``model_dir`` (loaded once per worker process) and writes the song.
+    ``task(path, song_id, genre)`` encodes the file (:func:`~genmusic.encoding.latents.encode_file`) with the
+    model in ``model_dir`` (loaded once per worker process) and writes the song; what decoding found worth a
+    warning comes back with its record (:class:`~genmusic.data.engines.Done`).
     """
 
     #: Local worker processes start fresh (TensorFlow must not be forked once loaded).
@@ -156,21 +157,16 @@ class EncodeTask:
             _MODELS[self.model_dir] = load_bundle(self.model_dir).model
         return _MODELS[self.model_dir]
 
-    def __call__(self, path: str, song_id: str, genre: str) -> SongRecord:
-        from .latents import pool_segments
+    def __call__(self, path: str, song_id: str, genre: str) -> Done:
         from ..data.pipeline import PreprocessingPipeline
+        from .latents import encode_file, pool_segments
 
-        pipeline = PreprocessingPipeline(self.config)
-        y = pipeline.loader.load(path)
-        try:
-            segments, db_min, db_max, n_samples = pipeline.process_signal(y, name=str(path))
-        except ParameterError as exc:  # the file, not an argument, is at fault
-            raise AudioLoadError(str(exc)) from None
-        z = np.asarray(self.model().encode(segments, batch_size=self.batch_size), dtype=np.float32)
+        encoded = encode_file(self.model(), PreprocessingPipeline(self.config), path, batch_size=self.batch_size)
+        z = encoded.latents
         vector = pool_segments(z, np.zeros(len(z), dtype=np.int64), 1, pooling=_POOLING)[0]
-        record = SongRecord(song_id=song_id, source=str(path), genre=genre, n_samples=n_samples,
-                            n_segments=int(z.shape[0]), db_min=db_min, db_max=db_max)
-        return self.writer.save_song(record, z, vector)
+        record = SongRecord(song_id=song_id, source=str(path), genre=genre, n_samples=encoded.n_samples,
+                            n_segments=int(z.shape[0]), db_min=encoded.db_min, db_max=encoded.db_max)
+        return Done(self.writer.save_song(record, z, vector), encoded.notes)
 
 
 def encode_folder(model_dir: str | os.PathLike, input_dir: str | os.PathLike, output_dir: str | os.PathLike, *,

@@ -3,7 +3,8 @@
 * :class:`LatentSet` -- segment latents, song latents, song ids, genres and splits, saved as ``.npz`` +
   ``.csv`` (no pickle) and read back.
 * :func:`pool_segments` -- one vector per song from its segments' latents.
-* :func:`encode_store`, :func:`encode_files` -- encode a spectrogram store, or audio from outside it.
+* :func:`encode_store` -- a store -> its latents (checked against the model's settings first).
+* :func:`encode_file` -- an audio file -> its segment latents; :func:`encode_files`: several, as a set.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import numpy as np
 
 from .._io import atomic_save_npz, atomic_write_text
 from ..config import GenmusicConfig, check_compatible
-from ..errors import DataError, GenmusicError, ParameterError
+from ..errors import AudioLoadError, DataError, GenmusicError, ParameterError
 from ..data.store import SpectrogramStore
 
-__all__ = ["LATENT_FILE_VERSION", "POOLINGS", "LatentSet", "pool_segments", "encode_store", "encode_files"]
+__all__ = ["LATENT_FILE_VERSION", "POOLINGS", "LatentSet", "pool_segments", "FileLatents", "encode_file", "encode_store",
+           "encode_files"]
 
 #: Version of the ``latents_<name>.npz`` layout written by :meth:`LatentSet.save`.
 LATENT_FILE_VERSION = 1
@@ -231,12 +233,64 @@ def encode_store(model, store: SpectrogramStore, *, batch_size: int = 64, poolin
                      meta={"store": str(store.path), "latent_dim": int(Z.shape[1])})
 
 
+@dataclass
+class FileLatents:
+    """One audio file's latents (:func:`encode_file`).
+
+    Attributes
+    ----------
+    latents : np.ndarray [shape=(n_segments, latent_dim), dtype=float32]
+        The model's latent of each consecutive segment, as preprocessing cuts them.
+    n_samples : int
+        Length of the decoded audio.
+    db_min, db_max : float
+        The file's spectrogram statistics.
+    notes : list of str
+        What decoding found worth a warning (a truncated file).
+    """
+
+    latents: np.ndarray
+    n_samples: int
+    db_min: float
+    db_max: float
+    notes: List[str] = field(default_factory=list)
+
+
+def encode_file(model, pipeline, path: str | os.PathLike, *, batch_size: int = 64) -> FileLatents:
+    """An audio file -> its segment latents: the one way a file is encoded (:func:`encode_files`,
+    :func:`genmusic.encoding.folder.encode_folder`).
+
+    The file is decoded by ``pipeline.loader`` (any format, rate or channel count) and cut into normalised
+    segments as preprocessing does (``PreprocessingPipeline.analyse_signal``), block by block: a long file
+    takes no more memory than a short one.
+
+    Parameters
+    ----------
+    model : Autoencoder or VAE
+        Anything with ``encode(x, batch_size=...)``; a VAE gives its posterior means.
+    pipeline : PreprocessingPipeline
+        Built from the model's settings.
+
+    Raises
+    ------
+    AudioLoadError
+        The file cannot be decoded, or holds no usable signal (silence, NaN).
+    """
+    with pipeline.loader.open(path) as signal:
+        try:
+            song = pipeline.analyse_signal(signal, name=str(path))
+        except ParameterError as exc:  # the file, not an argument, is at fault
+            raise AudioLoadError(str(exc)) from None
+        z = np.concatenate([np.asarray(model.encode(block, batch_size=batch_size)) for block in song.segment_blocks()])
+        return FileLatents(z.astype(np.float32, copy=False), int(signal.n_samples), float(song.db_min),
+                           float(song.db_max), list(signal.notes))
+
+
 def encode_files(model, config: GenmusicConfig, paths: Sequence[str | os.PathLike], *, batch_size: int = 64,
                  pooling: str = "mean_std") -> Tuple[Optional[LatentSet], List[str]]:
     """Encode audio files from outside the data set, the way preprocessing treats its files.
 
-    Each file is decoded with ``Loader(config.audio)`` (any format, rate or channel count) and turned
-    into normalised segments as preprocessing does (``PreprocessingPipeline.analyse_signal``).
+    Each file is encoded by :func:`encode_file` with the settings of ``config``.
 
     Returns
     -------
@@ -250,11 +304,8 @@ def encode_files(model, config: GenmusicConfig, paths: Sequence[str | os.PathLik
     pipeline = PreprocessingPipeline(config)
     latents, owners, names, used, notes = [], [], [], [], []
     for path in paths:
-        try:  # block by block: a long file takes no more memory than a short one
-            with pipeline.loader.open(path) as signal:
-                song = pipeline.analyse_signal(signal, name=str(path))
-                z = np.concatenate([np.asarray(model.encode(block, batch_size=batch_size))
-                                    for block in song.segment_blocks()])
+        try:
+            z = encode_file(model, pipeline, path, batch_size=batch_size).latents
         except GenmusicError as exc:
             notes.append(f"input {path} skipped: {exc}")
             continue
