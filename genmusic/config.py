@@ -37,6 +37,7 @@ __all__ = [
     "TrainConfig",
     "GenmusicConfig",
     "check_compatible",
+    "check_settings",
     "ACTIVATIONS",
     "MAX_SEED",
     "MIN_SAMPLE_RATE",
@@ -350,16 +351,28 @@ _SECTIONS = {
 }
 
 
+def check_settings(section: type, names, where: Optional[str] = None) -> None:
+    """The one check that every name is a setting of ``section`` (a config dataclass such as
+    :class:`ModelConfig`): config files, :meth:`GenmusicConfig.replace`, the model classes and the presets.
+
+    Raises
+    ------
+    ParameterError
+        Naming the unknown settings and the known ones.
+    """
+    known = {f.name for f in dataclasses.fields(section)}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ParameterError(f"{where or section.__name__}: unknown setting(s) {unknown}; known settings are "
+                             f"{sorted(known)}")
+
+
 def _from_dict(cls, data: dict, where: Optional[str]):
     if data is None:
         return cls()
     if not isinstance(data, dict):
         raise ParameterError(f"{where}: section must be a JSON object, got {type(data).__name__}")
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ParameterError(f"{where or cls.__name__}: unknown setting(s) {unknown}; known settings are "
-                             f"{sorted(known)}")
+    check_settings(cls, data, where)
     try:
         return cls(**data)
     except ParameterError as exc:
