@@ -98,3 +98,21 @@ def test_prior_interpolation(prior_folder, tiny_store, tmp_path):
                      "--interpolation", "prior", "--output", str(out), *FAST]) == 0
     metas = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
     assert [m["parameters"]["interpolation"] for m in metas] == ["prior"] * 3
+
+
+def test_report_pieces_per_genre_are_generate_sample_pieces(prior_folder, tmp_path, capsys):
+    """With a fitted prior, the report's pieces come from the same function as ``generate --mode sample``."""
+    from genmusic.analysis.listening import FROM_PRIOR, genre_pieces
+
+    gen = SoundGenerator.from_folder(prior_folder, n_iter=4, seed=4)
+    seconds = 2 * gen.spec.segment_samples / gen.sample_rate
+    pieces, notes = genre_pieces(gen, None, per_genre=1, n_segments=2, seed=4)
+    assert [(p.genre, p.source, p.probability, p.n_segments) for p in pieces] == [
+        (g, FROM_PRIOR, None, 2) for g in ("bass", "mid", "treble")] and notes == []
+    assert pieces[0].sampler["sequence"] == "each segment the likeliest of 16 prior draws"
+    out = tmp_path / "sample"
+    rc = generate(["--model", str(prior_folder), "--mode", "sample", "--genre", "mid", "--n", "1", "--seconds",
+                   f"{seconds:g}", "--seed", "4", "--output", str(out), *FAST])
+    assert rc == 0, capsys.readouterr()
+    (wav,) = out.glob("*.wav")
+    np.testing.assert_allclose(sf.read(wav, dtype="float32")[0], pieces[1].audio, atol=1e-7)

@@ -8,7 +8,8 @@
   new music (``--input``);
 * an interpolation strip (:func:`interpolation_strip`) between two songs of different genres
   (:func:`genmusic.generation.modes.interpolate`);
-* new pieces per genre (:func:`genre_pieces`, the one place they come from).
+* new pieces per genre (:func:`genre_pieces`, the one place they come from: ``generate --mode sample``
+  with the fitted prior; N(0, I) draws sorted by a genre probe only when no prior is fitted).
 
 Every clip is OGG Vorbis (:data:`genmusic.audio.COMPRESSED`) under ``<report>/audio/``, and the results
 name it by its path relative to the report folder, so the folder can be moved, zipped or opened from
@@ -32,6 +33,7 @@ from ..audio import COMPRESSED, write_audio
 from ..errors import GenmusicError
 from ..data.store import SongRecord, SpectrogramStore
 from ..encoding.latents import LatentSet
+from ..generation.composer import composer_for
 from .probes import predict_genres
 
 __all__ = ["ListeningOptions", "ClipWriter", "GenrePiece", "genre_pieces", "listen", "evaluated_song_clips",
@@ -61,7 +63,7 @@ class ListeningOptions:
     temperature : float
         Standard deviation of the prior draws.
     draws : int
-        Prior draws :func:`genre_pieces` sorts into genres.
+        Without a fitted prior: the N(0, I) draws :func:`genre_pieces` sorts into genres.
     """
 
     clip_seconds: float = 10.0
@@ -279,44 +281,67 @@ def interpolation_strip(gen, store: SpectrogramStore, writer: ClipWriter, model_
     return strip, notes
 
 
+#: Where a piece comes from (:attr:`GenrePiece.source`).
+FROM_PRIOR = "fitted prior"
+FROM_STANDARD_NORMAL = "standard normal"
+
+
 @dataclass
 class GenrePiece:
-    """One generated piece: its genre, its audio [shape=(n,)], and how sure the genre probe was."""
+    """One generated piece: its genre, its audio [shape=(n,)], where it came from and how sure a probe was.
+
+    Attributes
+    ----------
+    source : {"fitted prior", "standard normal"}
+        :data:`FROM_PRIOR`: ``generate --mode sample`` with the model's fitted prior and sequence model
+        (``probability`` None); :data:`FROM_STANDARD_NORMAL`: N(0, I) draws sorted into genres by a probe.
+    sampler : dict or None
+        With the fitted prior: what the composer samples from (``Composer.describe()``).
+    """
 
     genre: str
     audio: np.ndarray
     probability: Optional[float]
     n_segments: int
+    source: str = FROM_STANDARD_NORMAL
+    sampler: Optional[dict] = None
 
 
 def genre_pieces(gen, reference: LatentSet, *, per_genre: int = 1, n_segments: int = 4, temperature: float = 1.0,
                  seed: int = 0, draws: int = 1024) -> Tuple[List[GenrePiece], List[str]]:
-    """New music for each genre of ``reference``: the one place the report's generated pieces come from.
+    """New music for each genre: the one place the report's generated pieces come from.
 
-    Today the pieces come from ``generate --mode sample``: ``draws`` segment latents from the VAE's prior
-    (:meth:`SoundGenerator.sample_latents`, ``temperature``, ``seed``), sorted into genres by a probe
-    (logistic regression on the segment latents of the labelled train + validation songs); a genre's
-    piece is its ``n_segments`` most confident draws in sequence, decoded with the dataset statistics as
-    sample mode decodes. A genre-conditioned prior replaces this function's body and nothing else.
+    With a fitted prior (``genmusic fit-prior``, which the demo runs) the pieces are made by the same function
+    as ``generate --mode sample --genre G``: :meth:`~genmusic.generation.composer.Composer.compose` of the
+    generator's composer (:func:`~genmusic.generation.composer.composer_for`), ``per_genre`` pieces of
+    ``n_segments`` segments for each genre the prior was fitted on.
+
+    Without one (a VAE whose prior was not fitted) the pieces are ``draws`` segment latents of the VAE's
+    nominal prior N(0, I) (:meth:`SoundGenerator.sample_latents`), sorted into genres by a probe (logistic
+    regression on the segment latents of the labelled train + validation songs of ``reference``); a genre's
+    piece is its ``n_segments`` most confident draws in sequence, decoded with the dataset statistics.
 
     Parameters
     ----------
     gen : SoundGenerator
     reference : LatentSet
-        The store's latents (genres, splits, segment latents).
+        The store's latents (genres, splits, segment latents): the probe's training data.
 
     Returns
     -------
     pieces : list of GenrePiece
         Genres in sorted order; ``genre`` is ``""`` when the songs carry no labels.
     notes : list of str
-        What could not be made and why (no prior, one genre, a genre no draw landed in).
+        What could not be made and why (one genre, a genre no draw landed in).
 
     Raises
     ------
     ParameterError
-        The model has no prior (a plain autoencoder).
+        No fitted prior and no N(0, I) prior either (a plain autoencoder).
     """
+    composer = composer_for(gen) if getattr(gen, "bundle", None) is not None else getattr(gen, "composer", None)
+    if composer is not None and composer.prior is not None:
+        return _composed_pieces(gen, composer, per_genre, n_segments, temperature, seed), []
     gen.check_can_sample()
     z = gen.sample_latents(draws, temperature=temperature, seed=seed)[:, 0]
     songs = reference.mask("train", "validation") & (reference.genres != "")
@@ -350,6 +375,19 @@ def genre_pieces(gen, reference: LatentSet, *, per_genre: int = 1, n_segments: i
     return pieces, notes
 
 
+def _composed_pieces(gen, composer, per_genre: int, n_segments: int, temperature: float,
+                     seed: int) -> List[GenrePiece]:
+    """``per_genre`` pieces of ``n_segments`` segments for every genre of the fitted prior, as ``generate
+    --mode sample --genre G --n per_genre --seconds ... --seed seed`` makes them."""
+    seconds = n_segments * gen.spec.segment_samples / gen.sample_rate
+    sampler = composer.describe()
+    pieces = []
+    for genre in sorted(composer.prior.genres_):
+        for piece in composer.compose(per_genre, seconds, genre=genre, temperature=temperature, seed=seed):
+            pieces.append(GenrePiece(genre, piece.audio, None, int(n_segments), FROM_PRIOR, sampler))
+    return pieces
+
+
 def pieces_per_genre(gen, reference: LatentSet, writer: ClipWriter, model_name: str, options: ListeningOptions, *,
                      seed: int = 0) -> Tuple[List[dict], List[str]]:
     """:func:`genre_pieces`, written: ``[{"genre", "path", "seconds", "probability", "n_segments"}]`` and notes."""
@@ -366,7 +404,8 @@ def pieces_per_genre(gen, reference: LatentSet, writer: ClipWriter, model_name: 
         counts[piece.genre] = counts.get(piece.genre, 0) + 1
         clip = writer.write(writer.path(model_name, "pieces", f"{piece.genre or 'song'}_{counts[piece.genre]:02d}"),
                             piece.audio)
-        written.append(dict(clip, genre=piece.genre, probability=piece.probability, n_segments=piece.n_segments))
+        written.append(dict(clip, genre=piece.genre, probability=piece.probability, n_segments=piece.n_segments,
+                            source=piece.source, sequence=(piece.sampler or {}).get("sequence")))
     return written, notes
 
 

@@ -33,7 +33,7 @@ from ..data.store import SPLITS, SpectrogramStore, song_summary
 from ..errors import GenmusicError, ParameterError
 from .document import Clip, Document, format_number
 from .latent_map import MAP_CSS, MAP_JS, render_map
-from .listening import ClipWriter, ListeningOptions
+from .listening import FROM_PRIOR, ClipWriter, ListeningOptions
 from .plotting import KMEANS_COLUMNS, NO_GENRE, SPACE_TITLES, genre_colours, plot_study
 from .probes import MfccBaseline, mfcc_baseline
 from .study import ModelStudy, study_model
@@ -558,20 +558,30 @@ def _listening_section(doc: Document, m: dict) -> None:
     else:
         doc.p(f"Missing: {missing.get('interpolation', 'no interpolation')}.")
     doc.h(4, "New pieces per genre")
-    if lis.get("pieces"):
+    pieces = lis.get("pieces")
+    if pieces and pieces[0].get("source") == FROM_PRIOR:
+        sequence = pieces[0].get("sequence")
+        how = ("every segment is an independent draw from its genre's mixture (no sequence model)"
+               if sequence in (None, "independent prior draws") else
+               f"the first segment is drawn from its genre's mixture; after it, {sequence} (the sequence model "
+               "chooses)")
+        doc.p("Made as `generate --mode sample --genre G` makes them, from the model's fitted prior (a Gaussian "
+              f"mixture per genre over the segment latents): {how}; decoded with the genre's typical dB range.")
+        doc.clips([Clip(p["path"], p["genre"] or NO_GENRE) for p in pieces])
+    elif pieces:
         # The genres the probe was trained on: those of the labelled train + validation songs.
         genres = sorted({song["genre"] for song in (m.get("map") or {}).get("songs", [])
                          if song["genre"] and song["split"] in ("train", "validation")})
-        covered = sorted({p["genre"] for p in lis["pieces"] if p["genre"]})
+        covered = sorted({p["genre"] for p in pieces if p["genre"]})
         gaps = [g for g in genres if g not in covered]
-        doc.p("Generated with the library's sample mode (draws from the VAE's prior), sorted into genres by a probe "
-              "trained on the songs' segment latents: a genre's piece is the draws the probe is surest of, in "
-              "sequence. Probability: the probe's mean confidence."
+        doc.p("The model has no fitted prior (`genmusic fit-prior`), so these are draws from the VAE's nominal "
+              "prior N(0, I), sorted into genres by a probe trained on the songs' segment latents: a genre's piece "
+              "is the draws the probe is surest of, in sequence. Probability: the probe's mean confidence."
               + (f" Pieces for {len(covered)} of {len(genres)} genres: no prior draw was classified as "
                  f"{', '.join(gaps)} (the prior does not cover every genre; see the notes)." if gaps else ""))
         doc.clips([Clip(p["path"], p["genre"] or NO_GENRE,
                         "" if p["probability"] is None else f"probability {f(p['probability'], 2)}")
-                   for p in lis["pieces"]])
+                   for p in pieces])
     else:
         doc.p(f"Missing: {missing.get('pieces', 'no pieces')}.")
     doc.ul([f"note: {n}" for n in lis.get("notes", [])])

@@ -33,7 +33,7 @@ from ..errors import ParameterError
 from ..models.modelio import MODEL_FILE, PRIOR_FILE, PRIORS_SUMMARY_FILE, SEQUENCE_FILE
 from .prior import LatentPrior, load_prior
 
-__all__ = ["PRIORS_SUMMARY_FILE", "fit_priors", "Composer", "Piece"]
+__all__ = ["PRIORS_SUMMARY_FILE", "fit_priors", "Composer", "Piece", "composer_for"]
 
 logger = logging.getLogger("genmusic")
 
@@ -336,3 +336,14 @@ class Composer:
                                      "latent_steps": m.latent_steps, "latent_channels": m.n_channels}
         return out
 
+
+def composer_for(generator) -> Composer:
+    """The generator's :class:`Composer`: the prior and sequence model fitted in its model folder (none for
+    a generator without a folder), made once and kept on the generator.
+
+    ``generate --mode sample`` / ``continue`` and the report's pieces per genre
+    (:func:`genmusic.analysis.listening.genre_pieces`) all compose through it.
+    """
+    if getattr(generator, "composer", None) is None:
+        generator.composer = Composer.from_folder(generator) if generator.bundle is not None else Composer(generator)
+    return generator.composer

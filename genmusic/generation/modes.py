@@ -41,6 +41,7 @@ from .._checks import check_choice, check_integer, check_number, check_seed, req
 from .._io import folder_lock, safe_name, unique_safe_names
 from ..audio import MAX_SECONDS
 from ..errors import ParameterError
+from .composer import composer_for
 from .inputs import DEFAULT_COUNTS, InputSong, load_inputs
 from .outputs import Job, Output, Written, write_output
 
@@ -177,15 +178,6 @@ def resynth(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[
             for item in inputs]
 
 
-def _composer(gen):
-    """The generator's :class:`~genmusic.generation.composer.Composer` (its folder's prior and sequence model), made once."""
-    from .composer import Composer
-
-    if getattr(gen, "composer", None) is None:
-        gen.composer = Composer.from_folder(gen) if gen.bundle is not None else Composer(gen)
-    return gen.composer
-
-
 def sample(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[Job]:
     """``options.n`` new pieces of ``options.seconds`` (default one segment), in ``options.genre``.
 
@@ -194,7 +186,7 @@ def sample(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> List[J
     statistics. Without one: independent ``N(0, temperature^2 I)`` segments of the VAE's nominal prior,
     with a warning (they sound like noise for a VAE trained with a small beta).
     """
-    composer = _composer(gen)
+    composer = composer_for(gen)
     if composer.prior is None:
         return _sample_standard_normal(gen, options)
     composer.check_ready(options.genre)
@@ -254,7 +246,7 @@ def continue_song(gen, inputs: Sequence[InputSong], options: GenerateOptions) ->
     is the reconstruction of the start followed by the continuation.
     """
     _need(inputs, 1, "continue")
-    composer = _composer(gen)
+    composer = composer_for(gen)
     composer.check_ready(options.genre)
     if composer.sequence_model is None:
         raise ParameterError(f"mode 'continue' needs the sequence model (sequence.keras) of {gen.bundle.folder}; "
@@ -299,8 +291,8 @@ def interpolate(gen, inputs: Sequence[InputSong], options: GenerateOptions) -> L
             a, b = _encode(gen, a_in), _encode(gen, b_in)
             n = min(a.n_windows, b.n_windows)
             if options.interpolation == "prior":
-                _composer(gen).check_ready()
-                path = _composer(gen).prior.path(a.latents[:n], b.latents[:n], steps)
+                composer_for(gen).check_ready()
+                path = composer_for(gen).prior.path(a.latents[:n], b.latents[:n], steps)
             else:
                 path = latent_ops.interpolate(a.latents[:n], b.latents[:n], steps, method=options.interpolation)
             cache.update(path=path,
