@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Benchmark: how well the default model rebuilds unseen real songs, against PCA and the resynthesis ceiling.
 
-On a folder of music (GTZAN layout ``genres_original/<genre>/*``, e.g. the real-music dev corpus of
-``../shared/realmusic/make_dev_corpus.sh``):
+On a folder of music (GTZAN layout ``genres_original/<genre>/*``, e.g. GTZAN itself or the real-music dev
+corpus the README's "Quality on real music" describes):
 
 1. preprocess it with genmusic's own pipeline and a fixed, seeded song-level split (10 % validation, 20 %
    test, ``--seed``), into ``--work-dir`` (reused by a second run);
@@ -20,7 +20,7 @@ On a folder of music (GTZAN layout ``genres_original/<genre>/*``, e.g. the real-
    20 MFCCs, logistic regression, the same stratified song folds (5 seeds);
 5. print Markdown tables, write ``quality.json`` and ``quality_curve.png`` in ``--work-dir``.
 
-    python benchmarks/bench_quality.py --corpus /work/realmusic --minutes 5 10 30 60
+    python benchmarks/bench_quality.py --corpus /path/to/genres_original --minutes 5 10 30 60
 
 Timings depend on the machine and on what else runs on it; the budgets are wall time of ``fit``.
 """

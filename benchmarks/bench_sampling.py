@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Benchmark: do new pieces from a trained model sound like music, and like the genre they were asked for?
 
-On a corpus of real songs (GTZAN layout ``genres_original/<genre>/*``, e.g. the real-music dev corpus of
-``../shared/realmusic/make_dev_corpus.sh``) and a model trained on it (with ``genmusic fit-prior`` run on
+On a corpus of real songs (GTZAN layout ``genres_original/<genre>/*``, e.g. GTZAN itself or the real-music
+dev corpus the README's "Quality on real music" describes) and a model trained on it (with ``genmusic fit-prior`` run on
 its folder; the benchmark fits the prior itself into a copy when the folder has none):
 
 1. every piece (real song or generated) is summarised by :func:`genmusic.metrics.music_embedding` (mean and
@@ -18,7 +18,7 @@ its folder; the benchmark fits the prior itself into a copy when the folder has 
 
 Prints a Markdown table and writes ``sampling.json`` in ``--work-dir``.
 
-    python benchmarks/bench_sampling.py --corpus /work/realmusic --model-dir M --spectrograms S --n 4 --seconds 30
+    python benchmarks/bench_sampling.py --corpus /path/to/genres_original --model-dir M --spectrograms S --n 4 --seconds 30
 """
 
 from __future__ import annotations
