@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .._io import json_float
+from .._lazy import lazy_names
 from ..config import check_compatible
 from ..data.store import SpectrogramStore
 from ..encoding.latents import LatentSet, encode_files, encode_store
@@ -26,6 +27,10 @@ from .probes import Classification, classify, cross_validate_songs, nearest_song
 from .projections import Projection, pca_projection, tsne_projection
 
 __all__ = ["ModelStudy", "study_model"]
+
+#: The report's run lived here before; its names still resolve, with a warning.
+__getattr__, _ = lazy_names(__name__, {}, deprecated={name: "genmusic.analysis.report" for name in (
+    "run_analysis", "model_names", "default_spectrograms")})
 
 logger = logging.getLogger("genmusic")
 
