@@ -30,9 +30,9 @@ import numpy as np
 from .._checks import check_integer, check_number
 from .._io import safe_name
 from ..audio import COMPRESSED, write_audio
-from ..errors import GenmusicError
 from ..data.store import SongRecord, SpectrogramStore
 from ..encoding.latents import LatentSet
+from ..errors import GenmusicError
 from ..generation.composer import composer_for
 from .probes import predict_genres
 

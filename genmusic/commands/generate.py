@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from ..generation.modes import INTERPOLATIONS, MODES, GenerateOptions
 from ..features.griffinlim import METHODS
 from ..generation.latent_ops import AVERAGE_MODES
+from ..generation.modes import INTERPOLATIONS, MODES, GenerateOptions
 from . import cli_words, run_main, setup_logging
 
 DEFAULT_MODEL = Path("saved_models") / "vae"

@@ -28,9 +28,9 @@ from .._checks import check_integer
 from .._io import folder_lock
 from ..audio import AUDIO_EXTENSIONS, AudioSignal, Loader, n_segments_for
 from ..config import GenmusicConfig
-from .engines import Done, check_engine, collect, plan_jobs
 from ..errors import AudioLoadError, DataError, ParameterError
 from ..features.spectrogram import LogSpectrogramExtractor, SongFrames
+from .engines import Done, check_engine, collect, plan_jobs
 from .store import Saver, SongRecord, make_song_ids, song_summary
 
 __all__ = ["PreprocessingPipeline", "PreprocessReport", "find_audio_files"]

@@ -34,8 +34,8 @@ from .._checks import check_integer
 from .._io import atomic_save_npy, atomic_write_json, atomic_write_text, folder_lock, make_folder, remove_leftovers
 from ..config import GenmusicConfig
 from ..data.engines import Done, check_engine, collect, plan_jobs
-from ..errors import DataError, ParameterError
 from ..data.store import SongRecord, make_song_ids
+from ..errors import DataError, ParameterError
 
 __all__ = ["LATENT_FOLDER_VERSION", "EncodedLatents", "LatentWriter", "encode_folder", "load_latents"]
 

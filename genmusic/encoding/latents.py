@@ -21,8 +21,8 @@ import numpy as np
 
 from .._io import atomic_save_npz, atomic_write_text
 from ..config import GenmusicConfig, check_compatible
-from ..errors import AudioLoadError, DataError, GenmusicError, ParameterError
 from ..data.store import SpectrogramStore
+from ..errors import AudioLoadError, DataError, GenmusicError, ParameterError
 
 __all__ = ["LATENT_FILE_VERSION", "POOLINGS", "LatentSet", "pool_segments", "FileLatents", "encode_file", "encode_store",
            "encode_files"]

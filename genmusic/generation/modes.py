@@ -36,11 +36,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from . import latent_ops
 from .._checks import check_choice, check_integer, check_number, check_seed, require
 from .._io import folder_lock, safe_name, unique_safe_names
 from ..audio import MAX_SECONDS
 from ..errors import ParameterError
+from . import latent_ops
 from .composer import composer_for
 from .inputs import DEFAULT_COUNTS, InputSong, load_inputs
 from .outputs import Job, Output, Written, write_output

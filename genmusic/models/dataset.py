@@ -17,8 +17,8 @@ import keras
 import numpy as np
 
 from .._checks import check_integer
-from ..errors import DataError
 from ..data.store import SpectrogramStore
+from ..errors import DataError
 
 __all__ = ["SpectrogramDataset", "split_indices"]
 

@@ -33,15 +33,15 @@ import keras
 import numpy as np
 
 from .._io import OUTPUT_ERRNOS, folder_lock, json_float, output_failure
-from .callbacks import BestModel, EpochLine, NaNGuard, ResumeCheckpoint, ThroughputMeter
 from ..config import GenmusicConfig, check_compatible
+from ..data.store import SpectrogramStore
+from ..errors import GenmusicError, ModelFolderError, ParameterError, TrainingError
+from .callbacks import BestModel, EpochLine, NaNGuard, ResumeCheckpoint, ThroughputMeter
 from .dataset import SpectrogramDataset, split_indices
 from .devices import Devices, distribution, mixed_precision, scale_loss_for_replicas, visible_gpus
-from ..errors import GenmusicError, ModelFolderError, ParameterError, TrainingError
 from .modelio import (CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, LOSS_PLOT_FILE, MODEL_FILE, TENSORBOARD_DIR,
                       prepare_folder, read_history, read_resume_state, truncate_history,
                       write_model_metadata)
-from ..data.store import SpectrogramStore
 
 __all__ = ["TrainResult", "train", "layered_config"]
 
