@@ -24,6 +24,7 @@ name of the submodules is importable from ``genmusic.analysis``:
 
 from __future__ import annotations
 
+from .._lazy import lazy_names
 from ..encoding.latents import LATENT_FILE_VERSION, POOLINGS, LatentSet, encode_files, encode_store, pool_segments
 from .clustering import DEFAULT_KS, UNLABELLED_KS, ClusterSweep, default_ks, kmeans_sweep, usable_labels
 from .listening import ClipWriter, GenrePiece, ListeningOptions, genre_pieces
@@ -43,3 +44,6 @@ __all__ = [
     "ModelStudy", "study_model", "run_analysis", "model_names", "default_spectrograms", "AnalysisReport", "write_report",
     "ListeningOptions", "ClipWriter", "GenrePiece", "genre_pieces",
 ]
+
+# genmusic.analysis.latents (now genmusic.encoding.latents) as an attribute, with a DeprecationWarning
+__getattr__, _ = lazy_names(__name__, {})
