@@ -105,7 +105,7 @@ def _caller_stacklevel() -> int:
     """The ``stacklevel`` that names the first frame outside this module and the import machinery (whose
     frames ``warnings`` skips itself)."""
     frame, level = sys._getframe(1), 1
-    while frame is not None and (frame.f_code.co_filename == __file__
+    while frame is not None and (frame.f_code.co_filename in (__file__, importlib.__file__)
                                  or frame.f_code.co_filename.startswith("<frozen importlib")):
         if not frame.f_code.co_filename.startswith("<frozen importlib"):
             level += 1
