@@ -39,7 +39,7 @@ from genmusic.data.store import Saver, SpectrogramStore
 from genmusic.models.training import train
 from tests.conftest import SR, IdentityModel, make_sine, train_config
 from tests.test_analysis import blobs
-from tests.test_generation import SEG, SMALL as SMALL_GENERATION, identity_generator
+from tests.test_generator import SEG, SMALL as SMALL_GENERATION, identity_generator
 from tests.test_griffinlim import HOP, N_FFT, magnitude_of
 from tests.test_models import small
 from tests.test_store import _store

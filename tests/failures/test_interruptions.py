@@ -21,7 +21,8 @@ import pytest
 from genmusic import _io
 from genmusic.commands import generate, preprocess, train as train_command
 from genmusic.models.modelio import CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, MODEL_FILE, STATE_FILE
-from genmusic.data.pipeline import WORKER_DIED, PreprocessingPipeline
+from genmusic.data.engines import WORKER_DIED
+from genmusic.data.pipeline import PreprocessingPipeline
 from genmusic.data.store import SpectrogramStore
 from tests.failures._helpers import SMALL, audio_folder, run_python
 
