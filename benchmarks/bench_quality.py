@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Benchmark: how well the default model rebuilds unseen real songs, against PCA and the resynthesis ceiling.
 
-On a folder of music (GTZAN layout ``genres_original/<genre>/*``, e.g. the real-music dev corpus of
-``../shared/realmusic/make_dev_corpus.sh``):
+On a folder of music (GTZAN layout ``genres_original/<genre>/*``, e.g. GTZAN itself or the real-music dev
+corpus the README's "Quality on real music" describes):
 
 1. preprocess it with genmusic's own pipeline and a fixed, seeded song-level split (10 % validation, 20 %
    test, ``--seed``), into ``--work-dir`` (reused by a second run);
@@ -14,13 +14,13 @@ On a folder of music (GTZAN layout ``genres_original/<genre>/*``, e.g. the real-
    defaults ("default run");
 3. on the test songs (never trained or validated on): the mel distance (:func:`genmusic.metrics.mel_distance`)
    of each budget's reconstruction after Griffin-Lim, of PCA with the same latent floats per segment
-   (:class:`~genmusic.evaluation.PCABaseline`, fitted on the training songs), and of the resynthesis of the
+   (:class:`~genmusic.analysis.evaluation.PCABaseline`, fitted on the training songs), and of the resynthesis of the
    stored spectrogram (the ceiling); overall and per style; the spectrogram MSE; training throughput;
 4. the genre probe: song vectors (mean and std of the segment latents) of every song against mean + std of
    20 MFCCs, logistic regression, the same stratified song folds (5 seeds);
 5. print Markdown tables, write ``quality.json`` and ``quality_curve.png`` in ``--work-dir``.
 
-    python benchmarks/bench_quality.py --corpus /work/realmusic --minutes 5 10 30 60
+    python benchmarks/bench_quality.py --corpus /path/to/genres_original --minutes 5 10 30 60
 
 Timings depend on the machine and on what else runs on it; the budgets are wall time of ``fit``.
 """
@@ -102,7 +102,7 @@ def _per_style(per_song: dict) -> dict:
 
 
 def _probe(model, store, seeds=(0, 1, 2, 3, 4)) -> dict:
-    from genmusic.analysis.latents import encode_store, pool_segments
+    from genmusic.encoding.latents import encode_store, pool_segments
     from genmusic.analysis.probes import cross_validate_songs, mfcc_features
 
     y = np.array([r.genre for r in store.songs])
@@ -119,7 +119,7 @@ def _probe(model, store, seeds=(0, 1, 2, 3, 4)) -> dict:
 
 
 def _plot(curve, pca, ceiling, path: Path, title: str) -> None:
-    from genmusic.plotting import _plt, save_figure
+    from genmusic.analysis.plotting import _plt, save_figure
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
@@ -140,13 +140,13 @@ def _plot(curve, pca, ceiling, path: Path, title: str) -> None:
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    from genmusic.callbacks import TimeLimit
+    from genmusic.models.callbacks import TimeLimit
     from genmusic.config import GenmusicConfig, SplitConfig, TrainConfig
-    from genmusic.evaluation import PCABaseline, evaluate_reconstruction
+    from genmusic.analysis.evaluation import PCABaseline, evaluate_reconstruction
     from genmusic.models import build_model, get_preset
-    from genmusic.pipeline import PreprocessingPipeline
-    from genmusic.store import SpectrogramStore
-    from genmusic.training import train
+    from genmusic.data.pipeline import PreprocessingPipeline
+    from genmusic.data.store import SpectrogramStore
+    from genmusic.models.training import train
 
     work = args.work_dir
     work.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Benchmark: do new pieces from a trained model sound like music, and like the genre they were asked for?
 
-On a corpus of real songs (GTZAN layout ``genres_original/<genre>/*``, e.g. the real-music dev corpus of
-``../shared/realmusic/make_dev_corpus.sh``) and a model trained on it (with ``genmusic fit-prior`` run on
+On a corpus of real songs (GTZAN layout ``genres_original/<genre>/*``, e.g. GTZAN itself or the real-music
+dev corpus the README's "Quality on real music" describes) and a model trained on it (with ``genmusic fit-prior`` run on
 its folder; the benchmark fits the prior itself into a copy when the folder has none):
 
 1. every piece (real song or generated) is summarised by :func:`genmusic.metrics.music_embedding` (mean and
@@ -18,7 +18,7 @@ its folder; the benchmark fits the prior itself into a copy when the folder has 
 
 Prints a Markdown table and writes ``sampling.json`` in ``--work-dir``.
 
-    python benchmarks/bench_sampling.py --corpus /work/realmusic --model-dir M --spectrograms S --n 4 --seconds 30
+    python benchmarks/bench_sampling.py --corpus /path/to/genres_original --model-dir M --spectrograms S --n 4 --seconds 30
 """
 
 from __future__ import annotations
@@ -71,9 +71,9 @@ def _corpus(path: Path, loader, seconds: float, sr: int):
 
 
 def _model_with_prior(model_dir: Path, spectrograms, work_dir: Path, seed: int) -> Path:
-    from genmusic.composing import fit_priors
-    from genmusic.prior import PRIOR_FILE
-    from genmusic.sequence import SEQUENCE_FILE
+    from genmusic.generation.composer import fit_priors
+    from genmusic.generation.prior import PRIOR_FILE
+    from genmusic.generation.sequence import SEQUENCE_FILE
 
     if (model_dir / PRIOR_FILE).exists() and (model_dir / SEQUENCE_FILE).exists():
         return model_dir
@@ -96,8 +96,8 @@ def main(argv=None) -> int:
 
     from genmusic.analysis.probes import mfcc_features
     from genmusic.audio import write_wav
-    from genmusic.composing import Composer
-    from genmusic.generation import SoundGenerator
+    from genmusic.generation.composer import Composer
+    from genmusic.generation.generator import SoundGenerator
     from genmusic.metrics import frechet_distance, music_embedding
 
     args.work_dir.mkdir(parents=True, exist_ok=True)
@@ -139,11 +139,10 @@ def main(argv=None) -> int:
                 write_wav(folder / f"{i:03d}{'_' + asked[i] if asked is not None else ''}.wav", y, sr, overwrite=True)
 
     # reconstructions of the model's test songs (from the store's manifest)
-    store = None
-    from genmusic.generate_modes import _find_store
-    from genmusic.store import SpectrogramStore
+    from genmusic.data.store import SpectrogramStore
+    from genmusic.models.modelio import find_training_store
 
-    store = SpectrogramStore(args.spectrograms) if args.spectrograms else _find_store(gen.bundle, model_dir)
+    store = SpectrogramStore(args.spectrograms or find_training_store(model_dir))
     test = [r for r in store.songs_in("test") if Path(r.source).is_file()]
     n_pieces = args.n * len(genres)
     if not args.only_sample:

@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["require", "is_integer", "check_integer", "check_number", "check_choice", "valid_array", "valid_audio",
+__all__ = ["require", "is_integer", "check_integer", "MAX_SEED", "check_seed", "check_number", "check_choice", "valid_array", "valid_audio",
            "valid_matrix", "valid_labels", "check_stft"]
 
 
@@ -74,6 +74,23 @@ def check_integer(value: Any, name: str, *, minimum: Optional[int] = None, maxim
             what = " ".join(["an integer", " and ".join(bounds)]).rstrip()
         raise ParameterError(f"{name} must be {'None or ' if allow_none else ''}{what}, got {value!r}")
     return int(value)
+
+
+#: Largest seed (seeds are unsigned 32-bit integers, as NumPy and Keras take them).
+MAX_SEED = 2 ** 32 - 1
+
+
+def check_seed(seed: Any, name: str = "seed", *, allow_none: bool = False) -> Optional[int]:
+    """The seed rule, one copy: an integer in ``[0, MAX_SEED]`` (None when ``allow_none``).
+
+    Examples
+    --------
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    genmusic.errors.ParameterError: seed must be an integer >= 0 and <= 4294967295, got -1
+    """
+    return check_integer(seed, name, minimum=0, maximum=MAX_SEED, allow_none=allow_none)
 
 
 def check_number(value: Any, name: str, *, minimum: Optional[float] = None, exclusive_minimum: bool = False,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence, Tuple
 
-from ._checks import check_integer, is_integer, require
+from ._checks import MAX_SEED, check_seed, is_integer, require
 from ._io import atomic_write_text
 from .errors import ParameterError, SettingsMismatchError
 
@@ -37,6 +37,7 @@ __all__ = [
     "TrainConfig",
     "GenmusicConfig",
     "check_compatible",
+    "check_settings",
     "ACTIVATIONS",
     "MAX_SEED",
     "MIN_SAMPLE_RATE",
@@ -53,8 +54,6 @@ LOSSES = ("mel", "mse")
 #: Lowest sample rate genmusic reads or writes, in Hz: below it a file is not audio (or its header is damaged).
 MIN_SAMPLE_RATE = 1000
 
-#: Largest seed (seeds are unsigned 32-bit integers, as NumPy and Keras take them).
-MAX_SEED = 2 ** 32 - 1
 
 
 def _is_number(value: Any) -> bool:
@@ -200,7 +199,7 @@ class SplitConfig:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        check_integer(self.seed, "seed", minimum=0, maximum=MAX_SEED)
+        check_seed(self.seed)
         require(0 <= self.validation_fraction < 1 and 0 <= self.test_fraction < 1
                and self.validation_fraction + self.test_fraction < 1,
                "validation_fraction and test_fraction must be in [0, 1) and sum to less than 1, got "
@@ -330,7 +329,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        check_integer(self.seed, "seed", minimum=0, maximum=MAX_SEED)
+        check_seed(self.seed)
         require(self.max_train_segments is None or self.max_train_segments >= 1,
                 f"max_train_segments must be None (all) or >= 1, got {self.max_train_segments!r}")
         require(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs!r}")
@@ -352,16 +351,28 @@ _SECTIONS = {
 }
 
 
+def check_settings(section: type, names, where: Optional[str] = None) -> None:
+    """The one check that every name is a setting of ``section`` (a config dataclass such as
+    :class:`ModelConfig`): config files, :meth:`GenmusicConfig.replace`, the model classes and the presets.
+
+    Raises
+    ------
+    ParameterError
+        Naming the unknown settings and the known ones.
+    """
+    known = {f.name for f in dataclasses.fields(section)}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ParameterError(f"{where or section.__name__}: unknown setting(s) {unknown}; known settings are "
+                             f"{sorted(known)}")
+
+
 def _from_dict(cls, data: dict, where: Optional[str]):
     if data is None:
         return cls()
     if not isinstance(data, dict):
         raise ParameterError(f"{where}: section must be a JSON object, got {type(data).__name__}")
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ParameterError(f"{where or cls.__name__}: unknown setting(s) {unknown}; known settings are "
-                             f"{sorted(known)}")
+    check_settings(cls, data, where)
     try:
         return cls(**data)
     except ParameterError as exc:
@@ -377,7 +388,7 @@ class GenmusicConfig:
     Examples
     --------
     >>> cfg = GenmusicConfig().replace(spectrogram={"hop_length": 512})
-    >>> GenmusicConfig.from_json(cfg.to_json()) == cfg
+    >>> GenmusicConfig.from_dict(cfg.to_dict()) == cfg
     True
     """
 
@@ -409,14 +420,6 @@ class GenmusicConfig:
             raise ParameterError(f"{where}: unknown section(s) {unknown}; known sections are {sorted(_SECTIONS)}")
         return cls(**{name: _from_dict(kind, data.get(name), f"{where} [{name}]")
                       for name, kind in _SECTIONS.items()})
-
-    @classmethod
-    def from_json(cls, text: str, *, where: str = "config") -> "GenmusicConfig":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ParameterError(f"{where}: not valid JSON ({exc})") from None
-        return cls.from_dict(data, where=where)
 
     @staticmethod
     def read_json(path: str | os.PathLike) -> dict:

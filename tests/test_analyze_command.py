@@ -110,7 +110,7 @@ def test_several_models_with_one_mismatched(multi_model_run, tiny_store, tiny_mo
 def test_one_genre_store_skips_label_parts_with_a_note(tiny_store, tiny_model_folder, tmp_path, capsys):
     import soundfile as sf
 
-    from genmusic.pipeline import PreprocessingPipeline
+    from genmusic.data.pipeline import PreprocessingPipeline
 
     audio = tmp_path / "audio" / "solo"
     audio.mkdir(parents=True)

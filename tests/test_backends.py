@@ -31,10 +31,10 @@ SCRIPT = textwrap.dedent("""
     assert keras.backend.backend() == "jax", keras.backend.backend()
     import numpy as np
     import genmusic
-    from genmusic.store import SpectrogramStore
-    from genmusic.training import train
-    from genmusic.modelio import load_bundle
-    from genmusic.generation import SoundGenerator
+    from genmusic.data.store import SpectrogramStore
+    from genmusic.models.training import train
+    from genmusic.models.modelio import load_bundle
+    from genmusic.generation.generator import SoundGenerator
 
     store = SpectrogramStore(sys.argv[1])
     config = store.config.replace(train={"epochs": 2, "batch_size": 8, "patience": 0})

@@ -1,13 +1,13 @@
-"""genmusic.evaluation: song reconstruction, the mel-distance report and the PCA baseline."""
+"""genmusic.analysis.evaluation: song reconstruction, the mel-distance report and the PCA baseline."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from genmusic.evaluation import PCABaseline, evaluate_reconstruction, select_songs
-from genmusic.modelio import load_bundle
-from genmusic.store import SpectrogramStore
+from genmusic.analysis.evaluation import PCABaseline, evaluate_reconstruction, select_songs
+from genmusic.models.modelio import load_bundle
+from genmusic.data.store import SpectrogramStore
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""genmusic.modelio: the model folder (genmusic.json + model.keras), written, read back and refused when broken."""
+"""genmusic.models.modelio: the model folder (genmusic.json + model.keras), written, read back and refused when broken."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from genmusic._version import __version__
 from genmusic.config import GenmusicConfig, ModelConfig, SpectrogramConfig
 from genmusic.errors import ModelFolderError
-from genmusic.modelio import (HISTORY_FILE, META_FILE, MODEL_FILE, compression_ratio, load_bundle, prepare_folder,
+from genmusic.models.modelio import (HISTORY_FILE, META_FILE, MODEL_FILE, compression_ratio, load_bundle, prepare_folder,
                               read_history, truncate_history, write_model_metadata)
 
 STATS = {"db_min": -95.0, "db_max": -5.0, "n_songs": 3}

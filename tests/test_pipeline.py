@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genmusic.pipeline import PreprocessingPipeline, find_audio_files
-from genmusic.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
-from genmusic.store import SpectrogramStore
+from genmusic.data.pipeline import PreprocessingPipeline, find_audio_files
+from genmusic.features.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
+from genmusic.data.store import SpectrogramStore
 from tests.conftest import make_chirp, make_sine
 
 

@@ -1,4 +1,4 @@
-"""genmusic.training: train(), the model folder, resume, NaN guard, bad input.
+"""genmusic.models.training: train(), the model folder, resume, NaN guard, bad input.
 
 Runs under every backend: ``KERAS_BACKEND=jax pytest tests/test_training.py``.
 """
@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from genmusic.errors import TrainingError
-from genmusic.modelio import load_bundle
-from genmusic.callbacks import TimeLimit
-from genmusic.modelio import CHECKPOINT_DIR, STATE_FILE
-from genmusic.training import TrainResult, train
+from genmusic.models.modelio import load_bundle
+from genmusic.models.callbacks import TimeLimit
+from genmusic.models.modelio import CHECKPOINT_DIR, STATE_FILE
+from genmusic.models.training import TrainResult, train
 from tests.conftest import optimizer_iterations, train_config
 
 
@@ -111,7 +111,7 @@ def test_time_limit_stops_training(tiny_store, tmp_path):
 
 
 def test_mixed_precision_on_is_restored_afterwards(tiny_store, tmp_path):
-    from genmusic.devices import visible_gpus
+    from genmusic.models.devices import visible_gpus
 
     assert visible_gpus() >= 0
     before = keras.mixed_precision.global_policy().name

@@ -1,14 +1,15 @@
 """The report's sound: what a user hears beside the numbers, written compressed into the report folder.
 
 * test songs: the original, the model's reconstruction, PCA's with the same floats per segment and the
-  resynthesis ceiling, from the same run of :func:`genmusic.evaluation.evaluate_reconstruction` that
+  resynthesis ceiling, from the same run of :func:`genmusic.analysis.evaluation.evaluate_reconstruction` that
   gives the report's mel distances (:func:`evaluated_song_clips` is its ``on_song`` hook);
 * map clips (:func:`map_clips`): the first ``clip_seconds`` of every song (at most ``max_clip_songs``,
   dealt over the genres) and its reconstruction: what a click on the latent map plays; and the same for
   new music (``--input``);
 * an interpolation strip (:func:`interpolation_strip`) between two songs of different genres
-  (:func:`genmusic.generate_modes.interpolate`);
-* new pieces per genre (:func:`genre_pieces`, the one place they come from).
+  (:func:`genmusic.generation.modes.interpolate`);
+* new pieces per genre (:func:`genre_pieces`, the one place they come from: ``generate --mode sample``
+  with the fitted prior; N(0, I) draws sorted by a genre probe only when no prior is fitted).
 
 Every clip is OGG Vorbis (:data:`genmusic.audio.COMPRESSED`) under ``<report>/audio/``, and the results
 name it by its path relative to the report folder, so the folder can be moved, zipped or opened from
@@ -29,9 +30,10 @@ import numpy as np
 from .._checks import check_integer, check_number
 from .._io import safe_name
 from ..audio import COMPRESSED, write_audio
+from ..data.store import SongRecord, SpectrogramStore
+from ..encoding.latents import LatentSet
 from ..errors import GenmusicError
-from ..store import SongRecord, SpectrogramStore
-from .latents import LatentSet
+from ..generation.composer import composer_for
 from .probes import predict_genres
 
 __all__ = ["ListeningOptions", "ClipWriter", "GenrePiece", "genre_pieces", "listen", "evaluated_song_clips",
@@ -61,7 +63,7 @@ class ListeningOptions:
     temperature : float
         Standard deviation of the prior draws.
     draws : int
-        Prior draws :func:`genre_pieces` sorts into genres.
+        Without a fitted prior: the N(0, I) draws :func:`genre_pieces` sorts into genres.
     """
 
     clip_seconds: float = 10.0
@@ -152,7 +154,7 @@ class ClipWriter:
 
 
 def evaluated_song_clips(writer: ClipWriter, model_name: str, collected: Dict[str, dict]):
-    """An ``on_song`` hook for :func:`genmusic.evaluation.evaluate_reconstruction` that writes a test song's
+    """An ``on_song`` hook for :func:`genmusic.analysis.evaluation.evaluate_reconstruction` that writes a test song's
     original, resynthesis, model and baseline (``pca``) reconstructions, whole, into ``collected``
     (song_id -> ``{"genre", "clips": {kind: clip}}``)."""
     def hook(record: SongRecord, heard: Dict[str, Optional[np.ndarray]]) -> None:
@@ -179,7 +181,7 @@ def map_clips(model, store: SpectrogramStore, writer: ClipWriter, model_name: st
         distance of this clip's reconstruction).
     notes : list of str
     """
-    from ..evaluation import evaluate_reconstruction
+    from .evaluation import evaluate_reconstruction
 
     clips: Dict[str, dict] = {}
 
@@ -215,7 +217,7 @@ def map_clips(model, store: SpectrogramStore, writer: ClipWriter, model_name: st
 def new_song_clips(gen, sources: Sequence[str], names: Sequence[str], writer: ClipWriter, model_name: str,
                    options: ListeningOptions) -> Tuple[Dict[str, dict], List[str]]:
     """The first ``clip_seconds`` of each file from outside the data set and its reconstruction
-    (:meth:`genmusic.generation.SoundGenerator.reconstruct`: crossfaded windows, as ``generate``).
+    (:meth:`genmusic.generation.generator.SoundGenerator.reconstruct`: crossfaded windows, as ``generate``).
 
     Returns
     -------
@@ -254,7 +256,7 @@ def interpolation_strip(gen, store: SpectrogramStore, writer: ClipWriter, model_
         None when the store has fewer than two songs.
     notes : list of str
     """
-    from .. import generate_modes
+    from ..generation import modes as generate_modes
 
     try:
         inputs = generate_modes.load_inputs(gen, "interpolate", store=store, seconds=options.clip_seconds)
@@ -279,44 +281,67 @@ def interpolation_strip(gen, store: SpectrogramStore, writer: ClipWriter, model_
     return strip, notes
 
 
+#: Where a piece comes from (:attr:`GenrePiece.source`).
+FROM_PRIOR = "fitted prior"
+FROM_STANDARD_NORMAL = "standard normal"
+
+
 @dataclass
 class GenrePiece:
-    """One generated piece: its genre, its audio [shape=(n,)], and how sure the genre probe was."""
+    """One generated piece: its genre, its audio [shape=(n,)], where it came from and how sure a probe was.
+
+    Attributes
+    ----------
+    source : {"fitted prior", "standard normal"}
+        :data:`FROM_PRIOR`: ``generate --mode sample`` with the model's fitted prior and sequence model
+        (``probability`` None); :data:`FROM_STANDARD_NORMAL`: N(0, I) draws sorted into genres by a probe.
+    sampler : dict or None
+        With the fitted prior: what the composer samples from (``Composer.describe()``).
+    """
 
     genre: str
     audio: np.ndarray
     probability: Optional[float]
     n_segments: int
+    source: str = FROM_STANDARD_NORMAL
+    sampler: Optional[dict] = None
 
 
 def genre_pieces(gen, reference: LatentSet, *, per_genre: int = 1, n_segments: int = 4, temperature: float = 1.0,
                  seed: int = 0, draws: int = 1024) -> Tuple[List[GenrePiece], List[str]]:
-    """New music for each genre of ``reference``: the one place the report's generated pieces come from.
+    """New music for each genre: the one place the report's generated pieces come from.
 
-    Today the pieces come from ``generate --mode sample``: ``draws`` segment latents from the VAE's prior
-    (:meth:`SoundGenerator.sample_latents`, ``temperature``, ``seed``), sorted into genres by a probe
-    (logistic regression on the segment latents of the labelled train + validation songs); a genre's
-    piece is its ``n_segments`` most confident draws in sequence, decoded with the dataset statistics as
-    sample mode decodes. A genre-conditioned prior replaces this function's body and nothing else.
+    With a fitted prior (``genmusic fit-prior``, which the demo runs) the pieces are made by the same function
+    as ``generate --mode sample --genre G``: :meth:`~genmusic.generation.composer.Composer.compose` of the
+    generator's composer (:func:`~genmusic.generation.composer.composer_for`), ``per_genre`` pieces of
+    ``n_segments`` segments for each genre the prior was fitted on.
+
+    Without one (a VAE whose prior was not fitted) the pieces are ``draws`` segment latents of the VAE's
+    nominal prior N(0, I) (:meth:`SoundGenerator.sample_latents`), sorted into genres by a probe (logistic
+    regression on the segment latents of the labelled train + validation songs of ``reference``); a genre's
+    piece is its ``n_segments`` most confident draws in sequence, decoded with the dataset statistics.
 
     Parameters
     ----------
     gen : SoundGenerator
     reference : LatentSet
-        The store's latents (genres, splits, segment latents).
+        The store's latents (genres, splits, segment latents): the probe's training data.
 
     Returns
     -------
     pieces : list of GenrePiece
         Genres in sorted order; ``genre`` is ``""`` when the songs carry no labels.
     notes : list of str
-        What could not be made and why (no prior, one genre, a genre no draw landed in).
+        What could not be made and why (one genre, a genre no draw landed in).
 
     Raises
     ------
     ParameterError
-        The model has no prior (a plain autoencoder).
+        No fitted prior and no N(0, I) prior either (a plain autoencoder).
     """
+    composer = composer_for(gen) if getattr(gen, "bundle", None) is not None else getattr(gen, "composer", None)
+    if composer is not None and composer.prior is not None:
+        return _composed_pieces(gen, composer, per_genre, n_segments, temperature, seed), []
     gen.check_can_sample()
     z = gen.sample_latents(draws, temperature=temperature, seed=seed)[:, 0]
     songs = reference.mask("train", "validation") & (reference.genres != "")
@@ -350,6 +375,19 @@ def genre_pieces(gen, reference: LatentSet, *, per_genre: int = 1, n_segments: i
     return pieces, notes
 
 
+def _composed_pieces(gen, composer, per_genre: int, n_segments: int, temperature: float,
+                     seed: int) -> List[GenrePiece]:
+    """``per_genre`` pieces of ``n_segments`` segments for every genre of the fitted prior, as ``generate
+    --mode sample --genre G --n per_genre --seconds ... --seed seed`` makes them."""
+    seconds = n_segments * gen.spec.segment_samples / gen.sample_rate
+    sampler = composer.describe()
+    pieces = []
+    for genre in sorted(composer.prior.genres_):
+        for piece in composer.compose(per_genre, seconds, genre=genre, temperature=temperature, seed=seed):
+            pieces.append(GenrePiece(genre, piece.audio, None, int(n_segments), FROM_PRIOR, sampler))
+    return pieces
+
+
 def pieces_per_genre(gen, reference: LatentSet, writer: ClipWriter, model_name: str, options: ListeningOptions, *,
                      seed: int = 0) -> Tuple[List[dict], List[str]]:
     """:func:`genre_pieces`, written: ``[{"genre", "path", "seconds", "probability", "n_segments"}]`` and notes."""
@@ -366,7 +404,8 @@ def pieces_per_genre(gen, reference: LatentSet, writer: ClipWriter, model_name: 
         counts[piece.genre] = counts.get(piece.genre, 0) + 1
         clip = writer.write(writer.path(model_name, "pieces", f"{piece.genre or 'song'}_{counts[piece.genre]:02d}"),
                             piece.audio)
-        written.append(dict(clip, genre=piece.genre, probability=piece.probability, n_segments=piece.n_segments))
+        written.append(dict(clip, genre=piece.genre, probability=piece.probability, n_segments=piece.n_segments,
+                            source=piece.source, sequence=(piece.sampler or {}).get("sequence")))
     return written, notes
 
 
@@ -393,7 +432,7 @@ def listen(bundle, store: SpectrogramStore, study, writer: ClipWriter, options: 
         ``missing`` (part -> why it is not there: ``test_songs``, ``interpolation``, ``pieces``) and
         ``notes``; clip paths are relative to the report folder.
     """
-    from ..generation import SoundGenerator
+    from ..generation.generator import SoundGenerator
 
     name = study.name
     notes: List[str] = []

@@ -156,7 +156,7 @@ def cli_words(message: str, parser: Optional[argparse.ArgumentParser] = None,
 
 
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--engine {local,ray}`` and ``--address`` (see :mod:`genmusic.engines`)."""
+    """``--engine {local,ray}`` and ``--address`` (see :mod:`genmusic.data.engines`)."""
     parser.add_argument("--engine", choices=("local", "ray"), default="local",
                         help="local: a process pool here (default); ray: Ray tasks on --address, RAY_ADDRESS, or a "
                              "Ray instance started here (pip install \"genmusic[ray]\")")

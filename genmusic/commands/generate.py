@@ -1,7 +1,7 @@
 """``python scripts/generate.py``: sound from a trained model -> WAVs, spectrogram pictures, JSON sidecars.
 
-The modes and what they write are :mod:`genmusic.generate_modes`; this command parses the options, calls
-:func:`genmusic.generate_modes.plan` and :meth:`~genmusic.generate_modes.Plan.write`, and prints.
+The modes and what they write are :mod:`genmusic.generation.modes`; this command parses the options, calls
+:func:`genmusic.generation.modes.plan` and :meth:`~genmusic.generation.modes.Plan.write`, and prints.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from ..generate_modes import INTERPOLATIONS, MODES, GenerateOptions
-from ..griffinlim import METHODS
-from ..latent_ops import AVERAGE_MODES
+from ..features.griffinlim import METHODS
+from ..generation.latent_ops import AVERAGE_MODES
+from ..generation.modes import INTERPOLATIONS, MODES, GenerateOptions
 from . import cli_words, run_main, setup_logging
 
 DEFAULT_MODEL = Path("saved_models") / "vae"
@@ -86,7 +86,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     setup_logging(args.verbose, program=program)
 
     def body() -> int:
-        from ..generate_modes import plan
+        from ..generation.modes import plan
 
         options = GenerateOptions(n=args.n, steps=args.steps, interpolation=args.interpolation,
                                   average_mode=args.average_mode, temperature=args.temperature, sigma=args.sigma,

@@ -58,12 +58,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     setup_logging(args.verbose, program=program)
 
     def body() -> int:
-        from ..pipeline import PreprocessingPipeline
+        from ..data.pipeline import PreprocessingPipeline
 
         config = config_from_args(args)
         input_dir = args.input
         if input_dir is None:
-            from ..datasets import make_synthetic
+            from ..data.synthetic import make_synthetic
 
             # one folder per setting, so a different --song-seconds never meets songs of another length
             where = args.synthetic_dir / (f"{args.songs_per_genre}x{args.song_seconds:g}s"

@@ -22,7 +22,7 @@ import numpy as np
 from keras import ops
 
 from .._checks import check_integer, check_number
-from ..config import AudioConfig, ModelConfig, SpectrogramConfig
+from ..config import AudioConfig, ModelConfig, SpectrogramConfig, check_settings
 from ..errors import ParameterError
 from .architecture import plan_architecture
 from .layers import FrequencyBias, log_mel_l1, mel_filterbank, reconstruction_error
@@ -57,9 +57,9 @@ class Autoencoder(keras.Model):
     Parameters
     ----------
     model_config : ModelConfig, dict or None
-        The architecture (None: ``ModelConfig()``). Its ``kind`` must be this class's (``"autoencoder"``
-        for :class:`Autoencoder`, ``"vae"`` for :class:`~genmusic.models.vae.VAE`); a config without an
-        explicit kind takes the class's. :func:`genmusic.models.build_model` picks the class from the kind.
+        The architecture (None: ``ModelConfig()``). The class sets the ``kind`` (``"autoencoder"`` for
+        :class:`Autoencoder`, ``"vae"`` for :class:`~genmusic.models.vae.VAE`), whatever the config says;
+        :func:`genmusic.models.build_model` picks the class from a config's kind.
     input_shape : (int, int) or (int, int, 1), optional
         ``(n_freq, n_frames)`` of the spectrograms (default: ``SpectrogramConfig().segment_shape``).
     seed : int
@@ -116,7 +116,7 @@ class Autoencoder(keras.Model):
 
     @classmethod
     def _resolve_model_config(cls, model_config: Union[ModelConfig, dict, None], overrides: dict) -> ModelConfig:
-        """The ``ModelConfig`` of this model: ``model_config`` with ``overrides``, of this class's kind."""
+        """The ``ModelConfig`` of this model: ``model_config`` with ``overrides``, with this class's kind."""
         if model_config is None:
             fields = {}
         elif isinstance(model_config, ModelConfig):
@@ -127,14 +127,10 @@ class Autoencoder(keras.Model):
             raise ParameterError(f"model_config must be a genmusic.config.ModelConfig, a dict of its fields or None, "
                                  f"got {type(model_config).__name__}")
         fields.update(overrides)
-        fields.setdefault("kind", cls.kind)  # the defaults, or a dict without a kind: this class's
-        if fields["kind"] != cls.kind:
-            raise ParameterError(f"{cls.__name__} needs a ModelConfig with kind={cls.kind!r}, got "
-                                 f"kind={fields['kind']!r}; use genmusic.models.build_model to pick the class "
-                                 f"from the kind")
-        unknown = sorted(set(fields) - set(MODEL_FIELDS))
-        if unknown:
-            raise ParameterError(f"unknown ModelConfig setting(s) {unknown}; known settings are {list(MODEL_FIELDS)}")
+        check_settings(ModelConfig, fields)
+        # The class is the kind (build_model picks the class from a config's kind), so that
+        # Autoencoder(ModelConfig(latent_dim=64)) is an autoencoder although ModelConfig's default kind is "vae".
+        fields["kind"] = cls.kind
         return ModelConfig(**fields)
 
     def _initializer(self):

@@ -15,31 +15,31 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genmusic import latent_ops as ops
+from genmusic.generation import latent_ops as ops
 from genmusic._checks import valid_audio
 from genmusic._io import atomic_save_npy
 from genmusic.analysis import LatentSet, classify, pca_projection, pool_segments, tsne_projection
 from genmusic.audio import Loader
-from genmusic.callbacks import TimeLimit
+from genmusic.models.callbacks import TimeLimit
 from genmusic.commands import analyze, generate, preprocess, train as train_command
 from genmusic.config import AudioConfig, GenmusicConfig, SpectrogramConfig, check_compatible
-from genmusic.data import SpectrogramDataset
-from genmusic.datasets import GENRES, make_synthetic, synthesize_song
+from genmusic.models.dataset import SpectrogramDataset
+from genmusic.data.synthetic import GENRES, make_synthetic, synthesize_song
 from genmusic.errors import (AudioLoadError, DataError, ModelFolderError, ParameterError, SettingsMismatchError)
-from genmusic.evaluation import PCABaseline, evaluate_reconstruction
-from genmusic.generation import SongLatents, SoundGenerator
-from genmusic.griffinlim import griffinlim
-from genmusic.inversion import resynthesize
+from genmusic.analysis.evaluation import PCABaseline, evaluate_reconstruction
+from genmusic.generation.generator import SongLatents, SoundGenerator
+from genmusic.features.griffinlim import griffinlim
+from genmusic.features.inversion import resynthesize
 from genmusic.metrics import log_spectral_distance, mel_distance, spectral_convergence
-from genmusic.modelio import CHECKPOINT_DIR, LAST_MODEL_FILE, META_FILE, MODEL_FILE, load_bundle
+from genmusic.models.modelio import CHECKPOINT_DIR, LAST_MODEL_FILE, META_FILE, MODEL_FILE, load_bundle
 from genmusic.models import VAE, Autoencoder
-from genmusic.pipeline import PreprocessingPipeline
-from genmusic.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
-from genmusic.store import Saver, SpectrogramStore
-from genmusic.training import train
+from genmusic.data.pipeline import PreprocessingPipeline
+from genmusic.features.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
+from genmusic.data.store import Saver, SpectrogramStore
+from genmusic.models.training import train
 from tests.conftest import SR, IdentityModel, make_sine, train_config
 from tests.test_analysis import blobs
-from tests.test_generation import SEG, SMALL as SMALL_GENERATION, identity_generator
+from tests.test_generator import SEG, SMALL as SMALL_GENERATION, identity_generator
 from tests.test_griffinlim import HOP, N_FFT, magnitude_of
 from tests.test_models import small
 from tests.test_store import _store
@@ -697,7 +697,7 @@ def test_generate_command_user_errors(tiny_model_folder, tiny_store, tmp_path, c
 
 
 def test_sample_refused_for_an_autoencoder(tiny_store, tmp_path, capsys):
-    from genmusic.modelio import write_model_metadata
+    from genmusic.models.modelio import write_model_metadata
     from genmusic.models import build_model
 
     config = tiny_store.config.replace(model={"kind": "autoencoder"})

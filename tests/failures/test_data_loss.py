@@ -20,8 +20,8 @@ import pytest
 from genmusic._io import LOCK_FILE, folder_lock
 from genmusic.commands import generate, preprocess, train as train_command
 from genmusic.errors import FolderLockedError
-from genmusic.modelio import CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, MODEL_FILE, STATE_FILE, TENSORBOARD_DIR
-from genmusic.store import SpectrogramStore
+from genmusic.models.modelio import CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, MODEL_FILE, STATE_FILE, TENSORBOARD_DIR
+from genmusic.data.store import SpectrogramStore
 from tests.failures._helpers import SMALL, audio_folder, dead_pid, lock_held_elsewhere, run_python, snapshot
 
 
@@ -173,7 +173,7 @@ def test_4_a_second_preprocess_run_is_refused_while_the_first_works(tmp_path, ca
     first_in = audio_folder(tmp_path / "first", tuple("abcdefgh"))
     second_in = audio_folder(tmp_path / "second", ("x", "y"))
     out = tmp_path / "store"
-    code = ("import sys, time\nfrom genmusic.pipeline import PreprocessingPipeline\n"
+    code = ("import sys, time\nfrom genmusic.data.pipeline import PreprocessingPipeline\n"
             "slow = PreprocessingPipeline.process_file\n"
             "def process_file(self, *a, **k):\n    time.sleep(0.3)\n    return slow(self, *a, **k)\n"
             "PreprocessingPipeline.process_file = process_file\n"

@@ -20,9 +20,10 @@ import pytest
 
 from genmusic import _io
 from genmusic.commands import generate, preprocess, train as train_command
-from genmusic.modelio import CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, MODEL_FILE, STATE_FILE
-from genmusic.pipeline import WORKER_DIED, PreprocessingPipeline
-from genmusic.store import SpectrogramStore
+from genmusic.models.modelio import CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, MODEL_FILE, STATE_FILE
+from genmusic.data.engines import WORKER_DIED
+from genmusic.data.pipeline import PreprocessingPipeline
+from genmusic.data.store import SpectrogramStore
 from tests.failures._helpers import SMALL, audio_folder, run_python
 
 FULL = OSError(errno.ENOSPC, "No space left on device")
@@ -38,9 +39,9 @@ def leftovers(folder: Path):
 
 def test_9_a_full_disk_stops_preprocessing_without_blaming_the_inputs(tmp_path, monkeypatch, capsys):
     """As reported: 38 of 40 inputs were "skipped: unexpected OSError" and the run exited 0."""
-    import genmusic.store
+    import genmusic.data.store
 
-    real = genmusic.store.atomic_save_npy_blocks
+    real = genmusic.data.store.atomic_save_npy_blocks
     calls = []
 
     def fills_up(path, shape, dtype, blocks):
@@ -53,7 +54,7 @@ def test_9_a_full_disk_stops_preprocessing_without_blaming_the_inputs(tmp_path, 
             raise FULL
         return _io.atomic_write(path, write)
 
-    monkeypatch.setattr(genmusic.store, "atomic_save_npy_blocks", fills_up)
+    monkeypatch.setattr(genmusic.data.store, "atomic_save_npy_blocks", fills_up)
     inputs = audio_folder(tmp_path / "in", tuple("abcdefgh"))
     out = tmp_path / "store"
     assert preprocess.main(["--input", str(inputs), "--output", str(out), "--workers", "2", *SMALL]) == 1
@@ -153,7 +154,7 @@ def _children(pid: int):
 def test_10_workers_die_with_their_parent(tmp_path):
     """As reported: after kill -9 of a preprocessing run both workers lived on (240 MB each)."""
     inputs = audio_folder(tmp_path / "in", tuple("abcdefghijkl"))
-    code = ("import sys, time\nfrom genmusic.pipeline import PreprocessingPipeline\n"
+    code = ("import sys, time\nfrom genmusic.data.pipeline import PreprocessingPipeline\n"
             "slow = PreprocessingPipeline.process_file\n"
             "def process_file(self, *a, **k):\n    time.sleep(2)\n    return slow(self, *a, **k)\n"
             "PreprocessingPipeline.process_file = process_file\n"
@@ -227,7 +228,7 @@ def test_11_killed_while_saving_the_first_epoch_resumes(tiny_store, tmp_path, ca
 def test_11_a_real_kill_in_the_first_checkpoint(tiny_store, tmp_path, capsys):
     """The kill itself: the training process dies (SIGKILL) right after writing checkpoint/last.keras."""
     folder = tmp_path / "model"
-    code = ("import os, signal, sys\nimport genmusic.callbacks as cb\nreal = cb.atomic_write_json\n"
+    code = ("import os, signal, sys\nimport genmusic.models.callbacks as cb\nreal = cb.atomic_write_json\n"
             "def dies(path, data):\n    os.kill(os.getpid(), signal.SIGKILL)\n"
             "cb.atomic_write_json = dies\n"
             "from genmusic.commands.train import main\nraise SystemExit(main(sys.argv[1:]))\n")

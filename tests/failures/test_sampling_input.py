@@ -9,7 +9,7 @@ import pytest
 
 from genmusic.commands import fit_prior
 from genmusic.commands.generate import main as generate
-from genmusic.composing import fit_priors
+from genmusic.generation.composer import fit_priors
 from genmusic.errors import ParameterError
 
 

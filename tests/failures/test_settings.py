@@ -17,8 +17,8 @@ import pytest
 from genmusic.commands import analyze, generate, preprocess, train as train_command
 from genmusic.config import GenmusicConfig, TrainConfig
 from genmusic.errors import ModelFolderError, ParameterError
-from genmusic.generate_modes import GenerateOptions
-from genmusic.modelio import META_FILE, MODEL_FILE, load_bundle
+from genmusic.generation.modes import GenerateOptions
+from genmusic.models.modelio import META_FILE, MODEL_FILE, load_bundle
 from tests.failures._helpers import SMALL, audio_folder
 
 # --------------------------------------------------------------------------------------------------

@@ -1,0 +1,557 @@
+"""The spectrogram store: what preprocessing writes and training, generation and analysis read.
+
+Layout of a store folder (no pickle anywhere: ``.npy`` for arrays, JSON / CSV for the rest)::
+
+    config.json           the GenmusicConfig the spectrograms were made with
+    songs/<song_id>.npy   float16 [shape=(n_segments, n_freq_bins, segment_frames)], normalised to [0, 1]
+    songs/<song_id>.json  that song's metadata: source, genre, length, dB statistics (written last)
+    manifest.csv          one row per segment: song_id, segment, offset_samples, genre, split, source, ...
+    stats.json            dataset-level dB statistics, genres, counts, format version
+    skipped.csv           files that could not be used, with the reason
+
+Every file is written to a temporary name and renamed, so a killed run leaves no half-written file, and
+a song whose ``.json`` exists is complete (the run can be resumed).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .._io import (atomic_save_npy_blocks, atomic_write_json, atomic_write_text, make_folder, remove_leftovers,
+                  safe_name, unique_safe_names)
+from ..config import GenmusicConfig, SplitConfig
+from ..errors import DataError, GenmusicError, ParameterError
+from ..features.spectrogram import MinMaxNormaliser
+
+__all__ = [
+    "STORE_VERSION",
+    "SongRecord",
+    "Saver",
+    "SpectrogramStore",
+    "assign_splits",
+    "make_song_ids",
+    "song_summary",
+]
+
+logger = logging.getLogger("genmusic")
+
+#: Version of the store layout; a store written by another version is refused with a clear message.
+STORE_VERSION = 1
+
+#: dtype of stored spectrograms. Values are in [0, 1], where float16 is exact to 2**-11 (0.07 dB over a
+#: 140 dB range): half the disk, half the write time of preprocessing and half the read I/O of training.
+#: Readers cast to float32.
+STORE_DTYPE = np.float16
+
+SPLITS = ("train", "validation", "test")
+
+_MANIFEST_FIELDS = ("song_id", "segment", "offset_samples", "genre", "split", "source", "n_samples",
+                    "n_segments", "db_min", "db_max", "file")
+_SKIPPED_FIELDS = ("source", "reason")
+
+
+# --------------------------------------------------------------------------------------------------
+# records, ids, splits
+
+
+@dataclass
+class SongRecord:
+    """Metadata of one preprocessed song.
+
+    ``n_samples`` is the song's length at the store's sample rate before padding to whole segments;
+    ``db_min`` / ``db_max`` are the per-file statistics that undo its normalisation.
+    """
+
+    song_id: str
+    source: str
+    genre: str
+    n_samples: int
+    n_segments: int
+    db_min: float
+    db_max: float
+    split: str = ""
+
+    @property
+    def normaliser(self) -> MinMaxNormaliser:
+        return MinMaxNormaliser.from_stats(self.db_min, self.db_max)
+
+
+def make_song_ids(paths: Sequence[Path], root: Path) -> List[str]:
+    """Unique, file-system-safe song ids for ``paths``: the file's stem where that is unique (GTZAN's
+    ``blues.00000``), else its path under ``root`` joined with ``__``."""
+    stems = [p.stem for p in paths]
+    counts: Dict[str, int] = {}
+    for stem in stems:
+        counts[stem] = counts.get(stem, 0) + 1
+    raws: List[str] = []
+    for path, stem in zip(paths, stems):
+        if counts[stem] == 1:
+            raws.append(stem)
+        else:
+            rel = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
+            raws.append("__".join(rel.with_suffix("").parts) + ("__" + path.suffix.lstrip(".") if path.suffix else ""))
+    return unique_safe_names(raws, fallback="song")
+
+
+def assign_splits(song_ids: Sequence[str], genres: Sequence[str], config: SplitConfig) -> Dict[str, str]:
+    """Split songs into train / validation / test, stratified by genre, seeded.
+
+    Within each genre the songs (sorted by id, then shuffled with ``config.seed``) are dealt out so that
+    about ``test_fraction`` and ``validation_fraction`` of them are held out. A genre with at least three
+    songs gets at least one validation and one test song when the fractions are non-zero; every genre
+    keeps at least one training song.
+
+    Returns
+    -------
+    dict song_id -> "train" | "validation" | "test"
+    """
+    by_genre: Dict[str, List[str]] = {}
+    for song_id, genre in zip(song_ids, genres):
+        by_genre.setdefault(genre, []).append(song_id)
+    out: Dict[str, str] = {}
+    for gi, genre in enumerate(sorted(by_genre)):
+        ids = sorted(by_genre[genre])
+        rng = np.random.default_rng([config.seed, gi])
+        order = [ids[i] for i in rng.permutation(len(ids))]
+        n = len(order)
+
+        def count(fraction: float) -> int:
+            if fraction <= 0:
+                return 0
+            k = int(round(fraction * n))
+            return max(k, 1) if n >= 3 else k
+
+        n_test = count(config.test_fraction)
+        n_val = count(config.validation_fraction)
+        while n_test + n_val > n - 1 and (n_test or n_val):
+            if n_val >= n_test and n_val:
+                n_val -= 1
+            else:
+                n_test -= 1
+        for i, song_id in enumerate(order):
+            out[song_id] = "test" if i < n_test else "validation" if i < n_test + n_val else "train"
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# writing
+
+
+class Saver:
+    """Writes a spectrogram store.
+
+    Parameters
+    ----------
+    output_dir : path-like
+    config : GenmusicConfig
+        Saved as ``config.json``; a store folder made with another config is refused unless
+        ``overwrite`` is set.
+    overwrite : bool
+        Remove what an earlier run wrote instead of reusing it: the songs the manifest lists or whose
+        metadata files name them, and the store's own files. Anything else in the folder (files genmusic did
+        not write) is kept, and a file of a store's name that genmusic did not write is refused.
+    """
+
+    def __init__(self, output_dir: str | os.PathLike, config: GenmusicConfig, *, overwrite: bool = False) -> None:
+        self.output_dir = Path(output_dir)
+        self.config = config
+        self.songs_dir = self.output_dir / "songs"
+        self._prepare(overwrite)
+
+    def _prepare(self, overwrite: bool) -> None:
+        config_path = self.output_dir / "config.json"
+        if self.output_dir.exists() and not self.output_dir.is_dir():
+            raise ParameterError(f"output {self.output_dir} exists and is not a folder")
+        foreign = [name for name, ours in _STORE_FILES.items() if (self.output_dir / name).exists()
+                   and not ours(self.output_dir / name)]
+        if foreign:
+            raise ParameterError(f"{self.output_dir} holds {', '.join(foreign)}, which genmusic did not write (a "
+                                 f"spectrogram store writes files of these names): move them away, or choose another "
+                                 f"output_dir")
+        if overwrite:
+            self._remove_own_files()
+        elif config_path.is_file():
+            old = GenmusicConfig.load(config_path)
+            if (old.audio, old.spectrogram) != (self.config.audio, self.config.spectrogram):
+                raise ParameterError(
+                    f"{self.output_dir} holds spectrograms made with other audio/spectrogram settings "
+                    f"({old.audio}, {old.spectrogram}); pass overwrite=True to replace them, or choose another output_dir")
+        make_folder(self.songs_dir)
+        # Leftovers of a killed run (temporary files) are never valid outputs.
+        remove_leftovers(self.songs_dir)
+        self.config.save(config_path)
+
+    def own_files(self) -> List[Path]:
+        """The files of ``songs/`` that genmusic wrote: each song the manifest lists or whose metadata file
+        names it (its ``.npy`` and ``.json``), and song arrays whose metadata a killed run never wrote."""
+        if not self.songs_dir.is_dir():
+            return []
+        ids = set(_manifest_song_ids(self.output_dir / "manifest.csv"))
+        ids.update(p.stem for p in self.songs_dir.glob("*.json") if _is_song_record(p))
+        own = [self.songs_dir / f"{i}{ext}" for i in sorted(ids) for ext in (".npy", ".json")]
+        own += [p for p in self.songs_dir.glob("*.npy") if p.stem not in ids and _is_song_array(p)]
+        return [p for p in own if p.is_file()]
+
+    def _remove_own_files(self) -> None:
+        """``overwrite``: remove what genmusic wrote here, and only that (other files are named and kept)."""
+        own = self.own_files()
+        for path in own:
+            path.unlink()
+        for name in _STORE_FILES:
+            (self.output_dir / name).unlink(missing_ok=True)
+        if self.songs_dir.is_dir():
+            remove_leftovers(self.songs_dir)
+            kept = sorted(p.name + ("/" if p.is_dir() else "") for p in self.songs_dir.iterdir())
+            if kept:
+                logger.warning("%s: kept %d file(s) genmusic did not write: %s", self.songs_dir, len(kept),
+                               ", ".join(kept[:10]) + (" ..." if len(kept) > 10 else ""))
+
+    def check_writable(self, song_ids: Sequence[str]) -> None:
+        """Refuse to replace a file genmusic did not write with a song of ``song_ids``."""
+        own = set(self.own_files())
+        for song_id in song_ids:
+            for path in (self.song_path(song_id), self.songs_dir / f"{song_id}.json"):
+                if path.exists() and path not in own:
+                    raise ParameterError(f"{path} was not written by genmusic, and song {song_id!r} would replace "
+                                         f"it: move it away, or choose another output_dir")
+
+    def song_path(self, song_id: str) -> Path:
+        return self.songs_dir / f"{song_id}.npy"
+
+    def existing(self, song_id: str) -> Optional[SongRecord]:
+        """The record of a song an earlier run completed, or None."""
+        meta_path = self.songs_dir / f"{song_id}.json"
+        if not (meta_path.is_file() and self.song_path(song_id).is_file()):
+            return None
+        try:
+            return SongRecord(**json.loads(meta_path.read_text()))
+        except (ValueError, TypeError):
+            return None
+
+    def save_song(self, record: SongRecord, segments) -> SongRecord:
+        """Write one song's normalised segments, then its metadata (which marks it complete).
+
+        Parameters
+        ----------
+        record : SongRecord
+        segments : np.ndarray [shape=(n_segments, n_freq_bins, segment_frames)], or an iterable of such arrays
+            that together hold the song's ``n_segments`` segments (a long song, block by block).
+        """
+        expected = (record.n_segments, *self.config.spectrogram.segment_shape)
+        blocks = [segments] if isinstance(segments, np.ndarray) else segments
+        try:
+            atomic_save_npy_blocks(self.song_path(record.song_id), expected, STORE_DTYPE, blocks)
+        except ValueError as exc:
+            raise DataError(f"{record.source}: segments do not fit the store's shape {expected} ({exc})") from None
+        atomic_write_json(self.songs_dir / f"{record.song_id}.json", asdict(record))
+        return record
+
+    def finalise(self, records: Sequence[SongRecord], skipped: Sequence[tuple] = (),
+                 input_folder: Optional[str | os.PathLike] = None) -> List[SongRecord]:
+        """Assign splits and write ``manifest.csv``, ``stats.json`` and ``skipped.csv``.
+
+        Parameters
+        ----------
+        records : sequence of SongRecord
+            Every song in the store (new and reused).
+        skipped : sequence of (path, reason)
+        input_folder : path-like, optional
+            The folder the songs came from, recorded in ``stats.json``: only audio files under it are ever
+            opened again (generation, evaluation).
+        """
+        records = sorted(records, key=lambda r: r.song_id)
+        splits = assign_splits([r.song_id for r in records], [r.genre for r in records], self.config.split)
+        for record in records:
+            record.split = splits[record.song_id]
+            atomic_write_json(self.songs_dir / f"{record.song_id}.json", asdict(record))
+        seg = self.config.spectrogram.segment_samples
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(_MANIFEST_FIELDS)
+        for r in records:
+            for i in range(r.n_segments):
+                writer.writerow([r.song_id, i, i * seg, r.genre, r.split, r.source, r.n_samples, r.n_segments,
+                                 f"{r.db_min:.6f}", f"{r.db_max:.6f}", f"songs/{r.song_id}.npy"])
+        atomic_write_text(self.output_dir / "manifest.csv", buf.getvalue())
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(_SKIPPED_FIELDS)
+        writer.writerows(skipped)
+        atomic_write_text(self.output_dir / "skipped.csv", buf.getvalue())
+        stats = dataset_stats(records, self.config)
+        if input_folder is not None:
+            stats["input_folder"] = str(Path(input_folder).resolve())
+        atomic_write_json(self.output_dir / "stats.json", stats)
+        return records
+
+
+def _manifest_song_ids(path: Path) -> List[str]:
+    """Song ids a manifest lists (none when it is missing or not a manifest)."""
+    try:
+        with open(path, newline="") as handle:
+            reader = csv.DictReader(handle)
+            if tuple(reader.fieldnames or ()) != _MANIFEST_FIELDS:
+                return []
+            return sorted({row["song_id"] for row in reader if row.get("song_id")})
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _is_song_record(path: Path) -> bool:
+    """``songs/<id>.json`` as :meth:`Saver.save_song` writes it."""
+    data = _read_json(path)
+    return isinstance(data, dict) and data.get("song_id") == path.stem and {f.name for f in fields(SongRecord)} >= set(data)
+
+
+def _is_song_array(path: Path) -> bool:
+    """A ``.npy`` of float16 segments ``(n_segments, n_freq_bins, segment_frames)``, as the store writes."""
+    try:
+        with open(path, "rb") as handle:
+            major, _ = np.lib.format.read_magic(handle)
+            read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(handle)
+    except (OSError, ValueError):
+        return False
+    return dtype == np.dtype(STORE_DTYPE) and len(shape) == 3
+
+
+def _is_store_csv(path: Path, header: Sequence[str]) -> bool:
+    try:
+        with open(path, newline="") as handle:
+            return tuple(next(csv.reader(handle), ())) == tuple(header)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+
+
+def _is_config(path: Path) -> bool:
+    try:
+        GenmusicConfig.load(path)
+    except (GenmusicError, OSError):
+        return False
+    return True
+
+
+#: The store's own top-level files and how each is recognised as genmusic's (a file of the same name that is
+#: not is never removed or replaced).
+_STORE_FILES = {
+    "config.json": _is_config,
+    "manifest.csv": lambda p: _is_store_csv(p, _MANIFEST_FIELDS),
+    "stats.json": lambda p: isinstance(_read_json(p), dict) and "store_version" in _read_json(p),
+    "skipped.csv": lambda p: _is_store_csv(p, _SKIPPED_FIELDS),
+}
+
+
+def song_summary(records: Sequence[SongRecord], sample_rate: int) -> dict:
+    """What a set of songs holds: the one dataset summary (``stats.json``, the report and the preprocess
+    summary are made from it).
+
+    Returns
+    -------
+    dict
+        ``n_songs``, ``n_genres``, ``genres`` (sorted), ``songs_per_genre``, ``unlabelled_songs``,
+        ``n_segments``, ``songs_per_split``, ``segments_per_split``, ``seconds_of_audio``.
+    """
+    genres = sorted({r.genre for r in records if r.genre})
+    return {
+        "n_songs": len(records),
+        "n_genres": len(genres),
+        "genres": genres,
+        "songs_per_genre": {g: sum(1 for r in records if r.genre == g) for g in genres},
+        "unlabelled_songs": sum(1 for r in records if not r.genre),
+        "n_segments": int(sum(r.n_segments for r in records)),
+        "songs_per_split": {s: sum(1 for r in records if r.split == s) for s in SPLITS},
+        "segments_per_split": {s: int(sum(r.n_segments for r in records if r.split == s)) for s in SPLITS},
+        "seconds_of_audio": float(sum(r.n_samples for r in records) / sample_rate),
+    }
+
+
+def dataset_stats(records: Sequence[SongRecord], config: GenmusicConfig) -> dict:
+    """Dataset-level statistics (``stats.json``), used to denormalise spectrograms that come from no single file.
+
+    ``db_min`` / ``db_max`` are the means of the per-file statistics (a typical song's range);
+    ``global_db_min`` / ``global_db_max`` the extremes; the counts come from :func:`song_summary`.
+    """
+    mins = np.array([r.db_min for r in records], dtype=np.float64)
+    maxs = np.array([r.db_max for r in records], dtype=np.float64)
+    summary = song_summary(records, config.audio.sample_rate)
+    return {
+        "store_version": STORE_VERSION,
+        "dtype": np.dtype(STORE_DTYPE).name,
+        **{key: summary[key] for key in ("n_songs", "n_segments", "seconds_of_audio")},
+        "db_min": float(mins.mean()) if len(mins) else 0.0,
+        "db_max": float(maxs.mean()) if len(maxs) else 0.0,
+        "global_db_min": float(mins.min()) if len(mins) else 0.0,
+        "global_db_max": float(maxs.max()) if len(maxs) else 0.0,
+        **{key: summary[key] for key in ("genres", "songs_per_split")},
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# reading
+
+
+class SpectrogramStore:
+    """Read a store written by :class:`Saver`; song arrays are memory-mapped, never loaded whole.
+
+    Parameters
+    ----------
+    path : path-like
+        The store folder (the ``output_dir`` of preprocessing).
+
+    Raises
+    ------
+    DataError
+        The folder, its manifest, config or statistics are missing, or it was written by another
+        store version, or it holds no songs.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise DataError(f"spectrogram folder {self.path} does not exist; preprocess audio into it first "
+                            f"(PreprocessingPipeline.run(input_dir, output_dir))")
+        for name in ("config.json", "manifest.csv", "stats.json"):
+            if not (self.path / name).is_file():
+                raise DataError(f"{self.path} has no {name}: it is not a finished spectrogram store (run or resume "
+                                f"the preprocessing into it)")
+        self.config = GenmusicConfig.load(self.path / "config.json")
+        self.stats = json.loads((self.path / "stats.json").read_text())
+        version = self.stats.get("store_version")
+        if version != STORE_VERSION:
+            raise DataError(f"{self.path} was written by store version {version}; this genmusic reads version "
+                            f"{STORE_VERSION}: preprocess again with overwrite=True")
+        self.songs: List[SongRecord] = self._read_manifest()
+        if not self.songs:
+            raise DataError(f"{self.path}/manifest.csv lists no songs: every input file was skipped "
+                            f"(see {self.path}/skipped.csv)")
+        self._by_id = {r.song_id: r for r in self.songs}
+        self._arrays: Dict[str, np.ndarray] = {}
+
+    def _read_manifest(self) -> List[SongRecord]:
+        songs: Dict[str, SongRecord] = {}
+        with open(self.path / "manifest.csv", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = set(_MANIFEST_FIELDS) - set(reader.fieldnames or ())
+            if missing:
+                raise DataError(f"{self.path}/manifest.csv lacks column(s) {sorted(missing)}")
+            for line, row in enumerate(reader, start=2):
+                song_id = row["song_id"]
+                if safe_name(song_id, fallback="") != song_id:
+                    raise DataError(f"{self.path}/manifest.csv line {line}: song_id {song_id!r} is not a plain file "
+                                    f"name (a store never writes one; the manifest is damaged or was edited): "
+                                    f"preprocess again")
+                if row["song_id"] not in songs:
+                    songs[row["song_id"]] = SongRecord(
+                        song_id=row["song_id"], source=row["source"], genre=row["genre"],
+                        n_samples=int(row["n_samples"]), n_segments=int(row["n_segments"]),
+                        db_min=float(row["db_min"]), db_max=float(row["db_max"]), split=row["split"])
+        return list(songs.values())
+
+    # ---- metadata
+    @property
+    def segment_shape(self) -> tuple:
+        """``(n_freq_bins, segment_frames)``."""
+        return self.config.spectrogram.segment_shape
+
+    @property
+    def genres(self) -> List[str]:
+        return list(self.stats.get("genres", []))
+
+    def song(self, song_id: str) -> SongRecord:
+        try:
+            return self._by_id[song_id]
+        except KeyError:
+            raise DataError(f"song {song_id!r} is not in {self.path}") from None
+
+    def songs_in(self, split: Optional[str] = None) -> List[SongRecord]:
+        """Songs of one split (``"train"``, ``"validation"``, ``"test"``) or all (None)."""
+        if split is not None and split not in SPLITS:
+            raise ParameterError(f"split must be one of {SPLITS} or None, got {split!r}")
+        return [r for r in self.songs if split is None or r.split == split]
+
+    def segment_index(self, split: Optional[str] = None) -> np.ndarray:
+        """``(song_number, segment)`` pairs of a split, song numbers indexing :attr:`songs`.
+
+        Returns
+        -------
+        np.ndarray [shape=(n_segments, 2), dtype=int64]
+        """
+        rows = [(i, s) for i, r in enumerate(self.songs) if split is None or r.split == split
+                for s in range(r.n_segments)]
+        return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+
+    def source_path(self, record: SongRecord) -> Tuple[Optional[Path], str]:
+        """The song's audio file, if it may be opened: ``(path, "")``, else ``(None, why not)``.
+
+        A manifest can be edited, so its ``source`` is opened only when it is an existing file with an audio
+        extension under the folder the store was made from (``stats.json`` ``input_folder``; stores written
+        before it was recorded: anywhere).
+        """
+        from ..audio import AUDIO_EXTENSIONS
+
+        path = Path(record.source)
+        if not path.is_file():
+            return None, "is gone"
+        if path.suffix.lower() not in AUDIO_EXTENSIONS:
+            return None, "is not an audio file (the manifest names it; not opened)"
+        root = self.stats.get("input_folder")
+        if root and not path.resolve().is_relative_to(Path(root).resolve()):
+            return None, f"lies outside the folder the store was made from ({root}; not opened)"
+        return path, ""
+
+    def dataset_normaliser(self) -> MinMaxNormaliser:
+        """Denormaliser for spectrograms that come from no single file (prior samples, mixes)."""
+        return MinMaxNormaliser.from_stats(self.stats["db_min"], self.stats["db_max"])
+
+    # ---- arrays
+    def song_array(self, song_id: str) -> np.ndarray:
+        """Memory-mapped segments of one song, [shape=(n_segments, n_freq_bins, segment_frames)], float16
+        (cast with ``np.asarray(..., dtype=np.float32)`` to compute)."""
+        arr = self._arrays.get(song_id)
+        if arr is None:
+            path = self.path / "songs" / f"{song_id}.npy"
+            record = self.song(song_id)
+            try:
+                arr = np.load(path, mmap_mode="r", allow_pickle=False)
+            except (OSError, ValueError) as exc:
+                raise DataError(f"{path}: cannot read ({exc}); preprocess again") from None
+            expected = (record.n_segments, *self.segment_shape)
+            if arr.shape != expected:
+                raise DataError(f"{path}: shape {arr.shape} does not match the manifest and config {expected}")
+            self._arrays[song_id] = arr
+        return arr
+
+    def load_segments(self, index: np.ndarray) -> np.ndarray:
+        """Gather segments by ``(song_number, segment)`` pairs.
+
+        Returns
+        -------
+        np.ndarray [shape=(len(index), n_freq_bins, segment_frames), dtype=float32]
+        """
+        out = np.empty((len(index), *self.segment_shape), dtype=np.float32)
+        for k, (song_no, seg) in enumerate(np.asarray(index)):
+            out[k] = self.song_array(self.songs[int(song_no)].song_id)[int(seg)]
+        return out
+
+    def __len__(self) -> int:
+        return len(self.songs)
+
+    def __repr__(self) -> str:
+        return (f"SpectrogramStore({str(self.path)!r}, songs={len(self.songs)}, "
+                f"segments={self.stats.get('n_segments')}, shape={self.segment_shape})")
