@@ -697,15 +697,11 @@ def test_generate_command_user_errors(tiny_model_folder, tiny_store, tmp_path, c
 
 
 def test_sample_refused_for_an_autoencoder(tiny_store, tmp_path, capsys):
-    from genmusic.models.modelio import write_model_metadata
-    from genmusic.models import build_model
+    from genmusic.models import Autoencoder
+    from genmusic.models.modelio import save_model
 
-    config = tiny_store.config.replace(model={"kind": "autoencoder"})
-    model = build_model(config.model, config.spectrogram.segment_shape)
-    folder = tmp_path / "ae"
-    folder.mkdir()
-    model.save(folder / "model.keras")
-    write_model_metadata(folder, config, stats=tiny_store.stats, genres=tiny_store.genres, spectrograms=None)
+    folder = save_model(Autoencoder.from_config(tiny_store.config), tmp_path / "ae", tiny_store.config,
+                        stats=tiny_store.stats, genres=tiny_store.genres)
     assert generate.main(["--model", str(folder), "--mode", "sample", "--output", str(tmp_path / "s")]) == 1
     assert "sampling needs a VAE" in capsys.readouterr().err
     assert generate.main(["--model", str(folder), "--mode", "resynth", "--output", str(tmp_path / "s")]) == 1
