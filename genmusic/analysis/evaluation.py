@@ -93,7 +93,8 @@ def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[s
     Parameters
     ----------
     model : object with ``reconstruct`` or None
-        An Autoencoder / VAE, a :class:`PCABaseline`; None measures the resynthesis ceiling only.
+        An Autoencoder / VAE, a :class:`PCABaseline` (``reconstruct(x, batch_size=...)`` giving a
+        :class:`~genmusic.models.architecture.Reconstruction`); None measures the resynthesis ceiling only.
     store : SpectrogramStore
     split : {"train", "validation", "test"} or None
         None: all songs.

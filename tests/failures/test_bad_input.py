@@ -517,12 +517,10 @@ def test_replaced_latents_keep_the_window_count():
 
 
 def test_sample_needs_a_vae(tiny_store):
-    from genmusic.models import build_model
+    from genmusic.models import Autoencoder
 
-    config = tiny_store.config.replace(model={"kind": "autoencoder"})
-    ae = build_model(config.model, config.spectrogram.segment_shape)
     with pytest.raises(ParameterError, match="sampling needs a VAE"):
-        SoundGenerator(ae, config).sample(2)
+        SoundGenerator(Autoencoder.from_config(tiny_store), tiny_store.config).sample(2)
 
 
 def test_interpolate_refuses_bad_input(songs):
