@@ -546,6 +546,7 @@ def _check_model_scale(model, data: GenmusicConfig, model_name: str, data_name: 
     if diffs:
         raise SettingsMismatchError(
             f"{model_name} was built for spectrograms of another scale than {data_name} ({'; '.join(diffs)}): its "
-            f"mel loss would read them wrongly. Build the model from the data's settings: "
+            f"mel loss reads them with the model's values, so training on them weighs every error wrongly. Build the "
+            f"model from the data's settings: "
             f"{type(model).__name__}.from_config(config_or_store, ...), or pass sample_rate=... and db_range=... "
             f"(the config's audio.sample_rate and spectrogram.top_db)")

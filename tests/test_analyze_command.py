@@ -26,14 +26,14 @@ def _song(freq: float, seconds: float = 1.5, sr: int = 8000, seed: int = 0) -> n
 
 
 @pytest.fixture(scope="module")
-def mismatched_model(tiny_model_folder, tmp_path_factory) -> Path:
-    """A copy of the tiny model whose genmusic.json says it was made at 16 kHz."""
-    folder = tmp_path_factory.mktemp("models") / "at_16k"
-    shutil.copytree(tiny_model_folder, folder)
-    meta = json.loads((folder / "genmusic.json").read_text())
-    meta["config"]["audio"]["sample_rate"] = 16000
-    (folder / "genmusic.json").write_text(json.dumps(meta))
-    return folder
+def mismatched_model(tiny_store, tmp_path_factory) -> Path:
+    """A model of the tiny model's architecture made for 16 kHz audio (the store is at 8 kHz)."""
+    from genmusic.models import VAE
+    from genmusic.models.modelio import save_model
+
+    at_16k = tiny_store.config.replace(audio={"sample_rate": 16000})
+    return save_model(VAE.from_config(at_16k), tmp_path_factory.mktemp("models") / "at_16k", at_16k,
+                      stats=tiny_store.stats, genres=tiny_store.genres, spectrograms=tiny_store.path)
 
 
 @pytest.fixture(scope="module")

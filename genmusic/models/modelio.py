@@ -124,7 +124,7 @@ def write_model_metadata(folder: str | os.PathLike, config: GenmusicConfig, *, s
 
 
 def save_model(model, folder: str | os.PathLike, config, stats: Optional[dict] = None, genres: Sequence[str] = (),
-               *, overwrite: bool = False) -> Path:
+               *, spectrograms: Optional[str | os.PathLike] = None, overwrite: bool = False) -> Path:
     """Write a model folder for a model trained by hand: ``model.keras`` and ``genmusic.json``.
 
     The counterpart of :func:`load_bundle` (``load_bundle(folder).model`` gives the model back), so
@@ -138,11 +138,13 @@ def save_model(model, folder: str | os.PathLike, config, stats: Optional[dict] =
         Created when missing.
     config : GenmusicConfig or SpectrogramStore
         The settings of the spectrograms the model reads (a store's ``config``); the model section is the
-        model's own (``model.model_config``). A store also gives ``stats``, ``genres`` and its path.
+        model's own (``model.model_config``). A store also gives ``stats``, ``genres`` and ``spectrograms``.
     stats : dict, optional
         Dataset statistics (a store's ``stats``: ``db_min``, ``db_max``, ...): without them, latents of no
         single song (prior samples, averages) cannot be turned into sound.
     genres : sequence of str
+    spectrograms : path-like, optional
+        The store the model was trained on, recorded so that ``genmusic generate`` / ``analyze`` find its songs.
     overwrite : bool
         Replace the model of a folder that already holds a ``genmusic.json``.
 
@@ -171,10 +173,10 @@ def save_model(model, folder: str | os.PathLike, config, stats: Optional[dict] =
 
     if not isinstance(model, Autoencoder):
         raise ParameterError(f"save_model saves a genmusic Autoencoder or VAE, got {type(model).__name__}")
-    spectrograms = None
     if not isinstance(config, GenmusicConfig) and isinstance(getattr(config, "config", None), GenmusicConfig):
         store = config
-        config, spectrograms = store.config, str(getattr(store, "path", "")) or None
+        config = store.config
+        spectrograms = spectrograms if spectrograms is not None else getattr(store, "path", None)
         stats = dict(getattr(store, "stats", {})) if stats is None else stats
         genres = genres or list(getattr(store, "genres", ()))
     config = check_config(config, GenmusicConfig, "save_model(model, folder, config)", allow_none=False,
@@ -190,7 +192,8 @@ def save_model(model, folder: str | os.PathLike, config, stats: Optional[dict] =
     config = config.replace(model=model.model_config)
     with atomic_path(folder / MODEL_FILE) as tmp:
         model.save(tmp, overwrite=True)
-    write_model_metadata(folder, config, stats=stats or {}, genres=list(genres), spectrograms=spectrograms,
+    write_model_metadata(folder, config, stats=stats or {}, genres=list(genres),
+                         spectrograms=None if spectrograms is None else str(spectrograms),
                          extra={"saved_by": "genmusic.save_model"})
     return folder
 
