@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genmusic.metrics import (MEL_BANDS, MEL_FFT_SIZES, MEL_FLOOR, _mel_basis, log_spectral_distance,
+from genmusic.metrics import (MEL_BANDS, MEL_FFT_SIZES, MEL_FLOOR, log_spectral_distance,
                               mel_distance, spectral_convergence)
+from genmusic.metrics.spectral import _mel_basis
 
 from tests.conftest import SR, make_chirp, make_sine
 
