@@ -66,25 +66,44 @@ def main(argv=None) -> int:
     p.add_argument("files", nargs="+", help="audio files (e.g. /work/realmusic/genres_original/*/*.00000.wav)")
     p.add_argument("--musicnn-python", default="/work/venvs/musicnn/bin/python",
                    help="Python of the environment with musicnn (default: %(default)s)")
+    p.add_argument("--write-test-reference", metavar="NPZ", type=Path,
+                   help="also store musicnn's outputs for the unit test's synthetic signal here "
+                        "(tests/data/musicnn_reference.npz)")
     p.add_argument("--reference", metavar="OUT", help=argparse.SUPPRESS)  # musicnn's side, internal
     args = p.parse_args(argv)
     if args.reference:
         reference(args.files, args.reference)
         return 0
 
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sys.path.insert(0, root)
     import librosa
     import numpy as np
+    import soundfile as sf
 
     from genmusic.metrics.tagger import MusicTagger
 
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "reference.npz")
-        env = dict(os.environ, TF_USE_LEGACY_KERAS="1", PYTHONWARNINGS="ignore")
-        subprocess.run([args.musicnn_python, os.path.abspath(__file__), "--reference", out, *args.files],
-                       check=True, env=env, stdout=subprocess.DEVNULL)
-        with np.load(out) as data:
-            ref = {k: data[k] for k in data.files}
+    tmpdir = tempfile.TemporaryDirectory()  # kept until the comparison below has read the files
+    tmp = tmpdir.name
+    files = list(args.files)
+    if args.write_test_reference:
+        from tests.test_metrics_tagger import REFERENCE_RECIPE, synthetic_song
+
+        files.append(os.path.join(tmp, "synthetic.wav"))  # float32 at 16 kHz: read back exactly, not resampled
+        sf.write(files[-1], synthetic_song(**REFERENCE_RECIPE), REFERENCE_RECIPE["sr"], subtype="FLOAT")
+    out = os.path.join(tmp, "reference.npz")
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", PYTHONWARNINGS="ignore")
+    subprocess.run([args.musicnn_python, os.path.abspath(__file__), "--reference", out, *files],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
+    with np.load(out) as data:
+        ref = {k: data[k] for k in data.files}
+    if args.write_test_reference:
+        i = len(files) - 1
+        np.savez_compressed(args.write_test_reference, recipe=np.array(json.dumps(REFERENCE_RECIPE)),
+                            penultimate=ref[f"{i}/penultimate"], taggram=ref[f"{i}/taggram"],
+                            versions=np.array(f"musicnn 0.1.0, NumPy {ref['numpy']}, TensorFlow {ref['tensorflow']}"))
+        print(f"wrote {args.write_test_reference}")
+    args.files = files
     print(f"musicnn 0.1.0 under NumPy {ref['numpy']}, TensorFlow {ref['tensorflow']}; genmusic under NumPy "
           f"{np.__version__}\n")
     tagger = MusicTagger.load()

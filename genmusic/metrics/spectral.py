@@ -217,7 +217,7 @@ def log_spectral_distance(reference: np.ndarray, estimate: np.ndarray, *, n_fft:
                                  f"fmin={fmin!r}, fmax={fmax!r}; pass sr=...")
         sr = check_integer(sr, "sr", minimum=1, what="a positive integer sample rate in Hz")
         fmin = check_number(fmin, "fmin", minimum=0)
-        fmax = check_number(fmax, "fmax", minimum=fmin, allow_none=True, what=f"None or a number >= fmin={fmin:g}")
+        fmax = check_number(fmax, "fmax", minimum=fmin, allow_none=True, what=f"a number >= fmin={fmin:g}")
         freqs = np.arange(n_fft // 2 + 1) * sr / n_fft
         inside = (freqs >= fmin) & (freqs <= (sr / 2 if fmax is None else fmax))
         if not inside.any():
