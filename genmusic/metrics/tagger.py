@@ -89,6 +89,11 @@ class MusicTagger:
     weights : dict of str to np.ndarray
         The arrays of the ``.npz`` (see :meth:`load`).
 
+    Attributes
+    ----------
+    meta : dict
+        What :meth:`load` read about the weights (model, source, format); empty otherwise.
+
     Examples
     --------
     >>> tagger = MusicTagger.load()                                       # doctest: +SKIP
@@ -98,6 +103,7 @@ class MusicTagger:
 
     def __init__(self, weights: dict) -> None:
         w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items() if not k.startswith("__")}
+        self.meta: dict = {}
         self._affine = {}
         for name in [k[:-len("/gamma")] for k in w if k.endswith("/gamma")]:
             scale = w[f"{name}/gamma"] / np.sqrt(w[f"{name}/variance"] + np.float32(_BN_EPSILON))
