@@ -4,7 +4,7 @@ Shared by ``bench_quality.py`` and ``bench_sampling.py``. For each row (the mode
 floats, the resynthesis ceiling, chance lines, generated pieces) :class:`Ears` gives
 
 * against each song's original, when the row has one: mel distance, chroma similarity, log-spectral distance
-  above 1 kHz with a 4096-point STFT (:data:`LSD_HIGH`);
+  above 1 kHz with a 4096-point STFT (:data:`LSD_HIGH`), the partials kept (:func:`genmusic.metrics.tonal_peak_f1`);
 * for the set: how many pieces musicnn's tagger hears as the style they should have
   (:class:`~genmusic.metrics.StyleRecogniser` fitted on all real songs), and the Frechet audio distance of
   their per-patch tagger embeddings to the reference real songs.
@@ -23,11 +23,13 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from genmusic.metrics import (StyleRecogniser, chroma_similarity, frechet_audio_distance, log_spectral_distance,
-                              mel_distance, music_tagger_embedding)
+                              mel_distance, music_tagger_embedding, tonal_peak_f1)
 from genmusic.metrics.tagger import WEIGHTS_FILE
 
 #: The issue's "log-spectral distance above 1 kHz, 4096-point STFT" (hop n_fft // 4).
 LSD_HIGH = dict(n_fft=4096, fmin=1000.0)
+#: Figures of a song against its original, as :meth:`Ears.summary` names them.
+REFERENCE_FIGURES = ("mel", "chroma", "lsd_high", "peaks")
 
 
 class TaggerCache:
@@ -116,7 +118,7 @@ class Ears:
     def song(self, row: str, rebuilt: np.ndarray, style: Optional[str], original: Optional[np.ndarray] = None,
              mel: Optional[float] = None, embedding: Optional[np.ndarray] = None) -> None:
         """Add one song to ``row``: ``rebuilt`` (a reconstruction, a chance stand-in or a generated piece)."""
-        r = self.rows.setdefault(row, {"embeddings": [], "styles": [], "mel": [], "chroma": [], "lsd_high": []})
+        r = self.rows.setdefault(row, {"embeddings": [], "styles": [], **{k: [] for k in REFERENCE_FIGURES}})
         r["embeddings"].append(music_tagger_embedding(rebuilt, self.sr) if embedding is None else embedding)
         r["styles"].append(style)
         if original is not None:
@@ -124,9 +126,10 @@ class Ears:
             r["mel"].append(mel_distance(original[:n], rebuilt[:n], self.sr) if mel is None else mel)
             r["chroma"].append(chroma_similarity(original[:n], rebuilt[:n], self.sr))
             r["lsd_high"].append(log_spectral_distance(original[:n], rebuilt[:n], sr=self.sr, **LSD_HIGH))
+            r["peaks"].append(tonal_peak_f1(original[:n], rebuilt[:n]))
 
     def summary(self) -> Dict[str, dict]:
-        """Per row: ``n``, ``mel``, ``chroma``, ``lsd_high`` (means, None without originals), ``recognised``
+        """Per row: ``n``, ``mel``, ``chroma``, ``lsd_high``, ``peaks`` (means, None without originals), ``recognised``
         (count, None without styles), ``fad`` (against the reference real songs)."""
         out = {}
         for name, r in self.rows.items():
@@ -134,7 +137,7 @@ class Ears:
             hits = (self.recogniser.recognised([r["embeddings"][i] for i in styled], [r["styles"][i] for i in styled])
                     if styled else None)
             out[name] = {"n": len(r["embeddings"]),
-                         **{k: float(np.mean(r[k])) if r[k] else None for k in ("mel", "chroma", "lsd_high")},
+                         **{k: float(np.mean(r[k])) if r[k] else None for k in REFERENCE_FIGURES},
                          "recognised": int(hits.sum()) if hits is not None else None,
                          "n_styled": len(styled),
                          "fad": frechet_audio_distance(self.reference, r["embeddings"])}
@@ -146,12 +149,12 @@ class Ears:
         def f(v, fmt):
             return "" if v is None else format(v, fmt)
 
-        lines = ["| songs | mel distance | chroma similarity | LSD > 1 kHz (dB) | style recognised by the tagger "
-                 "| FAD (tagger) |", "| --- | --- | --- | --- | --- | --- |"]
+        lines = ["| songs | mel distance | chroma similarity | LSD > 1 kHz (dB) | partials kept (tonal peak F1) "
+                 "| style recognised by the tagger | FAD (tagger) |", "| --- | --- | --- | --- | --- | --- | --- |"]
         for name, s in summary.items():
             rec = f"{s['recognised']} of {s['n_styled']}" if s["recognised"] is not None else ""
             lines.append(f"| {name} | {f(s['mel'], '.3f')} | {f(s['chroma'], '.3f')} | {f(s['lsd_high'], '.1f')} "
-                         f"| {rec} | {s['fad']:.1f} |")
+                         f"| {f(s['peaks'], '.3f')} | {rec} | {s['fad']:.1f} |")
         for name, fad in (extra or {}).items():
-            lines.append(f"| {name} | | | | | {fad:.1f} |")
+            lines.append(f"| {name} | | | | | | {fad:.1f} |")
         return "\n".join(lines)

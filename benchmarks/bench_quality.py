@@ -18,7 +18,8 @@ On a folder of music (GTZAN layout ``genres_original/<genre>/*``, e.g. the real-
    stored spectrogram (the ceiling); overall and per style; the spectrogram MSE; training throughput;
 4. independent ears (issue 16), for the model, PCA, the resynthesis ceiling and two chance lines (another
    test song in place of each; white noise as loud as each): mel distance, chroma similarity
-   (:func:`genmusic.metrics.chroma_similarity`), log-spectral distance above 1 kHz (4096-point STFT), how many
+   (:func:`genmusic.metrics.chroma_similarity`), log-spectral distance above 1 kHz (4096-point STFT), the
+   partials kept (:func:`genmusic.metrics.tonal_peak_f1`), how many
    songs musicnn's tagger hears as their style (:class:`genmusic.metrics.StyleRecogniser` fitted on all real
    songs, as in the issue) and the Frechet audio distance of the tagger's per-patch embeddings to the real
    songs outside the test split; beside them the tagger's own cross-validated style accuracy on the real

@@ -20,7 +20,8 @@ its folder; the benchmark fits the prior itself into a copy when the folder has 
    (:func:`genmusic.metrics.music_tagger_embedding`, 200-d per 3 s); the Frechet audio distance of a row's
    patches to the real songs' (:func:`genmusic.metrics.frechet_audio_distance`), and how many pieces a
    :class:`genmusic.metrics.StyleRecogniser` fitted on all real songs hears as the style asked for; for rows
-   with originals also the mel distance, chroma similarity and log-spectral distance above 1 kHz. The real
+   with originals also the mel distance, chroma similarity, log-spectral distance above 1 kHz and the partials
+   kept (:func:`genmusic.metrics.tonal_peak_f1`). The real
    songs' embeddings are cached in ``--work-dir``;
 5. targets: Frechet distance of ``sample`` pieces <= 3x real-vs-real, >= 50 % of them recognised.
 
@@ -163,7 +164,7 @@ def main(argv=None) -> int:
                           embedding=tagged_pieces[i] if tagged_pieces is not None else None)
             heard = ears.summary()[name]  # only this row is new; the others are summarised again (cheap)
             row.update({"tagger_fad": heard["fad"], "mel_distance": heard["mel"], "chroma": heard["chroma"],
-                        "lsd_above_1k": heard["lsd_high"]})
+                        "lsd_above_1k": heard["lsd_high"], "tonal_peak_f1": heard["peaks"]})
             if asked is not None:
                 row["tagger_recognised"] = heard["recognised"]
         rows[name] = row
@@ -242,8 +243,9 @@ def main(argv=None) -> int:
         print("| --- | --- | --- | --- |")
     else:
         print("| pieces | Frechet distance to real songs | x real-vs-real | genre recognised | FAD (tagger) | x "
-              "real-vs-real | style recognised by the tagger | mel distance | chroma similarity | LSD > 1 kHz (dB) |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+              "real-vs-real | style recognised by the tagger | mel distance | chroma similarity | LSD > 1 kHz (dB) | "
+              "partials kept (tonal peak F1) |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     tagger_real = rows["real songs, one half against the other"].get("tagger_fad")
     for name, row in rows.items():
         acc = f"{row['genre_accuracy']:.0%}" if "genre_accuracy" in row else "n/a"
@@ -252,7 +254,8 @@ def main(argv=None) -> int:
             rec = f"{row['tagger_recognised']} of {row['pieces']}" if "tagger_recognised" in row else "n/a"
             line += (f" {row['tagger_fad']:.1f} | {row['tagger_fad'] / tagger_real:.2f} | {rec} | "
                      + " | ".join(f"{row[k]:{fmt}}" if row.get(k) is not None else ""
-                                  for k, fmt in (("mel_distance", ".3f"), ("chroma", ".3f"), ("lsd_above_1k", ".1f")))
+                                  for k, fmt in (("mel_distance", ".3f"), ("chroma", ".3f"), ("lsd_above_1k", ".1f"),
+                                                 ("tonal_peak_f1", ".3f")))
                      + " |")
         print(line)
     print()
