@@ -118,7 +118,7 @@ def tonal_peaks(y: np.ndarray, *, n_fft: int = 4096, hop_length: Optional[int] =
     import librosa
     from scipy.ndimage import maximum_filter, median_filter
 
-    hop_length = n_fft // 4 if hop_length is None and is_integer(n_fft) else hop_length
+    hop_length = max(1, n_fft // 4) if hop_length is None and is_integer(n_fft) else hop_length
     n_fft, hop_length = check_stft(n_fft, hop_length)
     prominence_db = check_number(prominence_db, "prominence_db", minimum=0, exclusive_minimum=True)
     depth_db = check_number(depth_db, "depth_db", minimum=0, exclusive_minimum=True)

@@ -207,7 +207,7 @@ def log_spectral_distance(reference: np.ndarray, estimate: np.ndarray, *, n_fft:
     >>> log_spectral_distance(low + high, 2 * low + high, sr=22050, n_fft=4096, fmin=1000) < 0.5
     True
     """
-    hop_length = n_fft // 4 if hop_length is None and is_integer(n_fft) else hop_length
+    hop_length = max(1, n_fft // 4) if hop_length is None and is_integer(n_fft) else hop_length
     n_fft, hop_length = check_stft(n_fft, hop_length)
     check_number(amin, "amin", minimum=0, exclusive_minimum=True)
     bins = slice(None)
