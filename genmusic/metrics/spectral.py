@@ -204,7 +204,9 @@ def log_spectral_distance(reference: np.ndarray, estimate: np.ndarray, *, n_fft:
     --------
     >>> t = np.arange(22050) / 22050
     >>> low, high = np.sin(2 * np.pi * 220 * t), 0.1 * np.sin(2 * np.pi * 3000 * t)
-    >>> log_spectral_distance(low + high, 2 * low + high, sr=22050, n_fft=4096, fmin=1000) < 0.5
+    >>> log_spectral_distance(low + high, low, sr=22050, n_fft=4096, fmin=1000) > 10   # the 3 kHz tone lost
+    True
+    >>> log_spectral_distance(low + high, low, sr=22050, n_fft=4096, fmax=1000) < 0.2  # nothing lost below 1 kHz
     True
     """
     hop_length = max(1, n_fft // 4) if hop_length is None and is_integer(n_fft) else hop_length
