@@ -69,7 +69,7 @@ from genmusic.errors import AudioLoadError, DataError, ModelFolderError, Paramet
 # internal: moves with issue 19. genmusic has no public writer of model folders (the counterpart of
 # genmusic.load_bundle), nor of atomic files; these are the ones genmusic.train uses.
 from genmusic._io import atomic_path, atomic_save_npy, atomic_write, atomic_write_json
-from genmusic.modelio import MODEL_FILE, write_model_metadata
+from genmusic.models.modelio import MODEL_FILE, write_model_metadata
 
 __all__ = ["Loader", "Padder", "LogSpectrogramExtractor", "MinMaxNormaliser", "Saver", "PreprocessingPipeline",
            "VAE", "SoundGenerator", "TUTORIAL_ARCHITECTURE"]

@@ -35,6 +35,7 @@ STAGES = [
     ("generation", ["genmusic.generation"]),
     ("analysis", ["genmusic.analysis"]),
     ("commands", ["genmusic.commands", "genmusic.cli"]),
+    ("tutorial", ["genmusic.tutorial"]),  # the tutorial's API over the public one (README: coming from the tutorial)
 ]
 
 
