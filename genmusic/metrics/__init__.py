@@ -24,7 +24,7 @@ Modules: :mod:`~genmusic.metrics.spectral` (signal distances), :mod:`~genmusic.m
 plumbing (``_checks``, ``errors``), numpy, scipy, librosa and scikit-learn; never models or generation.
 """
 
-from .pitch import CHROMA_HOP_LENGTH, chroma_similarity, tonal_peak_f1, tonal_peaks
+from .pitch import CHROMA_HOP_LENGTH, CHROMA_MIN_SAMPLE_RATE, chroma_similarity, tonal_peak_f1, tonal_peaks
 from .sets import StyleRecogniser, frechet_audio_distance, song_vectors
 from .spectral import (MEL_BANDS, MEL_FFT_SIZES, MEL_FLOOR, frechet_distance, log_mel_spectrogram,
                        log_spectral_distance, mel_distance, music_embedding, seam_statistics, spectral_convergence)
@@ -33,7 +33,7 @@ from .tagger import (MUSIC_TAGGER_TAGS, TAGGER_PATCH_SECONDS, TAGGER_SAMPLE_RATE
 
 __all__ = ["mel_distance", "spectral_convergence", "log_spectral_distance", "seam_statistics",
            "music_embedding", "frechet_distance", "log_mel_spectrogram", "MEL_FFT_SIZES", "MEL_BANDS", "MEL_FLOOR",
-           "chroma_similarity", "CHROMA_HOP_LENGTH", "tonal_peak_f1", "tonal_peaks",
+           "chroma_similarity", "CHROMA_HOP_LENGTH", "CHROMA_MIN_SAMPLE_RATE", "tonal_peak_f1", "tonal_peaks",
            "music_tagger_embedding", "music_tagger_taggram", "MusicTagger", "MUSIC_TAGGER_TAGS",
            "TAGGER_SAMPLE_RATE", "TAGGER_PATCH_SECONDS", "TaggerWeightsError",
            "frechet_audio_distance", "song_vectors", "StyleRecogniser"]

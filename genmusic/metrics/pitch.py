@@ -16,10 +16,14 @@ import numpy as np
 from .._checks import check_integer, check_number, check_stft, is_integer, valid_array
 from ..errors import ParameterError
 
-__all__ = ["chroma_similarity", "CHROMA_HOP_LENGTH", "tonal_peak_f1", "tonal_peaks"]
+__all__ = ["chroma_similarity", "CHROMA_HOP_LENGTH", "CHROMA_MIN_SAMPLE_RATE", "tonal_peak_f1", "tonal_peaks"]
 
 #: Hop of :func:`chroma_similarity`'s chroma frames, in samples (23 ms at 22050 Hz).
 CHROMA_HOP_LENGTH: int = 512
+
+#: The lowest sample rate :func:`chroma_similarity` accepts: the constant-Q transform's 7 octaves from C1
+#: reach 4.1 kHz.
+CHROMA_MIN_SAMPLE_RATE: int = 8216
 
 
 def _chroma(y: np.ndarray, sr: int, hop_length: int, name: str) -> np.ndarray:
