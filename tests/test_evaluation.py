@@ -111,3 +111,54 @@ def test_evaluation_hook_hands_over_what_was_measured(tiny_store):
                                     ceiling=False, on_song=lambda record, audio: heard.update(last=audio))
     assert quick["resynth_mel_distance"] is None and heard["last"]["resynth"] is None
     assert len(heard["last"]["model"]) == 4000  # the first 0.5 s at 8 kHz
+
+
+class _Sharpen:
+    """Moves every spectrogram up by ``bins`` frequency bins: the same sound, other notes."""
+
+    def __init__(self, bins: int) -> None:
+        self.bins = bins
+
+    def reconstruct(self, x, batch_size=32):
+        x = np.array(x)
+        out = np.zeros_like(x)
+        out[:, self.bins:] = x[:, :-self.bins]
+        return out
+
+
+def test_chroma_similarity_beside_the_mel_distance(tmp_path):
+    """At a rate the constant-Q transform fits, every rebuild gets its chroma similarity; a perfect model's is
+    the ceiling's, a model that moves the notes loses it; below that rate chroma is None, not an error."""
+    import soundfile as sf
+
+    from genmusic.config import AudioConfig, GenmusicConfig, SpectrogramConfig
+    from genmusic.data.pipeline import PreprocessingPipeline
+
+    sr = 11025
+    t = np.arange(int(1.5 * sr)) / sr
+    root = tmp_path / "audio"
+    for genre, root_hz in (("c", 261.63), ("g", 392.0)):
+        (root / genre).mkdir(parents=True)
+        for i, octave in enumerate((1, 2)):
+            chord = sum(np.sin(2 * np.pi * root_hz * octave * r * t) for r in (1, 2 ** (4 / 12), 2 ** (7 / 12)))
+            sf.write(root / genre / f"{genre}.{i:05d}.wav", (0.2 * chord).astype(np.float32), sr, subtype="FLOAT")
+    config = GenmusicConfig(audio=AudioConfig(sample_rate=sr),
+                            spectrogram=SpectrogramConfig(n_fft=512, hop_length=128, segment_frames=16))
+    PreprocessingPipeline(config).run(root, tmp_path / "store", workers=1)
+    store = SpectrogramStore(tmp_path / "store")
+
+    result = evaluate_reconstruction(_Perfect(), store, split=None, n_iter=16, baselines={"sharp": _Sharpen(6)})
+    assert result["n_songs"] == 4
+    for row in result["per_song"].values():
+        assert row["chroma_similarity"] == row["resynth_chroma_similarity"] > 0.9
+        # 6 bins of 21.5 Hz move a 262-1568 Hz chord by 2 to 9 semitones: other notes
+        assert row["sharp_chroma_similarity"] < row["chroma_similarity"] - 0.15
+    assert result["chroma_similarity"] == pytest.approx(result["resynth_chroma_similarity"])
+    assert result["sharp_chroma_similarity"] < result["chroma_similarity"]
+
+
+def test_no_chroma_below_the_constant_q_rate(tiny_store):
+    result = evaluate_reconstruction(_Perfect(), tiny_store, split="test", max_songs=1, n_iter=2)
+    assert tiny_store.config.audio.sample_rate < 8216
+    assert result["chroma_similarity"] is None and result["resynth_chroma_similarity"] is None
+    assert np.isfinite(result["mel_distance"])

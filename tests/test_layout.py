@@ -34,8 +34,8 @@ STAGES = [
     ("encoding", ["genmusic.encoding"]),
     ("generation", ["genmusic.generation"]),
     ("analysis", ["genmusic.analysis"]),
-    ("tutorial", ["genmusic.tutorial"]),
     ("commands", ["genmusic.commands", "genmusic.cli"]),
+    ("tutorial", ["genmusic.tutorial"]),  # the tutorial's API over the public one (README: coming from the tutorial)
 ]
 
 

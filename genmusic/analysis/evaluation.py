@@ -1,7 +1,8 @@
-"""How well a model rebuilds held-out music: spectrogram error and the mel distance of what you hear.
+"""How well a model rebuilds held-out music: spectrogram error, and the mel distance and chroma of what you hear.
 
 * :func:`evaluate_reconstruction` -- for a few songs of a split: the model's reconstruction made audible
-  with Griffin-Lim and compared with the original audio (:func:`genmusic.metrics.mel_distance`), beside
+  with Griffin-Lim and compared with the original audio (:func:`genmusic.metrics.mel_distance`: the
+  spectral envelope; :func:`genmusic.metrics.chroma_similarity`: the notes and chords), beside
   the *resynthesis ceiling*: the stored spectrogram itself made audible the same way, the best any model
   predicting these spectrograms can reach.
 * :class:`PCABaseline` -- principal components with as many floats per segment as the model's latent,
@@ -106,7 +107,8 @@ def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[s
     seed : int
         Song choice and Griffin-Lim's initial phase.
     baselines : mapping of str to model, optional
-        More models measured on the same songs; ``NAME`` gives ``NAME_mel_distance`` and ``NAME_mse``.
+        More models measured on the same songs; ``NAME`` gives ``NAME_mel_distance``,
+        ``NAME_chroma_similarity`` and ``NAME_mse``.
     ceiling : bool
         Measure the resynthesis ceiling (one more Griffin-Lim per song). Without it ``resynth_mel_distance``
         is None and the resynthesis is made only for songs whose source is gone.
@@ -118,14 +120,16 @@ def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[s
     Returns
     -------
     dict with
-        ``mel_distance`` (mean over songs; None without a model), ``resynth_mel_distance`` (the ceiling),
-        ``mse`` (mean normalised-spectrogram MSE; None without a model), ``NAME_mel_distance`` and
-        ``NAME_mse`` per baseline, ``n_songs``, ``per_song`` (song_id -> dict with genre, seconds,
-        mel_distance, resynth_mel_distance, mse, the baselines' numbers, reference), ``missing_sources``,
+        ``mel_distance`` and ``chroma_similarity`` (means over songs; None without a model; chroma is None
+        below :data:`~genmusic.metrics.CHROMA_MIN_SAMPLE_RATE`, where the constant-Q transform does not fit),
+        ``resynth_mel_distance`` and ``resynth_chroma_similarity`` (the ceiling), ``mse`` (mean
+        normalised-spectrogram MSE; None without a model), ``NAME_mel_distance``, ``NAME_chroma_similarity``
+        and ``NAME_mse`` per baseline, ``n_songs``, ``per_song`` (song_id -> dict with genre, seconds, those
+        numbers per song, reference), ``missing_sources``,
         ``split``, ``n_iter``.
     """
     from ..audio import Loader
-    from ..metrics import mel_distance
+    from ..metrics import CHROMA_MIN_SAMPLE_RATE, chroma_similarity, mel_distance
 
     if max_seconds is not None and not max_seconds > 0:
         raise ParameterError(f"max_seconds must be None or > 0, got {max_seconds!r}")
@@ -136,6 +140,10 @@ def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[s
     sr = config.audio.sample_rate
     spec = config.spectrogram
     loader = Loader(config.audio)
+
+    def chroma(reference: np.ndarray, estimate: np.ndarray) -> Optional[float]:
+        return chroma_similarity(reference, estimate, sr) if sr >= CHROMA_MIN_SAMPLE_RATE else None
+
     per_song: Dict[str, dict] = {}
     missing: List[str] = []
     for record in select_songs(store, split, max_songs, seed=seed):
@@ -164,9 +172,11 @@ def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[s
             resynth = audible(stored) if resynth is None else resynth
             reference, source = resynth, "resynth"
             missing.append(record.song_id)
+        measured = ceiling and source == "original"
         row = {"genre": record.genre, "seconds": n_samples / sr, "reference": source,
-               "resynth_mel_distance": mel_distance(reference, resynth, sr) if ceiling and source == "original"
-               else None, "mel_distance": None, "mse": None}
+               "resynth_mel_distance": mel_distance(reference, resynth, sr) if measured else None,
+               "resynth_chroma_similarity": chroma(reference, resynth) if measured else None,
+               "mel_distance": None, "chroma_similarity": None, "mse": None}
         heard = {"original": reference if source == "original" else None, "resynth": resynth}
         for name, rebuilder in rebuilders.items():
             prefix = f"{name}_" if name else ""
@@ -174,16 +184,20 @@ def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[s
             heard[name or "model"] = audio = audible(rebuilt)
             row[f"{prefix}mse"] = float(np.mean((rebuilt - stored) ** 2))
             row[f"{prefix}mel_distance"] = mel_distance(reference, audio, sr)
+            row[f"{prefix}chroma_similarity"] = chroma(reference, audio)
         per_song[record.song_id] = row
         if on_song is not None:
             on_song(record, heard)
     result = {
         "mel_distance": _mean(r["mel_distance"] for r in per_song.values()) if model is not None else None,
+        "chroma_similarity": (_mean(r["chroma_similarity"] for r in per_song.values())
+                              if model is not None else None),
         "resynth_mel_distance": _mean(r["resynth_mel_distance"] for r in per_song.values()),
+        "resynth_chroma_similarity": _mean(r["resynth_chroma_similarity"] for r in per_song.values()),
         "mse": _mean(r["mse"] for r in per_song.values()) if model is not None else None,
     }
     for name in baselines or {}:
-        for key in (f"{name}_mel_distance", f"{name}_mse"):
+        for key in (f"{name}_mel_distance", f"{name}_chroma_similarity", f"{name}_mse"):
             result[key] = _mean(r[key] for r in per_song.values())
     result.update({
         "n_songs": len(per_song),

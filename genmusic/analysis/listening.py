@@ -443,9 +443,10 @@ def listen(bundle, store: SpectrogramStore, study, writer: ClipWriter, options: 
     for song_id, entry in test_clips.items():
         row = per_song.get(song_id, {})
         for kind, clip in entry["clips"].items():
-            key = {"model": "mel_distance", "resynth": "resynth_mel_distance"}.get(kind, f"{kind}_mel_distance")
             if kind != "original":
-                clip["mel_distance"] = row.get(key)
+                prefix = {"model": ""}.get(kind, f"{kind}_")
+                clip["mel_distance"] = row.get(f"{prefix}mel_distance")
+                clip["chroma_similarity"] = row.get(f"{prefix}chroma_similarity")
         test_songs.append(dict(entry, seconds=row.get("seconds")))
     if not test_songs:
         missing["test_songs"] = rec.get("note") or "no test songs were evaluated"

@@ -53,6 +53,9 @@ RECONSTRUCTION_LABELS = {
     "resynth_mel_distance": "mel distance, original spectrogram -> Griffin-Lim (resynthesis ceiling)",
     "pca_mse": "MSE of normalised spectrograms (PCA, same floats per segment)",
     "pca_mel_distance": "mel distance, PCA reconstruction -> Griffin-Lim audio vs original",
+    "chroma_similarity": "chroma similarity (notes and chords kept), model reconstruction vs original",
+    "resynth_chroma_similarity": "chroma similarity, original spectrogram -> Griffin-Lim (resynthesis ceiling)",
+    "pca_chroma_similarity": "chroma similarity, PCA reconstruction vs original",
     "n_songs": "test songs evaluated",
 }
 
@@ -215,6 +218,7 @@ def _comparison(models: List[dict]) -> List[dict]:
         rows.append({"name": m["name"], "kind": m["kind"], "latent_dim": m["latent_dim"],
                      "compression_ratio": m["compression_ratio"], "mse": rec.get("mse"),
                      "mel_distance": rec.get("mel_distance"), "resynth_mel_distance": rec.get("resynth_mel_distance"),
+                     "chroma_similarity": rec.get("chroma_similarity"),
                      "accuracy": None if lr is None else lr["accuracy"],
                      "macro_f1": None if lr is None else lr["macro_f1"],
                      "cv_accuracy": (m["cross_validation"] or {}).get("accuracy"),
@@ -368,9 +372,11 @@ def _comparison_section(doc: Document, comparison: List[dict]) -> None:
               "(train + validation songs -> test songs); V-measure of K-means with k = number of genres in the "
               "full latent space. Compression ratio: audio samples per latent float.")
         doc.table(["model", "kind", "latent size", "compression ratio", "test MSE", "mel distance",
-                   "resynth ceiling", "accuracy", "macro F1", "CV accuracy", "V-measure (k = genres)"],
+                   "resynth ceiling", "chroma similarity", "accuracy", "macro F1", "CV accuracy",
+                   "V-measure (k = genres)"],
                   [[r["name"], r["kind"], f(r["latent_dim"]), f(r["compression_ratio"], 1), f(r["mse"], 4),
-                    f(r["mel_distance"]), f(r["resynth_mel_distance"]), f(r["accuracy"]), f(r["macro_f1"]),
+                    f(r["mel_distance"]), f(r["resynth_mel_distance"]), f(r["chroma_similarity"]),
+                    f(r["accuracy"]), f(r["macro_f1"]),
                     f(r["cv_accuracy"]), f(r["v_measure_at_n_genres"])] for r in comparison])
 
 
@@ -508,8 +514,13 @@ def _new_music_section(doc: Document, m: dict, inputs: Sequence[str]) -> None:
 
 
 def _mel(clip: Optional[dict]) -> str:
-    value = None if clip is None else clip.get("mel_distance")
-    return "" if value is None else f"mel distance {format_number(value)}"
+    """A clip's caption: its mel distance and chroma similarity to the original, where measured."""
+    parts = []
+    for key, label in (("mel_distance", "mel distance"), ("chroma_similarity", "chroma")):
+        value = None if clip is None else clip.get(key)
+        if value is not None:
+            parts.append(f"{label} {format_number(value)}")
+    return ", ".join(parts)
 
 
 def _listening_section(doc: Document, m: dict) -> None:
@@ -525,7 +536,8 @@ def _listening_section(doc: Document, m: dict) -> None:
         doc.ul([f"note: {n}" for n in lis.get("notes", [])])
         return
     doc.p(f"Audio is {lis['format']} in the report's audio/ folder. Mel distance: from the original audio, lower "
-          "is better (the report's reconstruction table holds the means).")
+          "is better; chroma: how much of the notes and chords survive (1 = all, about 0.7 for another song), "
+          "higher is better (the report's reconstruction table holds the means).")
     doc.h(4, "Test songs: original, model, PCA, resynthesis ceiling")
     if lis["test_songs"]:
         doc.p("Whole test songs: the original; the model's reconstruction; PCA's reconstruction with the same "
