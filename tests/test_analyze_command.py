@@ -86,9 +86,9 @@ def test_several_models_with_one_mismatched(multi_model_run, tiny_store, tiny_mo
     assert len(results["comparison"]) == 2
     rows = table_rows(md)
     for r in results["comparison"]:
-        (cells,) = [c for c in rows if len(c) == 11 and c[:2] == [r["name"], r["kind"]]]
-        keys = ("latent_dim", "compression_ratio", "mse", "mel_distance", "resynth_mel_distance", "accuracy",
-                "macro_f1", "cv_accuracy", "v_measure_at_n_genres")
+        (cells,) = [c for c in rows if len(c) == 12 and c[:2] == [r["name"], r["kind"]]]
+        keys = ("latent_dim", "compression_ratio", "mse", "mel_distance", "resynth_mel_distance", "chroma_similarity",
+                "accuracy", "macro_f1", "cv_accuracy", "v_measure_at_n_genres")
         assert all(shows(cell, r[key]) for cell, key in zip(cells[2:], keys)), (cells, r)
     # The two copies of one model give the same latents.
     a, b = results["models"][0], results["models"][1]
