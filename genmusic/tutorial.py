@@ -34,7 +34,7 @@ audio round trip without a model, measured with ``benchmarks/bench_resynth.py`` 
   kernels and strides, a dense bottleneck, ReLU: the tutorial's design) and trains it with genmusic's loss:
   L1 between log-mel spectrograms + 0.1 x L1 + 1e-6 x KL, which on real music beat the classic 1e6 x MSE +
   KL (``loss="mse"`` gives that one). It leaves out batch normalisation (``batch_norm=True`` puts it back):
-  its moving statistics need thousands of steps to settle, and until then the model reconstructs far worse
+  its moving statistics need hundreds of steps to settle, and until then the model reconstructs far worse
   than its training loss says (the tutorial's scripts on 12 real clips, 150 epochs of one step: loss 0.126
   in training mode, 1.148 in inference mode); without it genmusic's models train faster and as well.
   ``reconstruct`` decodes the posterior mean, so it is deterministic, and the latents it returns are those
