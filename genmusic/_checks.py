@@ -9,7 +9,8 @@ decorator.
   :func:`check_choice`;
 * arrays: :func:`valid_array` (the general one), :func:`valid_audio` (signals), :func:`valid_matrix`
   (feature matrices), :func:`valid_labels` (one label per row);
-* STFT settings: :func:`check_stft`.
+* STFT settings: :func:`check_stft`;
+* configs: :func:`check_config` (a class that takes a config was given something else).
 
 This module imports only :mod:`genmusic.errors`.
 """
@@ -24,7 +25,7 @@ import numpy as np
 from .errors import ParameterError
 
 __all__ = ["require", "is_integer", "check_integer", "MAX_SEED", "check_seed", "check_number", "check_choice", "valid_array", "valid_audio",
-           "valid_matrix", "valid_labels", "check_stft"]
+           "valid_matrix", "valid_labels", "check_stft", "check_config"]
 
 
 def require(condition: bool, message: str) -> None:
@@ -232,3 +233,44 @@ def check_stft(n_fft: Any, hop_length: Any) -> Tuple[int, int]:
     hop_length = check_integer(hop_length, "hop_length", what=f"an integer in (0, n_fft={n_fft}]",
                                minimum=1, maximum=n_fft)
     return n_fft, hop_length
+
+
+def check_config(value: Any, cls: type, owner: str, *, example: str = "", tutorial: str = "",
+                 allow_none: bool = True) -> Any:
+    """Check that ``owner`` was given a ``cls`` (a config dataclass such as ``AudioConfig``) and return it.
+
+    ``Loader(22050)`` would otherwise be accepted and fail later, far from the call, with an
+    ``AttributeError``.
+
+    Parameters
+    ----------
+    value
+        The argument (None: ``cls()``, when ``allow_none``).
+    cls : type
+        The config class ``owner`` takes.
+    owner : str
+        What takes it, as the user calls it: ``"Loader"``, ``"PreprocessingPipeline(config)"``.
+    example : str
+        A right call, shown in the message (``"Loader(AudioConfig(sample_rate=22050))"``).
+    tutorial : str
+        The class of :mod:`genmusic.tutorial` that takes the tutorial's arguments, when there is one.
+
+    Examples
+    --------
+    >>> from genmusic.config import AudioConfig
+    >>> check_config(22050, AudioConfig, "Loader", example="Loader(AudioConfig(sample_rate=22050))")
+    Traceback (most recent call last):
+    ...
+    genmusic.errors.ParameterError: Loader takes an AudioConfig, got 22050 (int): Loader(AudioConfig(sample_rate=22050))
+    """
+    if value is None and allow_none:
+        return cls()
+    if isinstance(value, cls):
+        return value
+    article = "an" if cls.__name__[0] in "AEIOU" else "a"
+    message = f"{owner} takes {article} {cls.__name__}, got {value!r} ({type(value).__name__})"
+    if example:
+        message += f": {example}"
+    if tutorial:
+        message += f"; the tutorial's call is {tutorial}"
+    raise ParameterError(message)

@@ -486,7 +486,10 @@ def check_compatible(model, data: GenmusicConfig, *, model_name: str = "the mode
     Parameters
     ----------
     model : GenmusicConfig or model
-        The model's settings; or a model object, of which only ``spectrogram_shape`` is known.
+        The model's settings; or a model object, of which ``spectrogram_shape`` is known and, for a model
+        whose ``"mel"`` loss reads them, the ``sample_rate`` and ``db_range`` it was built with (a model
+        built by hand keeps ``AudioConfig()``'s rate and ``SpectrogramConfig()``'s 120 dB unless told
+        otherwise: ``VAE.from_config(config)`` takes them from a config or a store).
     data : GenmusicConfig
         The settings of the spectrograms (a store's config) or of a config given with the model.
     model_name, data_name : str
@@ -507,11 +510,12 @@ def check_compatible(model, data: GenmusicConfig, *, model_name: str = "the mode
     shape_d = data.spectrogram.segment_shape
     if not isinstance(model, GenmusicConfig):
         shape_m = getattr(model, "spectrogram_shape", None)
-        if shape_m is None or tuple(shape_m) == tuple(shape_d):
-            return
-        fix = fix or f"use the {theirs} the model was made with"
-        raise SettingsMismatchError(f"{model_name} reads spectrograms of shape {tuple(shape_m)} but {data_name} "
-                                    f"holds segments of shape {tuple(shape_d)}; {fix}")
+        if shape_m is not None and tuple(shape_m) != tuple(shape_d):
+            fix = fix or f"use the {theirs} the model was made with"
+            raise SettingsMismatchError(f"{model_name} reads spectrograms of shape {tuple(shape_m)} but {data_name} "
+                                        f"holds segments of shape {tuple(shape_d)}; {fix}")
+        _check_model_scale(model, data, model_name, data_name, labels)
+        return
     diffs = []
     for section in sections:
         a, b = getattr(model, section), getattr(data, section)
@@ -526,3 +530,23 @@ def check_compatible(model, data: GenmusicConfig, *, model_name: str = "the mode
         raise SettingsMismatchError(
             f"{model_name} and {data_name} were made with different settings ({'; '.join(diffs)}; segment shape "
             f"{shape_m} at {model.audio.sample_rate} Hz vs {shape_d} at {data.audio.sample_rate} Hz). {fix}")
+
+
+def _check_model_scale(model, data: GenmusicConfig, model_name: str, data_name: str, labels: Tuple[str, str]) -> None:
+    """The sample rate and dB range a model's ``"mel"`` loss reads spectrograms with must be the data's: a model
+    built for 120 dB and fed a store made with ``top_db=80`` would weigh every error by the wrong scale."""
+    model_config = getattr(model, "model_config", None)
+    if getattr(model_config, "loss", None) != "mel":
+        return  # only the mel loss reads them (models saved before these settings existed use "mse")
+    mine, theirs = labels
+    diffs = [f"{name}: {getattr(model, attr)!r} ({mine}) vs {want!r} ({theirs})"
+             for name, attr, want in (("sample_rate", "sample_rate", data.audio.sample_rate),
+                                      ("dB range (spectrogram.top_db)", "db_range", data.spectrogram.top_db))
+             if getattr(model, attr, want) != want]
+    if diffs:
+        raise SettingsMismatchError(
+            f"{model_name} was built for spectrograms of another scale than {data_name} ({'; '.join(diffs)}): its "
+            f"mel loss reads them with the model's values, so training on them weighs every error wrongly. Build the "
+            f"model from the data's settings: "
+            f"{type(model).__name__}.from_config(config_or_store, ...), or pass sample_rate=... and db_range=... "
+            f"(the config's audio.sample_rate and spectrogram.top_db)")

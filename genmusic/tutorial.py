@@ -34,7 +34,7 @@ audio round trip without a model, measured with ``benchmarks/bench_resynth.py`` 
   kernels and strides, a dense bottleneck, ReLU: the tutorial's design) and trains it with genmusic's loss:
   L1 between log-mel spectrograms + 0.1 x L1 + 1e-6 x KL, which on real music beat the classic 1e6 x MSE +
   KL (``loss="mse"`` gives that one). It leaves out batch normalisation (``batch_norm=True`` puts it back):
-  its moving statistics need thousands of steps to settle, and until then the model reconstructs far worse
+  its moving statistics need hundreds of steps to settle, and until then the model reconstructs far worse
   than its training loss says (the tutorial's scripts on 12 real clips, 150 epochs of one step: loss 0.126
   in training mode, 1.148 in inference mode); without it genmusic's models train faster and as well.
   ``reconstruct`` decodes the posterior mean, so it is deterministic, and the latents it returns are those
@@ -66,10 +66,8 @@ import genmusic
 from genmusic import AudioConfig, GenmusicConfig, ModelConfig, SpectrogramConfig, TrainConfig
 from genmusic.errors import AudioLoadError, DataError, ModelFolderError, ParameterError, TrainingError
 
-# internal: moves with issue 19. genmusic has no public writer of model folders (the counterpart of
-# genmusic.load_bundle), nor of atomic files; these are the ones genmusic.train uses.
-from genmusic._io import atomic_path, atomic_save_npy, atomic_write, atomic_write_json
-from genmusic.models.modelio import MODEL_FILE, write_model_metadata
+# genmusic's atomic writers (a killed script leaves no half-written file), which the store uses too.
+from genmusic._io import atomic_save_npy, atomic_write, atomic_write_json
 
 __all__ = ["Loader", "Padder", "LogSpectrogramExtractor", "MinMaxNormaliser", "Saver", "PreprocessingPipeline",
            "VAE", "SoundGenerator", "TUTORIAL_ARCHITECTURE"]
@@ -447,9 +445,8 @@ class VAE:
         latents : np.ndarray [shape=(n, latent_space_dim)], float32
             The posterior means (the decoder's inputs).
         """
-        x = self._spectrograms(images, "images")
-        latents = self.model.encode(x)
-        return self.model.decode(latents)[..., np.newaxis], latents
+        spectrograms, latents = self.model.reconstruct(self._spectrograms(images, "images"))
+        return spectrograms[..., np.newaxis], latents
 
     def genmusic_config(self, hop_length: Optional[int] = None) -> GenmusicConfig:
         """The :class:`genmusic.GenmusicConfig` of this model (what :meth:`save` writes in ``genmusic.json``)."""
@@ -465,15 +462,12 @@ class VAE:
                               model=self.model.model_config, train=train)
 
     def save(self, save_folder: str | os.PathLike = ".") -> None:
-        """Write a genmusic model folder: ``model.keras`` and ``genmusic.json`` (no pickle).
+        """Write a genmusic model folder: ``model.keras`` and ``genmusic.json`` (no pickle), replacing the one
+        there as the tutorial's did (:func:`genmusic.save_model`).
 
         ``VAE.load``, :func:`genmusic.load_bundle` and genmusic's commands read it.
         """
-        folder = Path(save_folder)
-        config = self.genmusic_config()
-        with atomic_path(folder / MODEL_FILE) as tmp:
-            self.model.save(tmp, overwrite=True)
-        write_model_metadata(folder, config, stats={}, genres=[], extra={"saved_by": "genmusic.tutorial.VAE.save"})
+        genmusic.save_model(self.model, save_folder, self.genmusic_config(), overwrite=True)
 
     @classmethod
     def load(cls, save_folder: str | os.PathLike = ".") -> "VAE":

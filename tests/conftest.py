@@ -135,23 +135,18 @@ def tiny_store(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_model_folder(tiny_store, tmp_path_factory):
-    """A model folder with a VAE trained briefly on ``tiny_store`` (written with genmusic.models.modelio)."""
+    """A model folder with a VAE trained briefly on ``tiny_store`` by hand (written with genmusic.save_model)."""
     import keras
 
-    from genmusic.models.modelio import write_model_metadata
-    from genmusic.models import build_model
+    from genmusic.models import VAE
+    from genmusic.models.modelio import save_model
 
-    config = tiny_store.config.replace(model=tiny_store.config.model)
     keras.utils.set_random_seed(0)
-    model = build_model(config.model, config.spectrogram.segment_shape, seed=0)
+    model = VAE.from_config(tiny_store, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(2e-3))
     x = tiny_store.load_segments(tiny_store.segment_index("train"))[..., None]
     model.fit(x, x, epochs=40, batch_size=8, verbose=0, shuffle=True)
-    folder = tmp_path_factory.mktemp("tiny_model")
-    model.save(folder / "model.keras")
-    write_model_metadata(folder, config, stats=tiny_store.stats, genres=tiny_store.genres,
-                         spectrograms=str(tiny_store.path))
-    return folder
+    return save_model(model, tmp_path_factory.mktemp("tiny_model"), tiny_store)
 
 
 # -- training ---------------------------------------------------------------------------------------------

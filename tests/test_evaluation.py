@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from genmusic.analysis.evaluation import PCABaseline, evaluate_reconstruction, select_songs
+from genmusic.models.architecture import Reconstruction
 from genmusic.models.modelio import load_bundle
 from genmusic.data.store import SpectrogramStore
 
@@ -59,10 +60,12 @@ def test_pca_round_trip_of_a_rank_k_dataset_is_exact():
     pca = PCABaseline(k, clip=False).fit(x)
     z = pca.encode(x)
     assert z.shape == (n, k) and z.dtype == np.float32
-    np.testing.assert_allclose(pca.reconstruct(x), x, atol=1e-5)
+    spectrograms, latents = pca.reconstruct(x)
+    np.testing.assert_allclose(spectrograms, x, atol=1e-5)
+    np.testing.assert_array_equal(latents, z)
     np.testing.assert_allclose(pca.decode(z), x, atol=1e-5)
     # one component fewer cannot rebuild it
-    assert np.abs(PCABaseline(k - 1, clip=False).fit(x).reconstruct(x) - x).max() > 1e-3
+    assert np.abs(PCABaseline(k - 1, clip=False).fit(x).reconstruct(x).spectrograms - x).max() > 1e-3
 
 
 def test_pca_caps_memory(tiny_store):
@@ -76,7 +79,7 @@ def test_pca_as_a_model_in_the_evaluation(tiny_store):
     pca = PCABaseline(16).fit_store(tiny_store)
     report = evaluate_reconstruction(pca, tiny_store, split="test", max_songs=2, n_iter=4)
     assert np.isfinite(report["mel_distance"]) and 0 < report["mse"] < 0.1
-    out = pca.reconstruct(np.asarray(tiny_store.song_array(tiny_store.songs[0].song_id)))
+    out = pca.reconstruct(np.asarray(tiny_store.song_array(tiny_store.songs[0].song_id))).spectrograms
     assert out.min() >= 0.0 and out.max() <= 1.0
 
 
@@ -84,7 +87,7 @@ class _Perfect:
     """Reconstructs every spectrogram exactly."""
 
     def reconstruct(self, x, batch_size=32):
-        return np.array(x)
+        return Reconstruction(np.array(x), np.zeros((len(x), 1), np.float32))
 
 
 def test_evaluation_hook_hands_over_what_was_measured(tiny_store):
@@ -120,7 +123,7 @@ class _Sharpen:
         x = np.array(x)
         out = np.zeros_like(x)
         out[:, self.bins:] = x[:, :-self.bins]
-        return out
+        return Reconstruction(out, np.zeros((len(x), 1), np.float32))
 
 
 def test_chroma_similarity_beside_the_mel_distance(tmp_path):

@@ -133,7 +133,7 @@ def test_the_checker_sees_function_level_and_type_checking_imports(tmp_path):
 def test_old_module_paths_import_the_new_module_with_a_warning(old):
     new = importlib.import_module(_lazy.MOVED[old])
     sys.modules.pop(old, None)
-    with pytest.warns(DeprecationWarning, match=f"{old} is now {_lazy.MOVED[old]}"):
+    with pytest.warns(FutureWarning, match=f"{old} is now {_lazy.MOVED[old]}"):
         module = importlib.import_module(old)
     assert module is new
     assert module.__spec__.name == new.__name__  # the new module keeps its own spec
@@ -144,7 +144,7 @@ def test_names_moved_out_of_a_package_still_work_with_a_warning():
     from genmusic.models.dataset import SpectrogramDataset
 
     genmusic.data.__dict__.pop("SpectrogramDataset", None)
-    with pytest.warns(DeprecationWarning, match="genmusic.models.dataset"):
+    with pytest.warns(FutureWarning, match="genmusic.models.dataset"):
         assert genmusic.data.SpectrogramDataset is SpectrogramDataset
 
 

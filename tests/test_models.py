@@ -73,7 +73,9 @@ def test_decoder_output_shape_equals_input_shape(cls, input_shape, filters, kern
     y = model(x, training=False)
     assert tuple(y.shape) == (3, *input_shape, 1)
     assert model.encode(x).shape == (3, latent_dim)
-    assert model.reconstruct(x).shape == (3, *input_shape)
+    spectrograms, latents = model.reconstruct(x)
+    assert spectrograms.shape == (3, *input_shape)
+    np.testing.assert_array_equal(latents, model.encode(x))
     # The planned feature maps are the ones the encoder builds.
     for i, planned in enumerate(model.feature_map_shapes):
         assert tuple(model.encoder.get_layer(f"encoder_conv_{i}").output.shape[1:]) == planned
@@ -231,7 +233,7 @@ def test_vae_sampling_is_seedable_and_inference_deterministic():
     np.testing.assert_array_equal(generated, model.generate(3, temperature=0.7, seed=2))
     first = keras.ops.convert_to_numpy(model(x, training=False))
     np.testing.assert_array_equal(first, keras.ops.convert_to_numpy(model(x, training=False)))
-    np.testing.assert_array_equal(first[..., 0], model.reconstruct(x))
+    np.testing.assert_array_equal(first[..., 0], model.reconstruct(x).spectrograms)
     # training=True samples z, so the output moves away from the mean's reconstruction
     assert not np.allclose(first, keras.ops.convert_to_numpy(model(x, training=True)))
 
@@ -278,7 +280,7 @@ def test_uncompiled_model_saves_loads_and_can_be_compiled(tmp_path):
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_every_activation_builds_and_runs(activation):
     model = small(Autoencoder, activation=activation)
-    out = model.reconstruct(structured_spectrograms(2, (32, 16)))
+    out = model.reconstruct(structured_spectrograms(2, (32, 16))).spectrograms
     assert out.shape == (2, 32, 16) and np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
 
 
@@ -289,7 +291,7 @@ def test_mixed_precision_gives_float32_outputs(cls, restore_policy):
     assert model.encoder.get_layer("encoder_conv_0").compute_dtype == "bfloat16"
     x = structured_spectrograms(4, (33, 17))
     assert keras.backend.standardize_dtype(model(x, training=False).dtype) == "float32"
-    assert model.encode(x).dtype == np.float32 and model.reconstruct(x).dtype == np.float32
+    assert model.encode(x).dtype == np.float32 and model.reconstruct(x).spectrograms.dtype == np.float32
     model.compile(optimizer="adam")
     history = model.fit(x, epochs=1, batch_size=4, verbose=0).history
     assert np.isfinite(history["loss"][0])

@@ -45,5 +45,5 @@ __all__ = [
     "ListeningOptions", "ClipWriter", "GenrePiece", "genre_pieces",
 ]
 
-# genmusic.analysis.latents (now genmusic.encoding.latents) as an attribute, with a DeprecationWarning
+# genmusic.analysis.latents (now genmusic.encoding.latents) as an attribute, with a FutureWarning
 __getattr__, _ = lazy_names(__name__, {})

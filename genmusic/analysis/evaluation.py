@@ -25,6 +25,7 @@ from ..data.store import SongRecord, SpectrogramStore
 from ..errors import AudioLoadError, DataError, ParameterError
 from ..features.inversion import frames_to_audio
 from ..features.windows import overlap_add
+from ..models.architecture import Reconstruction
 
 __all__ = ["evaluate_reconstruction", "select_songs", "PCABaseline"]
 
@@ -93,7 +94,8 @@ def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[s
     Parameters
     ----------
     model : object with ``reconstruct`` or None
-        An Autoencoder / VAE, a :class:`PCABaseline`; None measures the resynthesis ceiling only.
+        An Autoencoder / VAE, a :class:`PCABaseline` (``reconstruct(x, batch_size=...)`` giving a
+        :class:`~genmusic.models.architecture.Reconstruction`); None measures the resynthesis ceiling only.
     store : SpectrogramStore
     split : {"train", "validation", "test"} or None
         None: all songs.
@@ -178,7 +180,7 @@ def evaluate_reconstruction(model, store: SpectrogramStore, *, split: Optional[s
         heard = {"original": reference if source == "original" else None, "resynth": resynth}
         for name, rebuilder in rebuilders.items():
             prefix = f"{name}_" if name else ""
-            rebuilt = np.asarray(rebuilder.reconstruct(stored, batch_size=batch_size), dtype=np.float32)
+            rebuilt = np.asarray(rebuilder.reconstruct(stored, batch_size=batch_size).spectrograms, dtype=np.float32)
             heard[name or "model"] = audio = audible(rebuilt)
             row[f"{prefix}mse"] = float(np.mean((rebuilt - stored) ** 2))
             row[f"{prefix}mel_distance"] = mel_distance(reference, audio, sr)
@@ -337,6 +339,13 @@ class PCABaseline:
             x = np.clip(x, 0.0, 1.0)
         return x.astype(np.float32)
 
-    def reconstruct(self, segments: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """``decode(encode(segments))`` [shape=(n, n_freq, n_frames)]."""
-        return self.decode(self.encode(segments, batch_size), batch_size)
+    def reconstruct(self, segments: np.ndarray, batch_size: int = 256) -> Reconstruction:
+        """``decode(encode(segments))`` and the component scores, as a model's: ``spectrograms, latents``.
+
+        Returns
+        -------
+        Reconstruction
+            ``spectrograms`` [shape=(n, n_freq, n_frames)] and ``latents`` [shape=(n, n_components_)].
+        """
+        latents = self.encode(segments, batch_size)
+        return Reconstruction(self.decode(latents, batch_size), latents)

@@ -15,6 +15,7 @@ from typing import Iterator, List, Optional, Sequence
 
 import numpy as np
 
+from .._checks import check_config
 from ..config import MIN_SAMPLE_RATE, AudioConfig
 from ..errors import AudioLoadError
 from .signal import AudioSignal
@@ -66,7 +67,8 @@ class Loader:
     """
 
     def __init__(self, config: Optional[AudioConfig] = None) -> None:
-        self.config = config or AudioConfig()
+        self.config = check_config(config, AudioConfig, "Loader", example="Loader(AudioConfig(sample_rate=22050))",
+                                   tutorial="genmusic.tutorial.Loader(sample_rate, duration, mono)")
 
     def load(self, path: str | os.PathLike, *, offset: Optional[float] = None,
              duration: Optional[float] = None) -> np.ndarray:

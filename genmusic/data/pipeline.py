@@ -24,7 +24,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from .._checks import check_integer
+from .._checks import check_config, check_integer
 from .._io import folder_lock
 from ..audio import AUDIO_EXTENSIONS, AudioSignal, Loader, n_segments_for
 from ..config import GenmusicConfig
@@ -101,25 +101,94 @@ class PreprocessReport:
 class PreprocessingPipeline:
     """Turn audio files into normalised log-spectrogram segments.
 
+    The stages are the ``loader`` (decoding) and the ``extractor`` (log spectrogram); each brings its own
+    settings, and :attr:`config` always holds them (its audio section is the loader's, its spectrogram
+    section the extractor's), so the store records what was really done. Songs are zero-padded to whole
+    segments (the representation's rule: see :func:`genmusic.audio.pad_to_segments`), each file is min-max
+    normalised by its own dB range (kept in the manifest) and the store is written where :meth:`run` is told:
+    there is no padder, normaliser or saver to assign, and assigning them (or any other attribute) is refused
+    rather than ignored. The tutorial's pipeline, whose five stages are assigned, is
+    :class:`genmusic.tutorial.PreprocessingPipeline`.
+
     Parameters
     ----------
     config : GenmusicConfig, optional
-    loader, extractor : optional
-        Stage objects; by default built from ``config``. Songs are zero-padded to whole segments (the
-        representation's rule: see :func:`genmusic.audio.pad_to_segments`).
+    loader : Loader, optional
+        Default: ``Loader(config.audio)``; a loader given (or assigned) replaces ``config.audio`` with its own.
+    extractor : LogSpectrogramExtractor, optional
+        Default: ``LogSpectrogramExtractor(config.spectrogram)``; one given (or assigned) replaces
+        ``config.spectrogram`` with its own.
 
     Examples
     --------
     >>> pipeline = PreprocessingPipeline(GenmusicConfig())
+    >>> pipeline.extractor = LogSpectrogramExtractor(SpectrogramConfig(n_fft=2048, hop_length=512))
+    >>> pipeline.config.spectrogram.n_fft
+    2048
     >>> segments, db_min, db_max, n = pipeline.process_signal(y)  # doctest: +SKIP
     >>> report = pipeline.run("genres_original", "spectrograms", workers=2)  # doctest: +SKIP
     """
 
+    #: What a user may look for in the tutorial's pipeline, and what genmusic's does instead.
+    NOT_STAGES = {
+        "padder": "songs are zero-padded to whole segments (genmusic.audio.pad_to_segments); to read the same "
+                  "length of every file set AudioConfig.duration",
+        "normaliser": "each file is min-max normalised to [0, 1] by its own dB range, which the store's manifest "
+                      "keeps (db_min, db_max)",
+        "saver": "the store is written by run(input_dir, output_dir), with the pipeline's config",
+    }
+
     def __init__(self, config: Optional[GenmusicConfig] = None, *, loader: Optional[Loader] = None,
                  extractor: Optional[LogSpectrogramExtractor] = None) -> None:
-        self.config = config or GenmusicConfig()
-        self.loader = loader or Loader(self.config.audio)
-        self.extractor = extractor or LogSpectrogramExtractor(self.config.spectrogram)
+        self.config = config
+        if loader is not None:
+            self.loader = loader
+        if extractor is not None:
+            self.extractor = extractor
+
+    @property
+    def config(self) -> GenmusicConfig:
+        """Every setting of the run: the loader's audio settings, the extractor's spectrogram settings."""
+        return self._config
+
+    @config.setter
+    def config(self, config: Optional[GenmusicConfig]) -> None:
+        """A new config brings new stages, made from it."""
+        self._config = check_config(config, GenmusicConfig, "PreprocessingPipeline(config)",
+                                    example="PreprocessingPipeline(GenmusicConfig(audio=AudioConfig(sample_rate=22050)))",
+                                    tutorial="genmusic.tutorial.PreprocessingPipeline(), with its stages assigned")
+        self._loader = Loader(self._config.audio)
+        self._extractor = LogSpectrogramExtractor(self._config.spectrogram)
+
+    @property
+    def loader(self) -> Loader:
+        return self._loader
+
+    @loader.setter
+    def loader(self, loader: Loader) -> None:
+        self._loader = check_config(loader, Loader, "pipeline.loader", allow_none=False,
+                                    example="pipeline.loader = Loader(AudioConfig(sample_rate=44100))")
+        self._config = self._config.replace(audio=loader.config)
+
+    @property
+    def extractor(self) -> LogSpectrogramExtractor:
+        return self._extractor
+
+    @extractor.setter
+    def extractor(self, extractor: LogSpectrogramExtractor) -> None:
+        self._extractor = check_config(extractor, LogSpectrogramExtractor, "pipeline.extractor", allow_none=False,
+                                       example="pipeline.extractor = LogSpectrogramExtractor(SpectrogramConfig(n_fft=2048))")
+        self._config = self._config.replace(spectrogram=extractor.config)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name.startswith("_") or hasattr(type(self), name):  # the stages (properties), a subclass's attributes
+            object.__setattr__(self, name, value)
+            return
+        if name in self.NOT_STAGES:
+            raise ParameterError(f"PreprocessingPipeline has no {name} to assign: {self.NOT_STAGES[name]}. The "
+                                 f"tutorial's pipeline, whose stages are assigned, is genmusic.tutorial.PreprocessingPipeline")
+        raise ParameterError(f"PreprocessingPipeline has no attribute {name!r} to set: its stages are config, loader "
+                             f"and extractor")
 
     def analyse_signal(self, y, *, name: str = "signal") -> SongFrames:
         """Check a signal and find its spectrogram statistics (one block-wise pass).
@@ -266,3 +335,12 @@ def _process_noting(pipeline: "PreprocessingPipeline", saver: Saver, path: str, 
     """The engines' task: :meth:`PreprocessingPipeline.process_file` of one file, with its warnings."""
     notes: List[str] = []
     return Done(pipeline.process_file(path, song_id, genre, saver, notes=notes), notes)
+
+
+def preprocess(input_dir: str | os.PathLike, output_dir: str | os.PathLike, *,
+               config: Optional[GenmusicConfig] = None, workers: Optional[int] = None, overwrite: bool = False,
+               progress: bool = False) -> PreprocessReport:
+    """Deprecated (genmusic 0.1's top-level ``genmusic.preprocess``, goes in 0.3):
+    ``PreprocessingPipeline(config).run(input_dir, output_dir, ...)``."""
+    return PreprocessingPipeline(config).run(input_dir, output_dir, workers=workers, overwrite=overwrite,
+                                             progress=progress)

@@ -26,6 +26,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .._checks import check_config
 from .._io import (atomic_save_npy_blocks, atomic_write_json, atomic_write_text, make_folder, remove_leftovers,
                   safe_name, unique_safe_names)
 from ..config import GenmusicConfig, SplitConfig
@@ -163,7 +164,9 @@ class Saver:
 
     def __init__(self, output_dir: str | os.PathLike, config: GenmusicConfig, *, overwrite: bool = False) -> None:
         self.output_dir = Path(output_dir)
-        self.config = config
+        self.config = check_config(config, GenmusicConfig, "Saver(output_dir, config)", allow_none=False,
+                                   example="Saver(output_dir, GenmusicConfig())",
+                                   tutorial="genmusic.tutorial.Saver(feature_save_dir, min_max_values_save_dir)")
         self.songs_dir = self.output_dir / "songs"
         self._prepare(overwrite)
 

@@ -14,6 +14,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
+from .._checks import check_config
 from ..config import SpectrogramConfig
 from ..errors import ParameterError
 
@@ -115,7 +116,9 @@ class LogSpectrogramExtractor:
     """
 
     def __init__(self, config: Optional[SpectrogramConfig] = None) -> None:
-        self.config = config or SpectrogramConfig()
+        self.config = check_config(config, SpectrogramConfig, "LogSpectrogramExtractor",
+                                   example="LogSpectrogramExtractor(SpectrogramConfig(n_fft=1024, hop_length=256))",
+                                   tutorial="genmusic.tutorial.LogSpectrogramExtractor(frame_size, hop_length)")
 
     def stft_magnitude(self, y: np.ndarray) -> np.ndarray:
         """Magnitude STFT, centred frames, Nyquist bin dropped.

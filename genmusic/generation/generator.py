@@ -34,7 +34,7 @@ from typing import Callable, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
-from .._checks import check_choice, check_integer, valid_array
+from .._checks import check_choice, check_config, check_integer, valid_array
 from ..config import GenmusicConfig, SpectrogramConfig, check_compatible
 from ..errors import ParameterError
 from ..features.griffinlim import METHODS
@@ -210,8 +210,9 @@ class SoundGenerator:
 
     def __init__(self, model, config: GenmusicConfig, *, n_iter: int = 32, method: str = "librosa", seed: int = 0,
                  dataset_normaliser: Optional[MinMaxNormaliser] = None) -> None:
-        if not isinstance(config, GenmusicConfig):
-            raise ParameterError(f"config must be a GenmusicConfig, got {type(config).__name__}")
+        check_config(config, GenmusicConfig, "SoundGenerator(model, config)", allow_none=False,
+                     example="SoundGenerator.from_folder(model_dir), or SoundGenerator(model, store.config)",
+                     tutorial="genmusic.tutorial.SoundGenerator(vae, hop_length)")
         check_choice(method, "method", METHODS)
         check_integer(n_iter, "n_iter", minimum=0)
         check_compatible(model, config, data_name="the config", labels=("model", "config"),

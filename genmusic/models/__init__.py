@@ -8,8 +8,8 @@
 * :mod:`~genmusic.models.dataset` -- :class:`SpectrogramDataset`: training batches streamed from a store.
 * :mod:`~genmusic.models.callbacks`, :mod:`~genmusic.models.devices` -- what training runs with.
 * :mod:`~genmusic.models.training` -- :func:`train`: the whole run, in named steps.
-* :mod:`~genmusic.models.modelio` -- the model folder (``model.keras`` + ``genmusic.json``), read back by
-  :func:`load_bundle`.
+* :mod:`~genmusic.models.modelio` -- the model folder (``model.keras`` + ``genmusic.json``), written by
+  :func:`~genmusic.models.training.train` or :func:`save_model`, read back by :func:`load_bundle`.
 
 Both classes are built from a :class:`~genmusic.config.ModelConfig`; :func:`build_model` picks the class
 that ``ModelConfig.kind`` names. Both are registered with Keras (package ``"genmusic"``), so
@@ -33,10 +33,10 @@ _NAMES = {
     "Autoencoder": ".autoencoder", "VAE": ".vae",
     "Sampling": ".layers", "FrequencyBias": ".layers", "kl_divergence": ".layers", "reconstruction_error": ".layers",
     "log_mel_l1": ".layers", "mel_filterbank": ".layers",
-    "ArchitecturePlan": ".architecture", "plan_architecture": ".architecture",
+    "ArchitecturePlan": ".architecture", "plan_architecture": ".architecture", "Reconstruction": ".architecture",
     "PRESETS": ".presets", "PRESET_INPUT_SHAPES": ".presets", "get_preset": ".presets",
     "SpectrogramDataset": ".dataset", "train": ".training", "TrainResult": ".training", "layered_config": ".training",
-    "ModelBundle": ".modelio", "load_bundle": ".modelio", "read_model_metadata": ".modelio",
+    "ModelBundle": ".modelio", "load_bundle": ".modelio", "save_model": ".modelio", "read_model_metadata": ".modelio",
     "find_training_store": ".modelio",
 }
 

@@ -1,4 +1,4 @@
-"""Shape planning of the mirrored encoder / decoder, before any layer exists.
+"""Shape planning of the mirrored encoder / decoder, before any layer exists, and what ``reconstruct`` gives.
 
 :func:`plan_architecture` works out every shape the encoder and decoder will see: how much zero padding
 makes the input divisible by the strides, the feature map after each convolution, and how the bottleneck
@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence, Tuple
+from typing import NamedTuple, Sequence, Tuple
+
+import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["ArchitecturePlan", "plan_architecture", "normalise_input_shape"]
+__all__ = ["ArchitecturePlan", "plan_architecture", "normalise_input_shape", "Reconstruction"]
 
 
 @dataclass(frozen=True)
@@ -149,3 +151,27 @@ def plan_architecture(input_shape, conv_filters: Sequence[int], conv_strides: Se
     return ArchitecturePlan(input_shape=(n_freq, n_frames), padded_shape=padded, padding=padding,
                             feature_shapes=tuple(shapes), latent_dim=latent_dim, bottleneck=bottleneck,
                             latent_steps=steps, latent_channels=channels)
+
+
+class Reconstruction(NamedTuple):
+    """What ``reconstruct`` gives (a model's, or :class:`~genmusic.analysis.evaluation.PCABaseline`'s):
+    ``spectrograms, latents = model.reconstruct(x)``, whatever the number of inputs.
+
+    Attributes
+    ----------
+    spectrograms : np.ndarray [shape=(n, n_freq, n_frames)], float32 in [0, 1]
+        The decoded spectrograms.
+    latents : np.ndarray [shape=(n, latent_dim)], float32
+        What was decoded: the latent vectors (a VAE's posterior means).
+    """
+
+    spectrograms: np.ndarray
+    latents: np.ndarray
+
+    def __getattr__(self, name: str):
+        # Only attributes a tuple lacks reach here: ``.shape`` of code written when reconstruct gave one array.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(f"reconstruct() gives a Reconstruction (spectrograms, latents), not an array, so it has "
+                             f"no {name!r}: use result.spectrograms.{name}, or `spectrograms, latents = "
+                             f"model.reconstruct(x)`")

@@ -21,16 +21,20 @@ import keras
 import numpy as np
 from keras import ops
 
-from .._checks import check_integer, check_number
-from ..config import AudioConfig, ModelConfig, SpectrogramConfig, check_settings
+from .._checks import check_config, check_integer, check_number
+from ..config import AudioConfig, GenmusicConfig, ModelConfig, SpectrogramConfig, check_settings
 from ..errors import ParameterError
-from .architecture import plan_architecture
+from .architecture import Reconstruction, plan_architecture
 from .layers import FrequencyBias, log_mel_l1, mel_filterbank, reconstruction_error
 
 __all__ = ["Autoencoder", "MODEL_FIELDS"]
 
 #: The names of the :class:`~genmusic.config.ModelConfig` fields: the model's hyperparameters.
 MODEL_FIELDS = tuple(f.name for f in dataclasses.fields(ModelConfig))
+#: The keyword arguments :class:`keras.Model` takes besides them.
+_KERAS_ARGUMENTS = ("name", "trainable", "dtype", "autocast")
+#: The tutorial's name of a setting -> genmusic's.
+_TUTORIAL_NAMES = {"latent_space_dim": "latent_dim"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -80,6 +84,7 @@ class Autoencoder(keras.Model):
     --------
     >>> model = Autoencoder(input_shape=(64, 16), conv_filters=(4, 8), conv_kernels=(3, 3),
     ...                     conv_strides=((2, 2), (2, 2)), latent_dim=16)
+    >>> model = Autoencoder.from_config(SpectrogramStore("spectrograms"))  # the store's shape, rate and dB range
     >>> model.compile(optimizer="adam")
     >>> z = model.encode(np.random.rand(3, 64, 16))     # shape (3, 16)
     >>> model.decode(z).shape
@@ -92,6 +97,7 @@ class Autoencoder(keras.Model):
     def __init__(self, model_config: Union[ModelConfig, dict, None] = None, *, input_shape=None, seed: int = 0,
                  sample_rate: Optional[int] = None, db_range: Optional[float] = None, **kwargs):
         overrides = {name: kwargs.pop(name) for name in MODEL_FIELDS if name in kwargs}
+        self._check_arguments(kwargs)
         super().__init__(**kwargs)
         self._model_config = self._resolve_model_config(model_config, overrides)
         input_shape = SpectrogramConfig().segment_shape if input_shape is None else input_shape
@@ -124,14 +130,30 @@ class Autoencoder(keras.Model):
         elif isinstance(model_config, dict):
             fields = dict(model_config)
         else:
-            raise ParameterError(f"model_config must be a genmusic.config.ModelConfig, a dict of its fields or None, "
-                                 f"got {type(model_config).__name__}")
+            check_config(model_config, ModelConfig, f"{cls.__name__}(model_config)",
+                         example=f"{cls.__name__}(ModelConfig(latent_dim=64), input_shape=(512, 128)), or "
+                                 f"{cls.__name__}.from_config(store) for a store's settings",
+                         tutorial="genmusic.tutorial.VAE(input_shape, conv_filters, conv_kernels, conv_strides, "
+                                  "latent_space_dim)")
         fields.update(overrides)
         check_settings(ModelConfig, fields)
         # The class is the kind (build_model picks the class from a config's kind), so that
         # Autoencoder(ModelConfig(latent_dim=64)) is an autoencoder although ModelConfig's default kind is "vae".
         fields["kind"] = cls.kind
         return ModelConfig(**fields)
+
+    @classmethod
+    def _check_arguments(cls, kwargs: dict) -> None:
+        """Refuse keyword arguments that are neither ModelConfig settings nor Keras' (Keras' own error names no fix)."""
+        unknown = sorted(set(kwargs) - set(_KERAS_ARGUMENTS))
+        if unknown:
+            renamed = [f"{name} is genmusic's {_TUTORIAL_NAMES[name]}" for name in unknown if name in _TUTORIAL_NAMES]
+            raise ParameterError(f"{cls.__name__}: unknown setting(s) {unknown}"
+                                 + (f" ({', '.join(renamed)}; the tutorial's VAE(input_shape, conv_filters, "
+                                    f"conv_kernels, conv_strides, latent_space_dim) is genmusic.tutorial.VAE)"
+                                    if renamed else "")
+                                 + f"; its settings are the ModelConfig fields {sorted(MODEL_FIELDS)}, input_shape, "
+                                   f"seed, sample_rate, db_range and Keras' {list(_KERAS_ARGUMENTS)}")
 
     def _initializer(self):
         self._next_seed += 1
@@ -228,9 +250,32 @@ class Autoencoder(keras.Model):
     _LEGACY_DEFAULTS = {"loss": "mse", "freq_bias": False}
 
     @classmethod
-    def from_config(cls, config: dict):
-        """Rebuild from :meth:`get_config`; a file saved before a setting existed gets the value it was built with."""
-        config = dict(config)
+    def from_config(cls, config, **overrides):
+        """A new model for a :class:`~genmusic.config.GenmusicConfig` or a spectrogram store; or (Keras) the
+        model :meth:`get_config` describes.
+
+        Parameters
+        ----------
+        config : GenmusicConfig, or an object with one as ``.config`` (a ``SpectrogramStore``, a ``ModelBundle``)
+            The model takes every setting from it: the architecture (``config.model``), the segment shape, the
+            sample rate and dB range its loss reads spectrograms with, and ``config.train.seed``. (A dict is
+            Keras' config: a file saved before a setting existed gets the value it was built with.)
+        **overrides
+            Any constructor argument: ``latent_dim=64``, ``seed=1``, ...
+
+        Examples
+        --------
+        >>> vae = VAE.from_config(SpectrogramStore("spectrograms"), latent_dim=64)  # doctest: +SKIP
+        """
+        settings = config if isinstance(config, GenmusicConfig) else getattr(config, "config", None)
+        if isinstance(settings, GenmusicConfig):
+            arguments = dict(input_shape=settings.spectrogram.segment_shape, seed=settings.train.seed,
+                             sample_rate=settings.audio.sample_rate, db_range=settings.spectrogram.top_db)
+            return cls(settings.model, **{**arguments, **overrides})
+        if not isinstance(config, dict):
+            raise ParameterError(f"{cls.__name__}.from_config takes a GenmusicConfig or a spectrogram store (or "
+                                 f"Keras' config dict), got {type(config).__name__}")
+        config = dict(config, **overrides)
         for key, value in cls._LEGACY_DEFAULTS.items():
             config.setdefault(key, value)
         return cls(**config)
@@ -386,8 +431,8 @@ class Autoencoder(keras.Model):
         batch_size = self._check_batch_size(batch_size)
         return self._batched(lambda b: self.decoder(b, training=False), z, batch_size)[0][..., 0]
 
-    def reconstruct(self, spectrograms, batch_size: int = 64) -> np.ndarray:
-        """Encode then decode (a VAE uses the posterior mean).
+    def reconstruct(self, spectrograms, batch_size: int = 64) -> Reconstruction:
+        """Encode then decode (a VAE uses the posterior mean): ``spectrograms, latents = model.reconstruct(x)``.
 
         Parameters
         ----------
@@ -395,8 +440,9 @@ class Autoencoder(keras.Model):
 
         Returns
         -------
-        np.ndarray [shape=(n, n_freq, n_frames)], float32 in [0, 1]
+        Reconstruction
+            ``spectrograms`` [shape=(n, n_freq, n_frames)], float32 in [0, 1], and the ``latents`` they were
+            decoded from [shape=(n, latent_dim)] (genmusic 0.1 gave the spectrograms alone).
         """
-        x = self._check_spectrograms(spectrograms)
-        batch_size = self._check_batch_size(batch_size)
-        return self._batched(lambda b: self(b, training=False), x, batch_size)[0][..., 0]
+        latents = self.encode(spectrograms, batch_size)
+        return Reconstruction(self.decode(latents, batch_size), latents)

@@ -14,7 +14,8 @@ Layout::
     tensorboard/     TensorBoard logs (TensorFlow backend)
 
 ``generate.py`` and ``analyze.py`` read the settings back from ``genmusic.json``, so nobody retypes a
-hop length. Training prepares the folder (:func:`prepare_folder`), reads a checkpoint back for a resumed
+hop length. :func:`genmusic.train` writes the folder; :func:`save_model` writes one for a model trained by
+hand (``model.save()`` writes ``model.keras`` alone, without the settings); :func:`load_bundle` reads either. Training prepares the folder (:func:`prepare_folder`), reads a checkpoint back for a resumed
 run (:func:`read_resume_state`) and keeps ``history.csv`` (:func:`read_history`, :func:`truncate_history`).
 """
 
@@ -30,16 +31,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .._checks import is_integer
-from .._io import LOCK_FILE, TEMPORARY_GLOB, atomic_write_json, atomic_write_text, make_folder
+from .._checks import check_config, is_integer
+from .._io import LOCK_FILE, TEMPORARY_GLOB, atomic_path, atomic_write_json, atomic_write_text, make_folder
 from .._version import __version__
-from ..config import GenmusicConfig
-from ..errors import DataError, ModelFolderError, ParameterError
+from ..config import GenmusicConfig, check_compatible
+from ..errors import DataError, ModelFolderError, ParameterError, SettingsMismatchError
 from ..features.spectrogram import MinMaxNormaliser
 
 __all__ = ["MODEL_FOLDER_VERSION", "MODEL_FILE", "META_FILE", "CHECKPOINT_DIR", "LAST_MODEL_FILE", "STATE_FILE",
            "HISTORY_FILE", "LOSS_PLOT_FILE", "TENSORBOARD_DIR", "PRIOR_FILE", "SEQUENCE_FILE", "PRIORS_SUMMARY_FILE",
-           "ModelBundle", "write_model_metadata", "read_model_metadata", "find_training_store", "load_bundle", "compression_ratio", "folder_contents", "prepare_folder",
+           "ModelBundle", "write_model_metadata", "save_model", "read_model_metadata", "find_training_store", "load_bundle", "compression_ratio", "folder_contents", "prepare_folder",
            "ResumeState", "read_resume_state", "read_history", "truncate_history"]
 
 logger = logging.getLogger("genmusic")
@@ -122,6 +123,81 @@ def write_model_metadata(folder: str | os.PathLike, config: GenmusicConfig, *, s
     return atomic_write_json(Path(folder) / META_FILE, meta)
 
 
+def save_model(model, folder: str | os.PathLike, config, stats: Optional[dict] = None, genres: Sequence[str] = (),
+               *, spectrograms: Optional[str | os.PathLike] = None, overwrite: bool = False) -> Path:
+    """Write a model folder for a model trained by hand: ``model.keras`` and ``genmusic.json``.
+
+    The counterpart of :func:`load_bundle` (``load_bundle(folder).model`` gives the model back), so
+    :class:`~genmusic.SoundGenerator`, ``genmusic generate`` and ``genmusic analyze`` can use the model.
+    :func:`genmusic.train` writes its folders itself.
+
+    Parameters
+    ----------
+    model : Autoencoder or VAE
+    folder : path-like
+        Created when missing.
+    config : GenmusicConfig or SpectrogramStore
+        The settings of the spectrograms the model reads (a store's ``config``); the model section is the
+        model's own (``model.model_config``). A store also gives ``stats``, ``genres`` and ``spectrograms``.
+    stats : dict, optional
+        Dataset statistics (a store's ``stats``: ``db_min``, ``db_max``, ...): without them, latents of no
+        single song (prior samples, averages) cannot be turned into sound.
+    genres : sequence of str
+    spectrograms : path-like, optional
+        The store the model was trained on, recorded so that ``genmusic generate`` / ``analyze`` find its songs.
+    overwrite : bool
+        Replace the model of a folder that already holds a ``genmusic.json``.
+
+    Returns
+    -------
+    Path
+        ``folder``.
+
+    Raises
+    ------
+    ParameterError
+        ``model`` is not a genmusic model, or ``config`` not a config or store.
+    SettingsMismatchError
+        The model reads spectrograms of another shape, sample rate or dB range than ``config`` describes.
+    ModelFolderError
+        The folder already holds a model folder (without ``overwrite``), or is a file.
+
+    Examples
+    --------
+    >>> vae = genmusic.VAE.from_config(store)                     # doctest: +SKIP
+    >>> vae.compile(optimizer="adam"); vae.fit(x, epochs=10)      # doctest: +SKIP
+    >>> genmusic.save_model(vae, "saved_models/mine", store)      # doctest: +SKIP
+    >>> genmusic.SoundGenerator.from_folder("saved_models/mine")  # doctest: +SKIP
+    """
+    from .autoencoder import Autoencoder
+
+    if not isinstance(model, Autoencoder):
+        raise ParameterError(f"save_model saves a genmusic Autoencoder or VAE, got {type(model).__name__}")
+    if not isinstance(config, GenmusicConfig) and isinstance(getattr(config, "config", None), GenmusicConfig):
+        store = config
+        config = store.config
+        spectrograms = spectrograms if spectrograms is not None else getattr(store, "path", None)
+        stats = dict(getattr(store, "stats", {})) if stats is None else stats
+        genres = genres or list(getattr(store, "genres", ()))
+    config = check_config(config, GenmusicConfig, "save_model(model, folder, config)", allow_none=False,
+                          example="genmusic.save_model(model, folder, store.config) or (model, folder, store)")
+    check_compatible(model, config, model_name="the model", data_name="the config", labels=("model", "config"),
+                     fix="pass the config of the spectrograms the model was trained on")
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ModelFolderError(f"model folder {folder} exists and is not a folder")
+    if (folder / META_FILE).is_file() and not overwrite:
+        raise ModelFolderError(f"{folder} already holds a model folder ({META_FILE}); pass overwrite=True to replace "
+                               f"it, or choose another folder")
+    config = config.replace(model=model.model_config)
+    with atomic_path(folder / MODEL_FILE) as tmp:
+        model.save(tmp, overwrite=True)
+    write_model_metadata(folder, config, stats=stats or {}, genres=list(genres),
+                         spectrograms=None if spectrograms is None else str(spectrograms),
+                         extra={"saved_by": "genmusic.save_model"})
+    return folder
+
+
 def read_model_metadata(folder: str | os.PathLike) -> dict:
     """``genmusic.json`` of a model folder, checked field by field.
 
@@ -133,11 +209,21 @@ def read_model_metadata(folder: str | os.PathLike) -> dict:
     """
     folder = Path(folder)
     meta_path = folder / META_FILE
+    if folder.is_file() and folder.suffix == ".keras":
+        where = (f"pass its folder {folder.parent}" if (folder.parent / META_FILE).is_file() else
+                 f"a .keras file holds no settings (sample rate, hop length, dB range): write a model folder with "
+                 f"genmusic.save_model(keras.saving.load_model('{folder}'), folder, config), config being the "
+                 f"spectrograms' (a store's config)")
+        raise ModelFolderError(f"{folder} is a model file, not a model folder: {where}")
     if not folder.is_dir():
         raise ModelFolderError(f"model folder {folder} does not exist; train a model into it first "
                                f"(genmusic.train(spectrograms, model_dir))")
     if not meta_path.is_file():
-        raise ModelFolderError(f"{folder} is not a genmusic model folder: it has no {META_FILE}")
+        has = (f"it has {MODEL_FILE} but no {META_FILE} (model.save() writes the model alone, without its settings)"
+               if (folder / MODEL_FILE).is_file() else f"it has no {META_FILE}")
+        raise ModelFolderError(f"{folder} is not a genmusic model folder: {has}; write one with "
+                               f"genmusic.save_model(model, '{folder}', config) (config: the spectrograms' settings, "
+                               f"e.g. a store's config), or train into it with genmusic.train")
     try:
         meta = json.loads(meta_path.read_bytes().decode("utf-8"))
     except (ValueError, OSError) as exc:  # UnicodeDecodeError is a ValueError
@@ -266,8 +352,18 @@ def load_bundle(folder: str | os.PathLike, *, model_file: str = MODEL_FILE) -> M
     got = _model_input_shape(model)
     if got is not None and got != expected:
         raise ModelFolderError(f"{path}: the model takes input {got} but {META_FILE} says {expected}")
+    try:
+        check_compatible(model, config, model_name=str(path), data_name=str(folder / META_FILE),
+                         labels=("model", META_FILE))
+    except SettingsMismatchError as exc:
+        raise ModelFolderError(f"{exc}; write the folder again with genmusic.save_model") from None
     return ModelBundle(model=model, config=config, stats=meta.get("stats", {}), genres=meta.get("genres", []),
                        folder=folder, meta=meta)
+
+
+def load_model(folder: str | os.PathLike):
+    """Deprecated (genmusic 0.1's top-level ``genmusic.load_model``, goes in 0.3): ``load_bundle(folder).model``."""
+    return load_bundle(folder).model
 
 
 def _model_input_shape(model) -> Optional[tuple]:

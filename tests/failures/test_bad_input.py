@@ -517,12 +517,10 @@ def test_replaced_latents_keep_the_window_count():
 
 
 def test_sample_needs_a_vae(tiny_store):
-    from genmusic.models import build_model
+    from genmusic.models import Autoencoder
 
-    config = tiny_store.config.replace(model={"kind": "autoencoder"})
-    ae = build_model(config.model, config.spectrogram.segment_shape)
     with pytest.raises(ParameterError, match="sampling needs a VAE"):
-        SoundGenerator(ae, config).sample(2)
+        SoundGenerator(Autoencoder.from_config(tiny_store), tiny_store.config).sample(2)
 
 
 def test_interpolate_refuses_bad_input(songs):
@@ -697,15 +695,11 @@ def test_generate_command_user_errors(tiny_model_folder, tiny_store, tmp_path, c
 
 
 def test_sample_refused_for_an_autoencoder(tiny_store, tmp_path, capsys):
-    from genmusic.models.modelio import write_model_metadata
-    from genmusic.models import build_model
+    from genmusic.models import Autoencoder
+    from genmusic.models.modelio import save_model
 
-    config = tiny_store.config.replace(model={"kind": "autoencoder"})
-    model = build_model(config.model, config.spectrogram.segment_shape)
-    folder = tmp_path / "ae"
-    folder.mkdir()
-    model.save(folder / "model.keras")
-    write_model_metadata(folder, config, stats=tiny_store.stats, genres=tiny_store.genres, spectrograms=None)
+    folder = save_model(Autoencoder.from_config(tiny_store.config), tmp_path / "ae", tiny_store.config,
+                        stats=tiny_store.stats, genres=tiny_store.genres)
     assert generate.main(["--model", str(folder), "--mode", "sample", "--output", str(tmp_path / "s")]) == 1
     assert "sampling needs a VAE" in capsys.readouterr().err
     assert generate.main(["--model", str(folder), "--mode", "resynth", "--output", str(tmp_path / "s")]) == 1
