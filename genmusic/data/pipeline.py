@@ -250,6 +250,7 @@ class PreprocessingPipeline:
             report = PreprocessReport(output_dir=Path(output_dir), sample_rate=self.config.audio.sample_rate)
             report.reused, todo = plan_jobs(files, make_song_ids([p for p, _ in files], root), saver.existing)
             saver.check_writable([song_id for _, song_id, _ in todo])
+            saver.claim_songs([song_id for _, song_id, _ in todo])
             collect(functools.partial(_process_noting, self, saver), todo, report, engine=engine,
                     workers=workers or os.cpu_count() or 1, address=address, progress=progress,
                     desc="preprocessing")
@@ -258,6 +259,7 @@ class PreprocessingPipeline:
                 raise DataError(f"none of the {len(files)} audio file(s) under {root} could be processed; "
                                 f"see the warnings above or {saver.output_dir / 'skipped.csv'}")
             saver.finalise(report.songs, report.skipped, input_folder=root)
+            saver.ledger.close()
         report.wall_seconds = time.perf_counter() - start
         return report
 

@@ -20,14 +20,14 @@ import io
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .._io import (atomic_save_npy_blocks, atomic_write_json, atomic_write_text, make_folder, remove_leftovers,
-                  safe_name, unique_safe_names)
+from .._io import (Ledger, atomic_save_npy_blocks, atomic_write_json, atomic_write_text, check_folder_kind,
+                  inner_folder, safe_name, shown, unique_safe_names)
 from ..config import GenmusicConfig, SplitConfig
 from ..errors import DataError, GenmusicError, ParameterError
 from ..features.spectrogram import MinMaxNormaliser
@@ -149,6 +149,9 @@ def assign_splits(song_ids: Sequence[str], genres: Sequence[str], config: SplitC
 class Saver:
     """Writes a spectrogram store.
 
+    What it writes is recorded first in the folder's :class:`~genmusic._io.Ledger`; that record, and nothing
+    else (no name pattern, no id read back from a manifest), says what is genmusic's.
+
     Parameters
     ----------
     output_dir : path-like
@@ -156,25 +159,38 @@ class Saver:
         Saved as ``config.json``; a store folder made with another config is refused unless
         ``overwrite`` is set.
     overwrite : bool
-        Remove what an earlier run wrote instead of reusing it: the songs the manifest lists or whose
-        metadata files name them, and the store's own files. Anything else in the folder (files genmusic did
-        not write) is kept, and a file of a store's name that genmusic did not write is refused.
+        Remove what an earlier run wrote instead of reusing it: the files the ledger records. Anything else
+        in the folder (files genmusic did not write, and every file of a store written before genmusic kept a
+        ledger) is kept and named, and a file of a store's or a song's name that genmusic did not write is
+        refused.
+
+    Raises
+    ------
+    ParameterError
+        ``output_dir`` is a file, another kind of genmusic folder (a latent folder, a model, a report), holds
+        files of a store's names genmusic did not write, or (without ``overwrite``) spectrograms made with
+        other settings.
+    OutputError
+        ``output_dir/songs`` is a symbolic link (genmusic never writes through one), or cannot be written.
     """
 
     def __init__(self, output_dir: str | os.PathLike, config: GenmusicConfig, *, overwrite: bool = False) -> None:
         self.output_dir = Path(output_dir)
         self.config = config
         self.songs_dir = self.output_dir / "songs"
+        self.overwrite = bool(overwrite)
         self._prepare(overwrite)
 
     def _prepare(self, overwrite: bool) -> None:
         config_path = self.output_dir / "config.json"
         if self.output_dir.exists() and not self.output_dir.is_dir():
-            raise ParameterError(f"output {self.output_dir} exists and is not a folder")
+            raise ParameterError(f"output {shown(self.output_dir)} exists and is not a folder")
+        check_folder_kind(self.output_dir, "spectrograms")
+        self.ledger = Ledger(self.output_dir, "spectrograms")
         foreign = [name for name, ours in _STORE_FILES.items() if (self.output_dir / name).exists()
-                   and not ours(self.output_dir / name)]
+                   and not self.ledger.owns(self.output_dir / name) and not ours(self.output_dir / name)]
         if foreign:
-            raise ParameterError(f"{self.output_dir} holds {', '.join(foreign)}, which genmusic did not write (a "
+            raise ParameterError(f"{shown(self.output_dir)} holds {', '.join(foreign)}, which genmusic did not write (a "
                                  f"spectrogram store writes files of these names): move them away, or choose another "
                                  f"output_dir")
         if overwrite:
@@ -183,46 +199,38 @@ class Saver:
             old = GenmusicConfig.load(config_path)
             if (old.audio, old.spectrogram) != (self.config.audio, self.config.spectrogram):
                 raise ParameterError(
-                    f"{self.output_dir} holds spectrograms made with other audio/spectrogram settings "
+                    f"{shown(self.output_dir)} holds spectrograms made with other audio/spectrogram settings "
                     f"({old.audio}, {old.spectrogram}); pass overwrite=True to replace them, or choose another output_dir")
-        make_folder(self.songs_dir)
-        # Leftovers of a killed run (temporary files) are never valid outputs.
-        remove_leftovers(self.songs_dir)
+        inner_folder(self.output_dir, "songs")
+        self.ledger.scratch()  # what a killed run was writing is removed there
+        self.ledger.claim(*(self.output_dir / name for name in _STORE_FILES))
         self.config.save(config_path)
 
-    def own_files(self) -> List[Path]:
-        """The files of ``songs/`` that genmusic wrote: each song the manifest lists or whose metadata file
-        names it (its ``.npy`` and ``.json``), and song arrays whose metadata a killed run never wrote."""
-        if not self.songs_dir.is_dir():
-            return []
-        ids = set(_manifest_song_ids(self.output_dir / "manifest.csv"))
-        ids.update(p.stem for p in self.songs_dir.glob("*.json") if _is_song_record(p))
-        own = [self.songs_dir / f"{i}{ext}" for i in sorted(ids) for ext in (".npy", ".json")]
-        own += [p for p in self.songs_dir.glob("*.npy") if p.stem not in ids and _is_song_array(p)]
-        return [p for p in own if p.is_file()]
-
     def _remove_own_files(self) -> None:
-        """``overwrite``: remove what genmusic wrote here, and only that (other files are named and kept)."""
-        own = self.own_files()
-        for path in own:
-            path.unlink()
-        for name in _STORE_FILES:
-            (self.output_dir / name).unlink(missing_ok=True)
-        if self.songs_dir.is_dir():
-            remove_leftovers(self.songs_dir)
-            kept = sorted(p.name + ("/" if p.is_dir() else "") for p in self.songs_dir.iterdir())
-            if kept:
-                logger.warning("%s: kept %d file(s) genmusic did not write: %s", self.songs_dir, len(kept),
-                               ", ".join(kept[:10]) + (" ..." if len(kept) > 10 else ""))
+        """``overwrite``: remove what the ledger says genmusic wrote here, and only that."""
+        self.ledger.remove()
+        kept = self.ledger.unrecorded("songs")
+        if kept:
+            why = ("genmusic cannot prove it wrote (the store was written before genmusic recorded its files)"
+                   if self.ledger.legacy else "genmusic did not write")
+            names = [str(p.relative_to(self.songs_dir)) + ("/" if p.is_dir() else "") for p in kept]
+            logger.warning("%s: kept %d file(s) %s: %s", shown(self.songs_dir), len(kept), why,
+                           shown(", ".join(names[:10]) + (" ..." if len(names) > 10 else "")))
 
     def check_writable(self, song_ids: Sequence[str]) -> None:
-        """Refuse to replace a file genmusic did not write with a song of ``song_ids``."""
-        own = set(self.own_files())
+        """Refuse to replace a file genmusic did not write (or cannot prove it wrote) with a song of ``song_ids``."""
         for song_id in song_ids:
             for path in (self.song_path(song_id), self.songs_dir / f"{song_id}.json"):
-                if path.exists() and path not in own:
-                    raise ParameterError(f"{path} was not written by genmusic, and song {song_id!r} would replace "
-                                         f"it: move it away, or choose another output_dir")
+                if os.path.lexists(path) and not self.ledger.owns(path):
+                    why = ("is from a store written before genmusic recorded its files, so genmusic cannot prove it "
+                           "is its own" if self.ledger.legacy else "was not written by genmusic")
+                    raise ParameterError(f"{shown(path)} {why}, and song {song_id!r} would replace it: move it away "
+                                         f"(or delete the old songs yourself), or choose another output_dir")
+
+    def claim_songs(self, song_ids: Sequence[str]) -> None:
+        """Record the files of ``song_ids`` in the ledger before any worker writes them."""
+        self.ledger.claim(*(path for song_id in song_ids
+                            for path in (self.song_path(song_id), self.songs_dir / f"{song_id}.json")))
 
     def song_path(self, song_id: str) -> Path:
         return self.songs_dir / f"{song_id}.npy"
@@ -230,7 +238,9 @@ class Saver:
     def existing(self, song_id: str) -> Optional[SongRecord]:
         """The record of a song an earlier run completed, or None."""
         meta_path = self.songs_dir / f"{song_id}.json"
-        if not (meta_path.is_file() and self.song_path(song_id).is_file()):
+        if self.overwrite or not (meta_path.is_file() and self.song_path(song_id).is_file()):
+            return None
+        if not self.ledger.legacy and not self.ledger.owns(meta_path):  # a file genmusic did not write
             return None
         try:
             return SongRecord(**json.loads(meta_path.read_text()))
@@ -248,6 +258,8 @@ class Saver:
         """
         expected = (record.n_segments, *self.config.spectrogram.segment_shape)
         blocks = [segments] if isinstance(segments, np.ndarray) else segments
+        self.check_writable([record.song_id])
+        self.claim_songs([record.song_id])  # done by the run before its workers start: then a no-op
         try:
             atomic_save_npy_blocks(self.song_path(record.song_id), expected, STORE_DTYPE, blocks)
         except ValueError as exc:
@@ -272,7 +284,8 @@ class Saver:
         splits = assign_splits([r.song_id for r in records], [r.genre for r in records], self.config.split)
         for record in records:
             record.split = splits[record.song_id]
-            atomic_write_json(self.songs_dir / f"{record.song_id}.json", asdict(record))
+            if self.ledger.owns(self.songs_dir / f"{record.song_id}.json"):  # an old store's files are only read
+                atomic_write_json(self.songs_dir / f"{record.song_id}.json", asdict(record))
         seg = self.config.spectrogram.segment_samples
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -294,41 +307,11 @@ class Saver:
         return records
 
 
-def _manifest_song_ids(path: Path) -> List[str]:
-    """Song ids a manifest lists (none when it is missing or not a manifest)."""
-    try:
-        with open(path, newline="") as handle:
-            reader = csv.DictReader(handle)
-            if tuple(reader.fieldnames or ()) != _MANIFEST_FIELDS:
-                return []
-            return sorted({row["song_id"] for row in reader if row.get("song_id")})
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return []
-
-
 def _read_json(path: Path):
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-
-
-def _is_song_record(path: Path) -> bool:
-    """``songs/<id>.json`` as :meth:`Saver.save_song` writes it."""
-    data = _read_json(path)
-    return isinstance(data, dict) and data.get("song_id") == path.stem and {f.name for f in fields(SongRecord)} >= set(data)
-
-
-def _is_song_array(path: Path) -> bool:
-    """A ``.npy`` of float16 segments ``(n_segments, n_freq_bins, segment_frames)``, as the store writes."""
-    try:
-        with open(path, "rb") as handle:
-            major, _ = np.lib.format.read_magic(handle)
-            read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-            shape, _, dtype = read_header(handle)
-    except (OSError, ValueError):
-        return False
-    return dtype == np.dtype(STORE_DTYPE) and len(shape) == 3
 
 
 def _is_store_csv(path: Path, header: Sequence[str]) -> bool:

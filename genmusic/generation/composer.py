@@ -28,7 +28,7 @@ from typing import List, Optional, Union
 import numpy as np
 
 from .._checks import check_choice, check_integer, check_number, check_seed
-from .._io import atomic_write_json, folder_lock
+from .._io import atomic_write_json, folder_lock, shown
 from ..errors import ParameterError
 from ..models.modelio import MODEL_FILE, PRIOR_FILE, PRIORS_SUMMARY_FILE, SEQUENCE_FILE
 from .prior import LatentPrior, load_prior
@@ -77,7 +77,7 @@ def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.P
     """
     from ..data.store import SpectrogramStore
     from ..encoding.latents import encode_store
-    from ..models.modelio import find_training_store, load_bundle, read_model_metadata
+    from ..models.modelio import find_training_store, load_bundle, model_ledger, read_model_metadata
     from .sequence import fit_sequence_model, latents_to_frames
 
     model_dir = Path(model_dir)
@@ -91,6 +91,13 @@ def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.P
             if path.exists():
                 raise ParameterError(f"{path} already exists; pass overwrite=True to fit it again")
     with folder_lock(model_dir, purpose="fitting the prior"):
+        ledger = model_ledger(model_dir)
+        for path in (model_dir / PRIOR_FILE, model_dir / SEQUENCE_FILE, model_dir / PRIORS_SUMMARY_FILE):
+            if os.path.lexists(path) and not ledger.owns(path):
+                raise ParameterError(f"{shown(path)} was not written by genmusic fit-prior, and fitting would replace "
+                                     f"it: move it away")
+        ledger.scratch()
+        ledger.claim(model_dir / PRIOR_FILE, model_dir / SEQUENCE_FILE, model_dir / PRIORS_SUMMARY_FILE)
         bundle = load_bundle(model_dir)
         store = SpectrogramStore(spectrograms if spectrograms is not None else find_training_store(model_dir))
         encoded = encode_store(bundle.model, store, split=split)  # checks that the model reads this store
@@ -115,6 +122,7 @@ def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.P
                                    "context_frames": model.context_frames, "hidden": hidden, "epochs": epochs,
                                    "train_windows": model.train_windows_, "final_nll": model.final_loss_}
         atomic_write_json(model_dir / PRIORS_SUMMARY_FILE, summary)
+        ledger.close()
     return summary
 
 

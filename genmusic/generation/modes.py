@@ -29,6 +29,7 @@ to replace files unless told to.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .._checks import check_choice, check_integer, check_number, check_seed, require
-from .._io import folder_lock, safe_name, unique_safe_names
+from .._io import Ledger, check_folder_kind, folder_lock, safe_name, shown, unique_safe_names
 from ..audio import MAX_SECONDS
 from ..errors import ParameterError
 from . import latent_ops
@@ -442,13 +443,21 @@ class Plan:
         """
         output_dir = Path(output_dir)
         if output_dir.exists() and not output_dir.is_dir():
-            raise ParameterError(f"output {output_dir} exists and is not a folder; choose another output_dir")
+            raise ParameterError(f"output {shown(output_dir)} exists and is not a folder; choose another output_dir")
+        check_folder_kind(output_dir, "generated")
         with folder_lock(output_dir, purpose="generation"):
-            if not overwrite:
-                for path in self.output_paths(output_dir):
-                    if path.exists():
-                        raise ParameterError(f"{path} already exists; pass overwrite=True to replace it, "
-                                             "or choose another output_dir")
+            ledger = Ledger(output_dir, "generated")
+            paths = self.output_paths(output_dir)
+            for path in paths:
+                if os.path.lexists(path) and not overwrite:
+                    raise ParameterError(f"{shown(path)} already exists; pass overwrite=True to replace it, "
+                                         "or choose another output_dir")
+                if os.path.lexists(path) and not (ledger.owns(path) or (not ledger.found and _earlier_output(path))):
+                    raise ParameterError(f"{shown(path)} was not written by genmusic generate (or genmusic cannot "
+                                         f"prove it was), and an output would replace it: move it away, or choose "
+                                         f"another output_dir")
+            ledger.scratch()
+            ledger.claim(*paths)
             last_use = {id(item): j for j, job in enumerate(self.jobs) for item in job.inputs}
             try:
                 for j, job in enumerate(self.jobs):
@@ -462,6 +471,18 @@ class Plan:
             finally:
                 for item in self.inputs:
                     item.close()
+                ledger.close()
+
+
+def _earlier_output(path: Path) -> bool:
+    """``path`` is a file of an output that a genmusic without ledgers wrote: its sidecar ``NAME.json`` is a
+    generate sidecar that names ``NAME.wav``."""
+    sidecar = path.with_suffix(".json")
+    try:
+        data = json.loads(sidecar.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "genmusic_version" in data and data.get("wav") == path.with_suffix(".wav").name
 
 
 def plan(model_dir: str | os.PathLike, mode: str, *, files: Sequence[str | os.PathLike] = (),
