@@ -76,13 +76,13 @@ class ListeningOptions:
     draws: int = 1024
 
     def __post_init__(self) -> None:
-        check_number(self.clip_seconds, "clip_seconds", minimum=0, exclusive_minimum=True)
-        check_integer(self.max_clip_songs, "max_clip_songs", minimum=1)
-        check_integer(self.steps, "steps", minimum=2)
-        check_integer(self.pieces_per_genre, "pieces_per_genre", minimum=0)
-        check_integer(self.piece_segments, "piece_segments", minimum=1)
-        check_number(self.temperature, "temperature", minimum=0)
-        check_integer(self.draws, "draws", minimum=1)
+        check_number(self.clip_seconds, "clip_seconds", minimum=0, exclusive_minimum=True, limit="clip_seconds")
+        check_integer(self.max_clip_songs, "max_clip_songs", minimum=1, limit="max_eval_songs")
+        check_integer(self.steps, "steps", minimum=2, limit="steps")
+        check_integer(self.pieces_per_genre, "pieces_per_genre", minimum=0, limit="pieces_per_genre")
+        check_integer(self.piece_segments, "piece_segments", minimum=1, limit="piece_segments")
+        check_number(self.temperature, "temperature", minimum=0, limit="temperature")
+        check_integer(self.draws, "draws", minimum=1, limit="draws")
 
 
 class ClipWriter:

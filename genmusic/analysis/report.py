@@ -129,7 +129,8 @@ def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | o
     """
     if not model_folders:
         raise ParameterError("model_folders is empty: give at least one model folder")
-    check_integer(max_eval_songs, "max_eval_songs", minimum=1)
+    check_integer(max_eval_songs, "max_eval_songs", minimum=1, limit="max_eval_songs")
+    check_integer(n_iter, "n_iter", minimum=0, limit="n_iter")
     check_seed(seed)
     store = SpectrogramStore(spectrograms if spectrograms is not None else default_spectrograms(model_folders))
     output_dir = Path(output_dir)

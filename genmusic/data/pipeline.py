@@ -239,8 +239,7 @@ class PreprocessingPipeline:
         """
         start = time.perf_counter()
         if workers is not None:
-            check_integer(workers, "workers", minimum=1,
-                          what="an integer >= 1 (processes working in parallel; leave it out for one per core)")
+            check_integer(workers, "workers", minimum=1, limit="workers")
         check_engine(engine, address)
         root, files = find_audio_files(input_dir)
         if not files:

@@ -242,7 +242,7 @@ def encode_folder(model_dir: str | os.PathLike, input_dir: str | os.PathLike, ou
     start = time.perf_counter()
     for value, name in ((workers, "workers"), (batch_size, "batch_size")):
         if value is not None:
-            check_integer(value, name, minimum=1)
+            check_integer(value, name, minimum=1, limit=name)
     check_engine(engine, address)
     model_dir = Path(model_dir).resolve()
     meta = read_model_metadata(model_dir)

@@ -27,7 +27,7 @@ from typing import List, Optional, Union
 
 import numpy as np
 
-from .._checks import check_choice, check_integer, check_number, check_seed
+from .._checks import LIMITS, check_choice, check_integer, check_number, check_seed
 from .._io import atomic_write_json, folder_lock, shown
 from ..errors import ParameterError
 from ..models.modelio import MODEL_FILE, PRIOR_FILE, PRIORS_SUMMARY_FILE, SEQUENCE_FILE
@@ -81,7 +81,11 @@ def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.P
     from .sequence import fit_sequence_model, latents_to_frames
 
     model_dir = Path(model_dir)
-    check_integer(epochs, "epochs", minimum=1)
+    check_integer(epochs, "epochs", minimum=1, limit="epochs")
+    check_integer(context_frames, "context_frames", minimum=1, limit="context_frames",
+                  what=f"an integer >= 1 and <= {LIMITS['context_frames'][0]} (latent frames the sequence model "
+                       f"reads; a song shorter than that is read whole)")
+    check_integer(hidden, "hidden", minimum=1, limit="hidden")
     check_seed(seed)
     LatentPrior(max_components=max_components, covariance_type=covariance_type, seed=seed)  # checks the settings
     read_model_metadata(model_dir)
@@ -318,7 +322,7 @@ class Composer:
     def compose(self, n: int, seconds: float, *, genre: Optional[str] = None, temperature: float = 1.0,
                 seed: int = 0) -> List[Piece]:
         """``n`` pieces of exactly ``seconds`` seconds (see :meth:`compose_frames`)."""
-        check_number(seconds, "seconds", minimum=0, exclusive_minimum=True)
+        check_number(seconds, "seconds", minimum=0, exclusive_minimum=True, limit="seconds")
         n_samples = self.n_samples_for(seconds)
         frames, genres = self.compose_frames(n, self.latent_frames_for(n_samples), genre=genre,
                                              temperature=temperature, seed=seed)

@@ -213,7 +213,7 @@ class SoundGenerator:
         if not isinstance(config, GenmusicConfig):
             raise ParameterError(f"config must be a GenmusicConfig, got {type(config).__name__}")
         check_choice(method, "method", METHODS)
-        check_integer(n_iter, "n_iter", minimum=0)
+        check_integer(n_iter, "n_iter", minimum=0, limit="n_iter")
         check_compatible(model, config, data_name="the config", labels=("model", "config"),
                          fix="use the config saved with the model")
         self.model = model

@@ -37,9 +37,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from .._checks import check_choice, check_integer, check_number, check_seed, require
+from .._checks import LIMITS, check_choice, check_integer, check_number, check_seed, require
 from .._io import Ledger, check_folder_kind, folder_lock, safe_name, shown, unique_safe_names
-from ..audio import MAX_SECONDS
 from ..errors import ParameterError
 from . import latent_ops
 from .composer import composer_for
@@ -55,6 +54,8 @@ __all__ = ["MODES", "GenerateOptions", "InputSong", "Output", "Job", "Written", 
 INTERPOLATIONS = (*latent_ops.INTERPOLATION_METHODS, "prior")
 #: ``continue``: seconds added when ``seconds`` is not given.
 DEFAULT_CONTINUE_SECONDS = 10.0
+#: Shortest ``seconds`` / ``start_seconds`` a mode takes: 10 ms (shorter is a typo, and holds no sound).
+MIN_SECONDS = 0.01
 
 logger = logging.getLogger("genmusic")
 
@@ -110,25 +111,24 @@ class GenerateOptions:
         """Every option is checked here, before a model is opened or a file written."""
         object.__setattr__(self, "sigma", tuple(self.sigma))
         object.__setattr__(self, "factor", tuple(self.factor))
-        if self.n is not None:
-            check_integer(self.n, "n", minimum=1)
-        check_integer(self.steps, "steps", minimum=2, what="an integer >= 2 (both songs included)")
-        check_integer(self.width, "width", minimum=1)
+        check_integer(self.n, "n", minimum=1, limit="n", allow_none=True)
+        check_integer(self.steps, "steps", minimum=2, limit="steps")
+        check_integer(self.width, "width", minimum=1, limit="width")
         check_seed(self.seed)
-        check_number(self.temperature, "temperature", minimum=0)
+        check_number(self.temperature, "temperature", minimum=0, limit="temperature")
         check_number(self.overlap, "overlap", minimum=0, maximum=1, exclusive_maximum=True, what="a number in [0, 1)")
         if self.seconds is not None:
-            check_number(self.seconds, "seconds", minimum=0, exclusive_minimum=True, maximum=MAX_SECONDS,
-                         what=f"a number of seconds > 0 and <= {MAX_SECONDS:g} ({MAX_SECONDS / 3600:g} hours; make "
-                              f"longer pieces in parts)")
+            check_number(self.seconds, "seconds", minimum=MIN_SECONDS, limit="seconds", noun="a number of seconds")
         for name in ("sigma", "factor"):
             values = getattr(self, name)
             require(len(values) >= 1, f"{name} must list at least one value")
+            bound = LIMITS[name][0]
             for value in values:
-                check_number(value, name, minimum=0 if name == "sigma" else None,
-                             what="finite numbers >= 0" if name == "sigma" else "finite numbers")
+                check_number(value, name, minimum=0 if name == "sigma" else -bound, limit=name,
+                             what=f"finite numbers >= {0 if name == 'sigma' else -bound:g} and <= {bound:g}")
         if self.start_seconds is not None:
-            check_number(self.start_seconds, "start_seconds", minimum=0, exclusive_minimum=True, maximum=MAX_SECONDS)
+            check_number(self.start_seconds, "start_seconds", minimum=MIN_SECONDS, limit="seconds",
+                         noun="a number of seconds")
         check_choice(self.interpolation, "interpolation", INTERPOLATIONS)
         check_choice(self.average_mode, "average_mode", latent_ops.AVERAGE_MODES)
 
@@ -526,8 +526,12 @@ def plan(model_dir: str | os.PathLike, mode: str, *, files: Sequence[str | os.Pa
 
     options = options or GenerateOptions()
     check_choice(mode, "mode", tuple(MODES))
-    check_integer(n_iter, "n_iter", minimum=0)
+    check_integer(n_iter, "n_iter", minimum=0, limit="n_iter")
     check_choice(method, "method", METHODS)
+    if mode == "sample" and files:
+        raise ParameterError("mode=sample composes new music and reads no audio, but files are given; to extend a "
+                             "file with new music use mode=continue, to change one use mode=reconstruct, noise, "
+                             "scale or smooth")
     meta = read_model_metadata(model_dir)  # a missing or foreign folder is reported before Keras is imported
     if mode in ("sample", "continue") and (genre or options.genre):
         options = replace(options, genre=options.genre or genre)

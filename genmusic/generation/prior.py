@@ -63,7 +63,7 @@ class LatentPrior:
 
     def __init__(self, *, max_components: int = 4, covariance_type: str = "diag", min_per_component: int = 40,
                  seed: int = 0) -> None:
-        self.max_components = check_integer(max_components, "max_components", minimum=1)
+        self.max_components = check_integer(max_components, "max_components", minimum=1, limit="components")
         self.covariance_type = check_choice(covariance_type, "covariance_type", COVARIANCE_TYPES)
         self.min_per_component = check_integer(min_per_component, "min_per_component", minimum=1)
         self.seed = check_seed(seed)
@@ -186,7 +186,7 @@ class LatentPrior:
         """
         self._check_fitted()
         n = check_integer(n, "n", minimum=0)
-        temperature = check_number(temperature, "temperature", minimum=0)
+        temperature = check_number(temperature, "temperature", minimum=0, limit="temperature")
         rng = np.random.default_rng(int(seed))
         if genre is None:
             genres = [self.genres_[i] for i in rng.choice(len(self.genres_), size=n, p=self.genre_weights_)]
@@ -283,7 +283,7 @@ class LatentPrior:
         -------
         np.ndarray [shape=(steps, *a.shape)], float32
         """
-        steps = check_integer(steps, "steps", minimum=2)
+        steps = check_integer(steps, "steps", minimum=2, limit="steps")
         a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
         if a.shape != b.shape:
             raise ParameterError(f"a and b must have the same shape, got {a.shape} and {b.shape}")

@@ -96,10 +96,17 @@ class TrainResult:
             f"trained {self.epochs_run} epoch(s){' (stopped early)' if self.stopped_early else ''} in "
             f"{self.wall_seconds:.1f} s on {self.n_replicas} replica(s)",
             f"best validation loss: {self.best_val_loss:.6g}",
-            f"throughput: {self.samples_per_second:.1f} segments/s = {self.audio_seconds_per_second:.1f} "
-            f"s of audio per second",
+            _throughput(self.samples_per_second, self.audio_seconds_per_second),
             f"model folder: {self.model_dir}",
         ])
+
+
+def _throughput(samples_per_second: float, audio_seconds_per_second: float) -> str:
+    """The throughput line; an epoch of one batch times nothing (the first batch includes compiling)."""
+    if not np.isfinite(samples_per_second):
+        return "throughput: not measured (every epoch had one batch: a throughput needs two)"
+    return (f"throughput: {samples_per_second:.1f} segments/s = {audio_seconds_per_second:.1f} s of audio per "
+            f"second")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -458,6 +465,6 @@ def _train(store: SpectrogramStore, model_dir: Path, config: Optional[GenmusicCo
                wall_seconds=wall)
     ledger.close()
     _raise_if_diverged(callbacks.guard, result)
-    logger.info("trained %d epoch(s); best validation loss %.6g; %.1f segments/s; model folder %s",
-                epochs_run, best_val, sps, write_dir)
+    logger.info("trained %d epoch(s); best validation loss %.6g; %s; model folder %s", epochs_run, best_val,
+                _throughput(sps, sps * segment_seconds), write_dir)
     return result
