@@ -344,9 +344,10 @@ def write_report(output_dir: str | os.PathLike, store: SpectrogramStore, studies
         "errors": [f"{f['folder']}: {f['error']}" for f in failures],
     }
     doc = _build_document(results, figures, output_dir)
-    md_path = atomic_write_text(output_dir / "report.md", doc.markdown())
+    # file names that are not UTF-8 are shown with escapes on the page (results.json keeps their bytes)
+    md_path = atomic_write_text(output_dir / "report.md", shown(doc.markdown()))
     html_path = atomic_write_text(output_dir / "report.html",
-                                  doc.html("genmusic latent-space analysis", css=MAP_CSS, script=MAP_JS))
+                                  shown(doc.html("genmusic latent-space analysis", css=MAP_CSS, script=MAP_JS)))
     json_path = atomic_write_json(output_dir / "results.json", _json_safe(results))
     return AnalysisReport(output_dir=output_dir, markdown=md_path, html=html_path, results_path=json_path,
                           results=results, errors=list(results["errors"]), studies=list(studies))

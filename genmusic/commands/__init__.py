@@ -54,6 +54,9 @@ class _StderrHandler(logging.StreamHandler):
     def stream(self, value) -> None:  # StreamHandler sets it; the property always answers sys.stderr
         pass
 
+    def format(self, record) -> str:
+        return shown(super().format(record))  # a file name that is not UTF-8 shows as \xff escapes
+
 
 def setup_logging(verbose: bool = False, *, program: bool = False) -> None:
     """``levelname: message`` lines on stderr: genmusic's INFO and up, other libraries' WARNING and up

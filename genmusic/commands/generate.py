@@ -15,6 +15,7 @@ from typing import List, Optional
 from ..features.griffinlim import METHODS
 from ..generation.latent_ops import AVERAGE_MODES
 from ..generation.modes import INTERPOLATIONS, MODES, GenerateOptions
+from .._io import shown
 from . import cli_words, run_main, setup_logging
 
 DEFAULT_MODEL = Path("saved_models") / "vae"
@@ -98,7 +99,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         outputs = plan(args.model, args.mode, files=args.input or (), genre=args.genre, options=options,
                        n_iter=args.n_iter, method=args.method, spool_dir=spool)
         for note in outputs.notes:
-            print(f"note: {cli_words(note, parser, CLI_PHRASES)}")
+            print(f"note: {shown(cli_words(note, parser, CLI_PHRASES))}")
         n_written = 0
         for written in outputs.write(out_dir, overwrite=args.overwrite, normalise_peak=args.normalise_peak,
                                      command=["generate", *argv]):
