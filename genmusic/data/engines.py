@@ -127,7 +127,8 @@ def plan_jobs(files: Sequence[Tuple[os.PathLike, str]], song_ids: Sequence[str],
     reused, todo = [], []
     for (path, genre), song_id in zip(files, song_ids):
         record = existing(song_id)
-        if record is not None and record.source == str(path) and record.genre == genre:
+        # an earlier genmusic stored sources relative to the folder it ran in: the same file all the same
+        if record is not None and os.path.abspath(record.source) == os.path.abspath(path) and record.genre == genre:
             reused.append(record)
         else:
             todo.append((str(path), song_id, genre))
