@@ -75,6 +75,7 @@ LIMITS = {
     "piece_segments": (1_000, "segments per piece in a report"),
     "draws": (1_000_000, "prior draws sorted into genres"),
     "latent_factor": (64.0, "a latent-size factor of the sweep"),
+    "sweep_sizes": (64, "latent sizes of one sweep, one model each"),
 }
 
 

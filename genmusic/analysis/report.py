@@ -27,7 +27,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .._checks import check_integer, check_seed
+from .._checks import LIMITS, check_integer, check_seed
 from .._io import (OUTPUT_ERRNOS, Ledger, atomic_write_json, atomic_write_text, check_folder_kind, folder_lock,
                   inner_folder, output_failure, shown, unique_safe_names)
 from .._version import __version__
@@ -132,6 +132,9 @@ def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | o
     check_integer(max_eval_songs, "max_eval_songs", minimum=1, limit="max_eval_songs")
     check_integer(n_iter, "n_iter", minimum=0, limit="n_iter")
     check_seed(seed)
+    bound, why = LIMITS["max_eval_songs"]
+    if len(inputs) > bound:
+        raise ParameterError(f"inputs lists {len(inputs)} files; {bound} is genmusic's bound on {why}", parameter="inputs")
     store = SpectrogramStore(spectrograms if spectrograms is not None else default_spectrograms(model_folders))
     output_dir = Path(output_dir)
     if output_dir.exists() and not output_dir.is_dir():

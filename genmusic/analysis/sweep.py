@@ -80,7 +80,9 @@ def latent_sizes(base_latent_dim: int, factors: Sequence[float], steps: int = 1)
     [32, 64, 128, 256]
     """
     base = check_integer(base_latent_dim, "base_latent_dim", minimum=1, limit="latent_dim")
-    require(len(factors) > 0, "factors needs at least one factor")
+    bound, why = LIMITS["sweep_sizes"]
+    require(0 < len(factors) <= bound, f"factors must list 1 to {bound} factors, got {len(factors)}; {bound} is "
+                                       f"genmusic's bound on {why}")
     sizes: List[LatentSize] = []
     notes: List[str] = []
     seen = set()

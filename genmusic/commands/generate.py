@@ -23,7 +23,8 @@ DEFAULT_OUTPUT_ROOT = Path("generated")
 DEFAULTS = GenerateOptions()
 #: Library phrases and the options that say the same on the command line.
 CLI_PHRASES = {"files=[FILE, ...]": "--input FILE ...", "files=[A, B]": "--input A B", "files are given": "--input is given",
-               "no files given": "no --input given", "another output_dir": "another --output"}
+               "no files given": "no --input given", "another output_dir": "another --output",
+               "files must be": "--input must be"}
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -123,6 +123,9 @@ class GenerateOptions:
             values = getattr(self, name)
             require(len(values) >= 1, f"{name} must list at least one value")
             bound = LIMITS[name][0]
+            require(len(values) <= LIMITS["n"][0], f"{name} must be at most {LIMITS['n'][0]} values (one output "
+                                                   f"each), got {len(values)}; {LIMITS['n'][0]} is genmusic's bound "
+                                                   f"on {LIMITS['n'][1]}")
             for value in values:
                 check_number(value, name, minimum=0 if name == "sigma" else -bound, limit=name,
                              what=f"finite numbers >= {0 if name == 'sigma' else -bound:g} and <= {bound:g}")
@@ -384,6 +387,9 @@ def plan_jobs(mode: str, gen, inputs: Sequence[InputSong], options: GenerateOpti
     """The jobs of ``mode``, with unique file names (two inputs may share a file stem)."""
     check_choice(mode, "mode", tuple(MODES))
     jobs = MODES[mode](gen, inputs, options)
+    bound, why = LIMITS["n"]
+    require(len(jobs) <= bound, f"mode {mode!r} would write {len(jobs)} outputs; {bound} is genmusic's bound on {why}: "
+                                f"give fewer inputs or values")
     for job, name in zip(jobs, unique_safe_names([job.name for job in jobs], fallback=mode)):
         job.name = name
     return jobs
@@ -528,6 +534,8 @@ def plan(model_dir: str | os.PathLike, mode: str, *, files: Sequence[str | os.Pa
     check_choice(mode, "mode", tuple(MODES))
     check_integer(n_iter, "n_iter", minimum=0, limit="n_iter")
     check_choice(method, "method", METHODS)
+    require(len(files) <= LIMITS["n"][0], f"files must be at most {LIMITS['n'][0]} inputs, got {len(files)}; "
+                                          f"{LIMITS['n'][0]} is genmusic's bound on {LIMITS['n'][1]}")
     if mode == "sample" and files:
         raise ParameterError("mode=sample composes new music and reads no audio, but files are given; to extend a "
                              "file with new music use mode=continue, to change one use mode=reconstruct, noise, "

@@ -255,3 +255,15 @@ def test_the_readme_lists_every_bound():
     section = section[:section.index("\n## ", 1)]
     for name, (maximum, why) in _checks.LIMITS.items():
         assert re.search(rf"\| `{name}` .*\| {re.escape(_checks.format_limit(maximum))} \|", section), name
+
+
+def test_counts_of_values_and_outputs_are_bounded(tiny_model_folder, tmp_path, capsys):
+    """``--sigma`` with a million values, a million ``--input`` files: refused before any file is read."""
+    assert _generate(tiny_model_folder, tmp_path, "--mode", "noise", "--sigma", *["0.1"] * 1001) == 1
+    assert "--sigma must be at most 1000 values (one output each), got 1001" in capsys.readouterr().err
+    assert _generate(tiny_model_folder, tmp_path, "--mode", "resynth", "--input", *["nowhere.wav"] * 1001) == 1
+    assert "--input must be at most 1000 inputs, got 1001" in capsys.readouterr().err
+    from genmusic.analysis.sweep import latent_sizes
+
+    with pytest.raises(ParameterError, match="factors must list 1 to 64 factors, got 65"):
+        latent_sizes(128, [1.0] * 65)
