@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence, Tuple
 
-from ._checks import MAX_SEED, check_seed, is_integer, require
+from ._checks import LIMITS, MAX_SEED, check_integer, check_number, check_seed, is_integer, require
 from ._io import atomic_write_text
 from .errors import ParameterError, SettingsMismatchError
 
@@ -117,11 +117,10 @@ class AudioConfig:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        require(self.sample_rate >= MIN_SAMPLE_RATE,
-                f"sample_rate must be an integer >= {MIN_SAMPLE_RATE} Hz, got {self.sample_rate!r}")
-        require(self.offset >= 0, f"offset must be >= 0 seconds, got {self.offset!r}")
-        require(self.duration is None or self.duration > 0,
-               f"duration must be None or > 0 seconds, got {self.duration!r}")
+        check_integer(self.sample_rate, "sample_rate", minimum=MIN_SAMPLE_RATE, limit="sample_rate")
+        check_number(self.offset, "offset", minimum=0, limit="seconds", noun="a number of seconds")
+        check_number(self.duration, "duration", minimum=0, exclusive_minimum=True, limit="seconds", allow_none=True,
+                     noun="a number of seconds")
 
 
 @dataclass(frozen=True)
@@ -158,12 +157,18 @@ class SpectrogramConfig:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        require(self.n_fft >= 16 and self.n_fft % 2 == 0, f"n_fft must be an even integer >= 16, got {self.n_fft!r}")
-        require(0 < self.hop_length <= self.n_fft,
-               f"hop_length must be in (0, n_fft={self.n_fft}], got {self.hop_length!r}")
-        require(self.segment_frames >= 1, f"segment_frames must be >= 1, got {self.segment_frames!r}")
-        require(self.top_db > 0, f"top_db must be > 0 dB, got {self.top_db!r}")
-        require(self.amin > 0, f"amin must be > 0, got {self.amin!r}")
+        check_integer(self.n_fft, "n_fft", minimum=16, limit="n_fft", noun="an even integer")
+        require(self.n_fft % 2 == 0, f"n_fft must be an even integer >= 16 and <= {LIMITS['n_fft'][0]}, got "
+                                     f"{self.n_fft!r}")
+        check_integer(self.hop_length, "hop_length", minimum=1, maximum=self.n_fft,
+                      what=f"an integer in (0, n_fft={self.n_fft}]")
+        check_integer(self.segment_frames, "segment_frames", minimum=1, limit="segment_frames")
+        values = self.n_freq_bins * self.segment_frames
+        bound, why = LIMITS["segment_values"]
+        require(values <= bound, f"a segment of {self.n_freq_bins} x {self.segment_frames} values ({values}) is more "
+                                 f"than genmusic's bound of {bound} ({why}): lower n_fft or segment_frames")
+        check_number(self.top_db, "top_db", minimum=0, exclusive_minimum=True, limit="top_db")
+        check_number(self.amin, "amin", minimum=0, exclusive_minimum=True, limit="amin")
 
     @property
     def n_freq_bins(self) -> int:
@@ -274,23 +279,28 @@ class ModelConfig:
             for s in self.conv_strides))
         require(self.kind in ("vae", "autoencoder"), f"kind must be 'vae' or 'autoencoder', got {self.kind!r}")
         n = len(self.conv_filters)
-        require(n >= 1, "conv_filters must list at least one layer")
+        layers = LIMITS["conv_layers"][0]
+        require(1 <= n <= layers, f"conv_filters must list 1 to {layers} layers, got {n}")
         require(len(self.conv_kernels) == n and len(self.conv_strides) == n,
                f"conv_filters, conv_kernels and conv_strides must have the same length, got "
                f"{n}, {len(self.conv_kernels)} and {len(self.conv_strides)}")
-        require(all(f > 0 for f in self.conv_filters), f"conv_filters must be positive, got {self.conv_filters}")
-        require(all(k > 0 for k in self.conv_kernels), f"conv_kernels must be positive, got {self.conv_kernels}")
-        require(all(len(s) == 2 and s[0] > 0 and s[1] > 0 for s in self.conv_strides),
-               f"conv_strides must be positive (frequency, time) pairs, got {self.conv_strides}")
-        require(self.latent_dim > 0, f"latent_dim must be > 0, got {self.latent_dim!r}")
+        for name, values, limit in (("conv_filters", self.conv_filters, "conv_filters"),
+                                    ("conv_kernels", self.conv_kernels, "conv_kernel")):
+            for value in values:
+                check_integer(value, name, minimum=1, limit=limit,
+                              what=f"integers >= 1 and <= {LIMITS[limit][0]}")
+        stride = LIMITS["conv_stride"][0]
+        require(all(len(s) == 2 and 0 < s[0] <= stride and 0 < s[1] <= stride for s in self.conv_strides),
+               f"conv_strides must be positive (frequency, time) pairs <= {stride}, got {self.conv_strides}")
+        check_integer(self.latent_dim, "latent_dim", minimum=1, limit="latent_dim")
         require(self.bottleneck in ("conv", "dense"), f"bottleneck must be 'conv' or 'dense', got {self.bottleneck!r}")
         require(self.activation in ACTIVATIONS, f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        require(self.beta >= 0, f"beta must be >= 0, got {self.beta!r}")
-        require(self.reconstruction_weight > 0,
-               f"reconstruction_weight must be > 0, got {self.reconstruction_weight!r}")
+        check_number(self.beta, "beta", minimum=0, limit="weight")
+        check_number(self.reconstruction_weight, "reconstruction_weight", minimum=0, exclusive_minimum=True,
+                     limit="weight")
         require(self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}")
-        require(self.mel_bands >= 1, f"mel_bands must be >= 1, got {self.mel_bands!r}")
-        require(self.l1_weight >= 0, f"l1_weight must be >= 0, got {self.l1_weight!r}")
+        check_integer(self.mel_bands, "mel_bands", minimum=1, limit="mel_bands")
+        check_number(self.l1_weight, "l1_weight", minimum=0, limit="weight")
 
 
 @dataclass(frozen=True)
@@ -330,12 +340,13 @@ class TrainConfig:
     def __post_init__(self) -> None:
         _check_types(self)
         check_seed(self.seed)
-        require(self.max_train_segments is None or self.max_train_segments >= 1,
-                f"max_train_segments must be None (all) or >= 1, got {self.max_train_segments!r}")
-        require(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs!r}")
-        require(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size!r}")
-        require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate!r}")
-        require(self.patience >= 0, f"patience must be >= 0, got {self.patience!r}")
+        if self.max_train_segments is not None:
+            check_integer(self.max_train_segments, "max_train_segments", minimum=1, limit="max_train_segments",
+                          what=f"None (all) or an integer >= 1 and <= {LIMITS['max_train_segments'][0]}")
+        check_integer(self.epochs, "epochs", minimum=1, limit="epochs")
+        check_integer(self.batch_size, "batch_size", minimum=1, limit="batch_size")
+        check_number(self.learning_rate, "learning_rate", minimum=0, exclusive_minimum=True, limit="learning_rate")
+        check_integer(self.patience, "patience", minimum=0, limit="patience")
         require(self.mixed_precision in ("auto", "on", "off"),
                f"mixed_precision must be 'auto', 'on' or 'off', got {self.mixed_precision!r}")
         require(self.distribution in ("auto", "none", "mirrored", "multi_worker", "data_parallel"),

@@ -21,6 +21,7 @@ songs, one genre, an autoencoder without a prior) is left out with a note that n
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -28,11 +29,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .._checks import check_integer, check_number
-from .._io import safe_name
+from .._io import Ledger, inner_folder, safe_name, shown
 from ..audio import COMPRESSED, write_audio
 from ..data.store import SongRecord, SpectrogramStore
 from ..encoding.latents import LatentSet
-from ..errors import GenmusicError
+from ..errors import GenmusicError, ParameterError
 from ..generation.composer import composer_for
 from .probes import predict_genres
 
@@ -75,13 +76,13 @@ class ListeningOptions:
     draws: int = 1024
 
     def __post_init__(self) -> None:
-        check_number(self.clip_seconds, "clip_seconds", minimum=0, exclusive_minimum=True)
-        check_integer(self.max_clip_songs, "max_clip_songs", minimum=1)
-        check_integer(self.steps, "steps", minimum=2)
-        check_integer(self.pieces_per_genre, "pieces_per_genre", minimum=0)
-        check_integer(self.piece_segments, "piece_segments", minimum=1)
-        check_number(self.temperature, "temperature", minimum=0)
-        check_integer(self.draws, "draws", minimum=1)
+        check_number(self.clip_seconds, "clip_seconds", minimum=0, exclusive_minimum=True, limit="clip_seconds")
+        check_integer(self.max_clip_songs, "max_clip_songs", minimum=1, limit="max_eval_songs")
+        check_integer(self.steps, "steps", minimum=2, limit="steps")
+        check_integer(self.pieces_per_genre, "pieces_per_genre", minimum=0, limit="pieces_per_genre")
+        check_integer(self.piece_segments, "piece_segments", minimum=1, limit="piece_segments")
+        check_number(self.temperature, "temperature", minimum=0, limit="temperature")
+        check_integer(self.draws, "draws", minimum=1, limit="draws")
 
 
 class ClipWriter:
@@ -92,11 +93,16 @@ class ClipWriter:
     root : path-like
         The report folder; clips go under ``root/audio/`` and are named relative to ``root``.
     sample_rate : int
+
+    ledger : genmusic._io.Ledger, optional
+        The report folder's ledger (default: read from ``root``): every clip is recorded there before it is
+        written, and only recorded clips are ever replaced or removed.
     """
 
-    def __init__(self, root, sample_rate: int) -> None:
+    def __init__(self, root, sample_rate: int, ledger: Optional[Ledger] = None) -> None:
         self.root = Path(root)
         self.sample_rate = int(sample_rate)
+        self.ledger = ledger if ledger is not None else Ledger(self.root, "report")
         self.written: Dict[str, dict] = {}
 
     def path(self, *parts: str) -> str:
@@ -113,7 +119,13 @@ class ClipWriter:
             ``{"path": rel, "seconds": ...}`` (and ``"peak_normalised": True`` when it was scaled down).
         """
         if rel not in self.written:
-            info = write_audio(self.root / rel, audio, self.sample_rate, overwrite=True,
+            target = self.root / rel
+            inner_folder(self.root, *rel.split("/")[:-1])  # never through a link out of the report folder
+            if os.path.lexists(target) and not self.ledger.owns(target):
+                raise ParameterError(f"{shown(target)} was not written by genmusic, and the report's clip would "
+                                     f"replace it: move it away, or choose another output_dir")
+            self.ledger.claim(target)
+            info = write_audio(target, audio, self.sample_rate, overwrite=True,
                                format=COMPRESSED["format"], subtype=COMPRESSED["subtype"])
             clip = {"path": rel, "seconds": round(len(audio) / self.sample_rate, 3)}
             if info["peak_normalised"]:
@@ -122,8 +134,9 @@ class ClipWriter:
         return dict(self.written[rel])
 
     def remove_stale(self) -> List[str]:
-        """Remove the clips an earlier report in this folder wrote that this one did not (``audio/**/*.ogg``
-        only; empty folders under ``audio/`` go too), so the folder holds what the page plays and no more.
+        """Remove the clips an earlier report in this folder wrote that this one did not: the clips the
+        folder's ledger records under ``audio/``, and nothing else (a file genmusic did not write stays, and
+        is named), so the folder holds what the page plays; folders left empty go too.
 
         Returns
         -------
@@ -131,21 +144,15 @@ class ClipWriter:
             The removed paths, relative to the report folder.
         """
         audio = self.root / AUDIO_DIR
-        if not audio.is_dir():
-            return []
-        removed = []
-        for path in sorted(audio.rglob("*" + COMPRESSED["suffix"])):
-            rel = path.relative_to(self.root).as_posix()
-            if rel not in self.written and path.is_file():
-                path.unlink()
-                removed.append(rel)
-        for folder in sorted((d for d in audio.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True):
-            if not any(folder.iterdir()):
-                folder.rmdir()
-        if not any(audio.iterdir()):
-            audio.rmdir()
+        stale = [p for p in self.ledger.owned() if p.relative_to(self.root).parts[:1] == (AUDIO_DIR,)
+                 and p.relative_to(self.root).as_posix() not in self.written]
+        removed = sorted(self.ledger.remove(stale))
         if removed:
-            logger.info("removed %d clip(s) of an earlier report from %s", len(removed), audio)
+            logger.info("removed %d clip(s) of an earlier report from %s", len(removed), shown(audio))
+        kept = self.ledger.unrecorded(AUDIO_DIR)
+        if kept:
+            logger.warning("%s: kept %d file(s) genmusic did not write: %s", shown(audio), len(kept),
+                           shown(", ".join(str(p.relative_to(audio)) for p in kept[:8]) + (" ..." if len(kept) > 8 else "")))
         return removed
 
 

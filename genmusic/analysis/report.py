@@ -17,6 +17,7 @@ Output folder::
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -26,11 +27,12 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .._checks import check_integer, check_seed
-from .._io import atomic_write_json, atomic_write_text, unique_safe_names
+from .._checks import LIMITS, check_integer, check_seed
+from .._io import (OUTPUT_ERRNOS, Ledger, atomic_write_json, atomic_write_text, check_folder_kind, folder_lock,
+                  inner_folder, output_failure, shown, unique_safe_names)
 from .._version import __version__
 from ..data.store import SPLITS, SpectrogramStore, song_summary
-from ..errors import GenmusicError, ParameterError
+from ..errors import GenmusicError, OutputError, ParameterError
 from .document import Clip, Document, format_number
 from .latent_map import MAP_CSS, MAP_JS, render_map
 from .listening import FROM_PRIOR, ClipWriter, ListeningOptions
@@ -120,30 +122,116 @@ def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | o
     ------
     DataError
         The store cannot be read (without data there is no report).
+    ParameterError
+        ``output_dir`` is another kind of genmusic folder (a store, a model, ...), or holds a file of the
+        report's names that genmusic did not write.
+    FolderLockedError
+        Another run writes a report into ``output_dir``.
+    OutputError
+        Writing failed (disk full, read-only folder), or ``audio/`` or ``figures/`` is a symbolic link.
     """
-    from ..models.modelio import load_bundle
-
     if not model_folders:
         raise ParameterError("model_folders is empty: give at least one model folder")
-    check_integer(max_eval_songs, "max_eval_songs", minimum=1)
+    check_integer(max_eval_songs, "max_eval_songs", minimum=1, limit="max_eval_songs")
+    check_integer(n_iter, "n_iter", minimum=0, limit="n_iter")
     check_seed(seed)
+    bound, why = LIMITS["max_eval_songs"]
+    if len(inputs) > bound:
+        raise ParameterError(f"inputs lists {len(inputs)} files; {bound} is genmusic's bound on {why}", parameter="inputs")
     store = SpectrogramStore(spectrograms if spectrograms is not None else default_spectrograms(model_folders))
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ParameterError(f"output {shown(output_dir)} exists and is not a folder; choose another output_dir")
+    check_folder_kind(output_dir, "report")
+    names = model_names(model_folders)
+    with folder_lock(output_dir, purpose="analysis"):
+        for sub in ("audio", "figures"):
+            if (output_dir / sub).is_symlink():
+                inner_folder(output_dir, sub)  # refused before any work, naming the link
+        ledger = report_ledger(output_dir)
+        ledger.scratch()
+        planned = [output_dir / name for name in REPORT_FILES]
+        for name in names:
+            planned += [output_dir / f"{stem}_{tag}{suffix}" for stem, suffix in (("latents", ".npz"), ("songs", ".csv"))
+                        for tag in (name, f"{name}_inputs")]
+            planned += [output_dir / "figures" / f"{name}_{key}.png" for key in FIGURE_KEYS]
+        blocked = [p for p in planned if os.path.lexists(p) and not ledger.owns(p)]
+        if blocked:
+            raise ParameterError(f"{shown(output_dir)} holds {', '.join(shown(p.relative_to(output_dir)) for p in blocked[:5])}, "
+                                 f"which genmusic did not write (or cannot prove it wrote), and the report would "
+                                 f"replace it: move it away, or choose another output_dir")
+        ledger.claim(*planned)
+        try:
+            return _analyse(model_folders, names, output_dir, store, ledger, inputs=inputs, seed=seed,
+                            max_eval_songs=max_eval_songs, tsne=tsne, n_iter=n_iter, pooling=pooling, audio=audio,
+                            listening=listening)
+        finally:
+            ledger.close()
+
+
+#: The report's files at fixed names (the figures and latents are named after each model).
+REPORT_FILES = ("report.md", "report.html", "results.json")
+#: The figure keys of :func:`~genmusic.analysis.plotting.plot_study`.
+FIGURE_KEYS = ("pca2d", "pca3d", "tsne", "elbow", "clusters", "confusion")
+
+
+def report_ledger(output_dir: Path) -> Ledger:
+    """The report folder's :class:`~genmusic._io.Ledger`. A report written before genmusic kept ledgers is
+    adopted as far as its ``results.json`` proves: the report's files and the files it names (figures,
+    latents, clips) inside the folder; nothing else there is ever removed or replaced."""
+    ledger = Ledger(output_dir, "report")
+    results_path = output_dir / "results.json"
+    if ledger.found or not results_path.is_file():
+        return ledger
+    try:
+        results = json.loads(results_path.read_text())
+    except (OSError, ValueError):
+        return ledger
+    if not (isinstance(results, dict) and "genmusic_report_version" in results):
+        return ledger
+    named = list(REPORT_FILES)
+    for model in results.get("models") or []:
+        if isinstance(model, dict):
+            named += [v for v in (model.get("figures") or {}).values() if isinstance(v, str)]
+            named += [v for v in (model.get("files") or {}).values() if isinstance(v, str)]
+            named += _clip_paths(model.get("listening"))
+    root = output_dir.resolve()
+    old = []
+    for rel in dict.fromkeys(named):
+        path = output_dir / rel
+        if Ledger._valid(rel) and path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(root):
+            old.append(path)
+    if old:
+        ledger.claim(*old)
+    return ledger
+
+
+def _analyse(model_folders, names: List[str], output_dir: Path, store: SpectrogramStore, ledger: Ledger, *,
+             inputs, seed: int, max_eval_songs: int, tsne: bool, n_iter: int, pooling: str, audio: bool,
+             listening: Optional[ListeningOptions]) -> AnalysisReport:
+    """:func:`run_analysis` inside the report folder's lock."""
+    from ..models.modelio import load_bundle
+
     studies: List[ModelStudy] = []
     failures: List[dict] = []
-    clips = ClipWriter(output_dir, store.config.audio.sample_rate)
+    clips = ClipWriter(output_dir, store.config.audio.sample_rate, ledger)
     writer = clips if audio else None
-    for folder, name in zip(model_folders, model_names(model_folders)):
+    for folder, name in zip(model_folders, names):
         logger.info("analysing model %s on %s", folder, store.path)
         try:
             bundle = load_bundle(folder)
             study = study_model(bundle, store, name=name, seed=seed, tsne=tsne, max_eval_songs=max_eval_songs,
                                 n_iter=n_iter, inputs=inputs, pooling=pooling, clip_writer=writer,
                                 listening=listening)
+        except OutputError:
+            raise  # the disk, not the model: the run stops with one message
         except GenmusicError as exc:
             failures.append({"name": name, "folder": str(folder), "status": "error", "error": str(exc)})
             continue
+        except OSError as exc:
+            if exc.errno in OUTPUT_ERRNOS:
+                raise output_failure(output_dir, exc) from None
+            raise
         except Exception as exc:  # noqa: BLE001 - one model's failure must not lose the others' report
             logger.exception("model %s: unexpected failure", folder)
             failures.append({"name": name, "folder": str(folder), "status": "error",
@@ -239,7 +327,7 @@ def write_report(output_dir: str | os.PathLike, store: SpectrogramStore, studies
     baseline : MfccBaseline, optional
     """
     output_dir = Path(output_dir)
-    fig_dir = output_dir / "figures"
+    fig_dir = inner_folder(output_dir, "figures")
     dataset = _dataset_summary(store)
     models: List[dict] = []
     figures: Dict[str, Dict[str, Path]] = {}
@@ -263,9 +351,10 @@ def write_report(output_dir: str | os.PathLike, store: SpectrogramStore, studies
         "errors": [f"{f['folder']}: {f['error']}" for f in failures],
     }
     doc = _build_document(results, figures, output_dir)
-    md_path = atomic_write_text(output_dir / "report.md", doc.markdown())
+    # file names that are not UTF-8 are shown with escapes on the page (results.json keeps their bytes)
+    md_path = atomic_write_text(output_dir / "report.md", shown(doc.markdown()))
     html_path = atomic_write_text(output_dir / "report.html",
-                                  doc.html("genmusic latent-space analysis", css=MAP_CSS, script=MAP_JS))
+                                  shown(doc.html("genmusic latent-space analysis", css=MAP_CSS, script=MAP_JS)))
     json_path = atomic_write_json(output_dir / "results.json", _json_safe(results))
     return AnalysisReport(output_dir=output_dir, markdown=md_path, html=html_path, results_path=json_path,
                           results=results, errors=list(results["errors"]), studies=list(studies))

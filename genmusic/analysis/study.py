@@ -15,12 +15,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .._io import json_float
+from .._io import json_float, shown
 from .._lazy import lazy_names
 from ..config import check_compatible
 from ..data.store import SpectrogramStore
 from ..encoding.latents import LatentSet, encode_files, encode_store
-from ..errors import GenmusicError
+from ..errors import GenmusicError, OutputError
 from .clustering import ClusterSweep, kmeans_sweep, usable_labels
 from .listening import ClipWriter, ListeningOptions, evaluated_song_clips, listen
 from .probes import Classification, classify, cross_validate_songs, nearest_songs, predict_genres, segment_vote_score
@@ -259,7 +259,7 @@ def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, 
             coords = study.pca2.transform(new.song_latents)
             for i, song_id in enumerate(new.song_ids):
                 study.new_songs.append({
-                    "name": str(song_id), "path": new.meta["sources"][i],
+                    "name": shown(song_id), "path": new.meta["sources"][i],  # the name as people read it
                     "n_segments": int(np.sum(new.segment_song == i)),
                     "predicted_genre": None if genres is None else str(genres[i]),
                     "probability": None if probs is None else float(probs[i]),
@@ -270,6 +270,8 @@ def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, 
         try:
             study.listening = listen(bundle, store, study, clip_writer, listening or ListeningOptions(),
                                      test_clips=test_clips, n_iter=n_iter, seed=seed)
+        except OutputError:
+            raise  # the disk is full: the run stops with one line, the report is not half-written
         except Exception as exc:  # noqa: BLE001 - without sound the numbers still make a report
             logger.exception("model %s: the report's audio failed", name)
             study.listening = {"notes": [f"no audio: {type(exc).__name__}: {exc}"]}

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
 
-from .._checks import check_integer, check_number, require
+from .._checks import LIMITS, check_integer, check_number, require
 from .._io import atomic_write_text
 from ..config import GenmusicConfig
 from ..data.store import SpectrogramStore
@@ -79,13 +79,16 @@ def latent_sizes(base_latent_dim: int, factors: Sequence[float], steps: int = 1)
     >>> [s.latent_dim for s in latent_sizes(128, [0.25, 0.5, 1, 2], steps=8)[0]]
     [32, 64, 128, 256]
     """
-    base = check_integer(base_latent_dim, "base_latent_dim", minimum=1)
-    require(len(factors) > 0, "factors needs at least one factor")
+    base = check_integer(base_latent_dim, "base_latent_dim", minimum=1, limit="latent_dim")
+    bound, why = LIMITS["sweep_sizes"]
+    require(0 < len(factors) <= bound, f"factors must list 1 to {bound} factors, got {len(factors)}; {bound} is "
+                                       f"genmusic's bound on {why}")
     sizes: List[LatentSize] = []
     notes: List[str] = []
     seen = set()
     for factor in factors:
-        check_number(factor, "factors", minimum=0, exclusive_minimum=True, what="numbers > 0")
+        check_number(factor, "factors", minimum=0, exclusive_minimum=True, limit="latent_factor",
+                     what=f"numbers > 0 and <= {LIMITS['latent_factor'][0]:g}")
         wanted = max(1, int(round(base * factor)))
         size = max(steps, int(round(wanted / steps)) * steps)
         note = ""
@@ -203,6 +206,9 @@ def sweep_latent_sizes(store: SpectrogramStore, output: str | os.PathLike, confi
 
     report = report or logger.info
     output = Path(output)
+    check_integer(eval_songs, "eval_songs", minimum=1, limit="max_eval_songs", allow_none=True)
+    check_number(eval_seconds, "eval_seconds", minimum=0, exclusive_minimum=True, limit="seconds", allow_none=True)
+    check_integer(n_iter, "n_iter", minimum=0, limit="n_iter")
     sizes, notes = latent_sizes(base_latent_dim, factors, latent_time_steps(config))
     for note in notes:
         report(note)

@@ -15,12 +15,12 @@ from typing import Iterator, List, Optional, Sequence
 
 import numpy as np
 
-from .._checks import check_config
+from .._checks import LIMITS, MAX_SECONDS as _MAX_SECONDS, check_config
 from ..config import MIN_SAMPLE_RATE, AudioConfig
 from ..errors import AudioLoadError
 from .signal import AudioSignal
 
-__all__ = ["Loader", "AUDIO_EXTENSIONS", "MAX_SECONDS", "DECODE_BLOCK_FRAMES"]
+__all__ = ["Loader", "AUDIO_EXTENSIONS", "MAX_SECONDS", "MAX_CHANNELS", "DECODE_BLOCK_FRAMES"]
 
 logger = logging.getLogger("genmusic")
 
@@ -29,7 +29,9 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".
 
 #: Longest audio genmusic reads or makes in one piece, in seconds (6 hours). Memory does not limit it (long
 #: audio is processed in blocks), but a request beyond it is a typo or a damaged header, and is refused.
-MAX_SECONDS = 6 * 3600.0
+MAX_SECONDS = float(_MAX_SECONDS)
+#: Most channels a file may declare: more is a damaged header (a file of 1000 channels is no music).
+MAX_CHANNELS = LIMITS["channels"][0]
 
 
 
@@ -180,8 +182,13 @@ class _Stream:
         pass
 
 
-def _check_header(path: Path, sr: int, frames: Optional[int], offset: float, duration: Optional[float]) -> None:
-    """Refuse what no real audio file declares: a rate below 1 kHz, more than :data:`MAX_SECONDS`."""
+def _check_header(path: Path, sr: int, frames: Optional[int], offset: float, duration: Optional[float],
+                  channels: int = 1) -> None:
+    """Refuse what no real audio file declares: a rate below 1 kHz, more than :data:`MAX_SECONDS`, more than
+    :data:`MAX_CHANNELS` channels."""
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise AudioLoadError(f"{path}: the header declares {channels} channels; genmusic reads at most {MAX_CHANNELS}, "
+                             f"so the file is damaged or not music")
     if sr < MIN_SAMPLE_RATE:
         raise AudioLoadError(f"{path}: the header declares a sample rate of {sr} Hz; audio has at least "
                              f"{MIN_SAMPLE_RATE} Hz, so the file is damaged or not audio")
@@ -209,7 +216,7 @@ class _SoundfileStream(_Stream):
             notes.append(f"truncated: the header promises {promised / self.sample_rate:.2f} s, the file holds "
                          f"{self.frames / self.sample_rate:.2f} s (used as it is)")
             self.frames_promised = promised
-        _check_header(path, self.sample_rate, self.frames, offset, duration)
+        _check_header(path, self.sample_rate, self.frames, offset, duration, self.channels)
         start = int(round(offset * self.sample_rate))
         if start:
             handle.seek(min(start, self.frames))
@@ -250,7 +257,7 @@ class _AudioreadStream(_Stream):
         self.path, self.handle = path, handle
         self.sample_rate, self.channels = int(handle.samplerate), int(handle.channels)
         frames = int(round(handle.duration * self.sample_rate)) if handle.duration else None
-        _check_header(path, self.sample_rate, frames, offset, duration)
+        _check_header(path, self.sample_rate, frames, offset, duration, self.channels)
         self.skip = int(round(offset * self.sample_rate))
         self.todo = None if duration is None else int(round(duration * self.sample_rate))
 
@@ -279,7 +286,7 @@ def _open_stream(path: Path, offset: float, duration: Optional[float], notes: Li
     import soundfile as sf
 
     try:
-        handle = sf.SoundFile(str(path))
+        handle = sf.SoundFile(os.fsencode(path))  # bytes: any file name, UTF-8 or not
     except (sf.LibsndfileError, RuntimeError) as exc:
         if getattr(exc, "code", None) not in _NOT_MY_FORMAT:
             raise AudioLoadError(f"{path}: damaged or not audio ({_soundfile_reason(exc, path)})") from None
@@ -307,7 +314,10 @@ def _open_stream(path: Path, offset: float, duration: Optional[float], notes: Li
 
 
 def _soundfile_reason(exc: Exception, path: Path) -> str:
-    return str(exc).replace(f"Error opening {str(path)!r}: ", "").strip().rstrip(".")
+    text = str(exc)
+    for name in (str(path), os.fsencode(path)):
+        text = text.replace(f"Error opening {name!r}: ", "")
+    return text.strip().rstrip(".")
 
 
 def _wav_promised_frames(path: Path) -> Optional[int]:

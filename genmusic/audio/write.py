@@ -102,7 +102,7 @@ def write_audio(path: Union[str, os.PathLike], audio: np.ndarray, sr: int, *, ov
     audio, info = peak_normalise(audio) if normalise_peak else prevent_clipping(audio)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp, _writing(path):
-        sf.write(str(tmp), audio, int(sr), subtype=subtype, format=format)
+        sf.write(os.fsencode(tmp), audio, int(sr), subtype=subtype, format=format)
     return info
 
 
@@ -155,7 +155,7 @@ def write_wav(path: Union[str, os.PathLike], audio: Union[np.ndarray, Iterable[n
     clips = not first_subtype.upper().startswith(("FLOAT", "DOUBLE"))
     peak, n_samples = 0.0, 0
     with atomic_path(path) as tmp, _writing(path):
-        with sf.SoundFile(str(tmp), "w", samplerate=int(sr), channels=1, subtype=first_subtype, format="WAV") as out:
+        with sf.SoundFile(os.fsencode(tmp), "w", samplerate=int(sr), channels=1, subtype=first_subtype, format="WAV") as out:
             for block in blocks:
                 block = valid_array(block, "audio", ndim=1, shape="a 1-D signal", dtype=np.float32, allow_empty=True)
                 if block.size:
@@ -189,7 +189,7 @@ def _rescale_wav(path: Path, gain: float, subtype: str, block: int = 1 << 18) ->
     import soundfile as sf
 
     with atomic_path(path) as scaled, _writing(path):
-        with sf.SoundFile(str(path)) as src, sf.SoundFile(str(scaled), "w", samplerate=src.samplerate, channels=1,
+        with sf.SoundFile(os.fsencode(path)) as src, sf.SoundFile(os.fsencode(scaled), "w", samplerate=src.samplerate, channels=1,
                                                            subtype=subtype, format="WAV") as dst:
             for piece in src.blocks(blocksize=block, dtype="float32"):
                 dst.write((piece * np.float32(gain)).astype(np.float32))

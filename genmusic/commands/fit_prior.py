@@ -60,7 +60,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"wrote {' and '.join(str(args.model_dir / name) for name in summary['files'])}")
         return 0
 
-    return run_main(body, parser, {"overwrite=True": "--overwrite"})
+    return run_main(body, parser, {"overwrite=True": "--overwrite", "max_components": "--components"})
 
 
 if __name__ == "__main__":

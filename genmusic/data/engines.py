@@ -24,6 +24,7 @@ import functools
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -33,8 +34,8 @@ from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ..errors import GenmusicError, OutputError, ParameterError
 
-__all__ = ["ENGINES", "RAY_INSTALL", "RAY_MAX_RETRIES", "WORKER_DIED", "Done", "check_engine", "run_job", "map_jobs",
-           "plan_jobs", "collect"]
+__all__ = ["ENGINES", "RAY_INSTALL", "RAY_MAX_RETRIES", "RAY_CONNECT_TIMEOUT", "WORKER_DIED", "Done", "check_engine",
+           "ray_timeout", "run_job", "map_jobs", "plan_jobs", "collect"]
 
 logger = logging.getLogger("genmusic")
 
@@ -71,6 +72,9 @@ def check_engine(engine: str, address: Optional[str] = None) -> None:
                              f"this machine")
     if engine == "ray":
         _import_ray()
+        address = address or os.environ.get("RAY_ADDRESS") or None
+        if address and address != "auto":
+            _ray_host_port(address)  # a malformed address is refused before any work
 
 
 def _import_ray():
@@ -123,7 +127,8 @@ def plan_jobs(files: Sequence[Tuple[os.PathLike, str]], song_ids: Sequence[str],
     reused, todo = [], []
     for (path, genre), song_id in zip(files, song_ids):
         record = existing(song_id)
-        if record is not None and record.source == str(path) and record.genre == genre:
+        # an earlier genmusic stored sources relative to the folder it ran in: the same file all the same
+        if record is not None and os.path.abspath(record.source) == os.path.abspath(path) and record.genre == genre:
             reused.append(record)
         else:
             todo.append((str(path), song_id, genre))
@@ -335,21 +340,108 @@ def _ray_job(task: Callable, job: Job, cwd: str):
 
 
 def _ray_connect(ray, address: Optional[str], workers: int) -> bool:
-    """Connect to ``address`` / ``RAY_ADDRESS``, or start a Ray instance of ``workers`` CPUs here.
+    """Connect to ``address`` / ``RAY_ADDRESS`` (within :func:`ray_timeout` seconds), or start a Ray instance
+    of ``workers`` CPUs here.
 
     Returns
     -------
     bool : whether this call started the connection (and should end it).
+
+    Raises
+    ------
+    ParameterError
+        The address is malformed, nothing listens there, or it does not answer in time: the message names
+        the address and what to check.
     """
     if ray.is_initialized():
         return False
     address = address or os.environ.get("RAY_ADDRESS") or None
     options = {"include_dashboard": False, "configure_logging": False, "log_to_driver": False}
     if address:
-        ray.init(address=address, **options)
+        _connect(ray, address, options, ray_timeout())
     else:
         ray.init(num_cpus=workers, **options)
     return True
+
+
+#: Seconds a Ray address may take to answer before the run stops (the environment variable
+#: ``GENMUSIC_RAY_TIMEOUT`` sets another).
+RAY_CONNECT_TIMEOUT = 20.0
+
+
+def ray_timeout() -> float:
+    """:data:`RAY_CONNECT_TIMEOUT`, or ``GENMUSIC_RAY_TIMEOUT`` (seconds) when it is set."""
+    value = os.environ.get("GENMUSIC_RAY_TIMEOUT")
+    if not value:
+        return RAY_CONNECT_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise ParameterError(f"GENMUSIC_RAY_TIMEOUT must be a number of seconds > 0, got {value!r}")
+    return seconds
+
+
+def _ray_host_port(address: str) -> Tuple[str, int]:
+    """``(host, port)`` of ``HOST:PORT`` or ``ray://HOST:PORT``; a ParameterError for anything else."""
+    rest = address[len("ray://"):] if address.startswith("ray://") else address
+    if rest.startswith("["):  # [IPv6]:PORT
+        host, sep, port = rest[1:].partition("]:")
+    else:
+        host, sep, port = rest.rpartition(":")
+        sep = "" if ":" in host else sep
+    if not (host and sep and port.isdigit() and 0 < int(port) < 65536):
+        raise ParameterError(f"address={address} is not a Ray address: give HOST:PORT (the head node's port, 6379 by "
+                             f"default), ray://HOST:PORT (Ray Client, port 10001 by default) or auto (the cluster "
+                             f"started on this machine with `ray start --head`)")
+    return host, int(port)
+
+
+def _connect(ray, address: str, options: dict, timeout: float) -> None:
+    """``ray.init(address=address)`` within ``timeout`` seconds, or one ParameterError saying what to check.
+
+    A TCP connection is tried first (nothing listening is told at once); ``ray.init`` then runs in a
+    daemon thread, since Ray retries an address that does not answer for minutes.
+    """
+    check = (f"check that `ray start --head` runs there and that the port is the head node's (6379 by default; "
+             f"Ray Client: ray://HOST:10001), or leave address out to start Ray on this machine")
+    if address != "auto":
+        host, port = _ray_host_port(address)
+        try:
+            socket.create_connection((host, port), timeout=min(timeout, 10.0)).close()
+        except ConnectionRefusedError:
+            raise ParameterError(f"cannot reach the Ray cluster at address={address}: nothing listens there "
+                                 f"(connection refused); {check}") from None
+        except socket.gaierror:
+            raise ParameterError(f"cannot reach the Ray cluster at address={address}: the host {host} is unknown; "
+                                 f"{check}") from None
+        except OSError as exc:
+            raise ParameterError(f"cannot reach the Ray cluster at address={address}: "
+                                 f"{exc.strerror or type(exc).__name__}; {check}") from None
+    done, outcome = threading.Event(), {}
+
+    def connect() -> None:
+        try:
+            ray.init(address=address, **options)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=connect, name="genmusic-ray-connect", daemon=True).start()
+    if not done.wait(timeout):
+        raise ParameterError(f"the Ray cluster at address={address} did not answer within {timeout:g} s: something "
+                             f"listens there, but not a Ray head node of this Ray version ({ray.__version__}); {check}. "
+                             f"A slow cluster: set GENMUSIC_RAY_TIMEOUT=SECONDS to wait longer")
+    error = outcome.get("error")
+    if error is None:
+        return
+    if address == "auto":
+        raise ParameterError("address=auto: no Ray cluster runs on this machine (`ray start --head` starts one), or "
+                             "leave address out to start Ray for this run") from None
+    raise ParameterError(f"cannot connect to the Ray cluster at address={address} ({type(error).__name__}: "
+                         f"{str(error).splitlines()[0] if str(error) else ''}); {check}") from None
 
 
 def _ray_map(task: Callable, jobs: Sequence[Job], *, workers: int, address: Optional[str]) -> Iterable:

@@ -25,7 +25,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from .._checks import check_config, check_integer
-from .._io import folder_lock
+from .._io import folder_lock, shown
 from ..audio import AUDIO_EXTENSIONS, AudioSignal, Loader, n_segments_for
 from ..config import GenmusicConfig
 from ..errors import AudioLoadError, DataError, ParameterError
@@ -48,11 +48,12 @@ def find_audio_files(input_dir: str | os.PathLike) -> Tuple[Path, List[Tuple[Pat
     Returns
     -------
     root : Path
-    files : list of (path, genre), sorted by path
+        Absolute (not resolved: links in it are kept).
+    files : list of (path, genre), sorted by path; absolute
     """
-    root = Path(input_dir)
+    root = Path(os.path.abspath(input_dir))  # sources are stored absolute: found again from any working folder
     if not root.is_dir():
-        raise ParameterError(f"input folder {root} does not exist or is not a folder")
+        raise ParameterError(f"input folder {shown(input_dir)} does not exist or is not a folder")
     if (root / "genres_original").is_dir():
         root = root / "genres_original"
     files = []
@@ -87,14 +88,14 @@ class PreprocessReport:
         counts = song_summary(self.songs, self.sample_rate)
         lines = [f"files done: {len(self.processed)} new, {len(self.reused)} reused from an earlier run",
                  f"files skipped: {len(self.skipped)}"]
-        lines += [f"  - {src}: {why}" for src, why in self.skipped]
+        lines += [f"  - {shown(src)}: {shown(why)}" for src, why in self.skipped]
         if self.warnings:
             lines += [f"files used with a warning: {len(self.warnings)}"]
-            lines += [f"  - {src}: {why}" for src, why in self.warnings]
+            lines += [f"  - {shown(src)}: {shown(why)}" for src, why in self.warnings]
         lines += [f"segments: {counts['n_segments']}",
                   f"seconds of audio: {counts['seconds_of_audio']:.1f}",
                   f"wall time: {self.wall_seconds:.1f} s",
-                  f"output: {self.output_dir}"]
+                  f"output: {shown(self.output_dir)}"]
         return "\n".join(lines)
 
 
@@ -308,8 +309,7 @@ class PreprocessingPipeline:
         """
         start = time.perf_counter()
         if workers is not None:
-            check_integer(workers, "workers", minimum=1,
-                          what="an integer >= 1 (processes working in parallel; leave it out for one per core)")
+            check_integer(workers, "workers", minimum=1, limit="workers")
         check_engine(engine, address)
         root, files = find_audio_files(input_dir)
         if not files:
@@ -319,6 +319,7 @@ class PreprocessingPipeline:
             report = PreprocessReport(output_dir=Path(output_dir), sample_rate=self.config.audio.sample_rate)
             report.reused, todo = plan_jobs(files, make_song_ids([p for p, _ in files], root), saver.existing)
             saver.check_writable([song_id for _, song_id, _ in todo])
+            saver.claim_songs([song_id for _, song_id, _ in todo])
             collect(functools.partial(_process_noting, self, saver), todo, report, engine=engine,
                     workers=workers or os.cpu_count() or 1, address=address, progress=progress,
                     desc="preprocessing")
@@ -327,6 +328,7 @@ class PreprocessingPipeline:
                 raise DataError(f"none of the {len(files)} audio file(s) under {root} could be processed; "
                                 f"see the warnings above or {saver.output_dir / 'skipped.csv'}")
             saver.finalise(report.songs, report.skipped, input_folder=root)
+            saver.ledger.close()
         report.wall_seconds = time.perf_counter() - start
         return report
 

@@ -19,16 +19,17 @@ import csv
 import io
 import json
 import logging
+import math
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .._checks import check_config
-from .._io import (atomic_save_npy_blocks, atomic_write_json, atomic_write_text, make_folder, remove_leftovers,
-                  safe_name, unique_safe_names)
+from .._io import (Ledger, atomic_save_npy_blocks, atomic_write_json, atomic_write_text, check_folder_kind,
+                  inner_folder, read_text, safe_name, shown, unique_safe_names)
 from ..config import GenmusicConfig, SplitConfig
 from ..errors import DataError, GenmusicError, ParameterError
 from ..features.spectrogram import MinMaxNormaliser
@@ -150,6 +151,9 @@ def assign_splits(song_ids: Sequence[str], genres: Sequence[str], config: SplitC
 class Saver:
     """Writes a spectrogram store.
 
+    What it writes is recorded first in the folder's :class:`~genmusic._io.Ledger`; that record, and nothing
+    else (no name pattern, no id read back from a manifest), says what is genmusic's.
+
     Parameters
     ----------
     output_dir : path-like
@@ -157,9 +161,19 @@ class Saver:
         Saved as ``config.json``; a store folder made with another config is refused unless
         ``overwrite`` is set.
     overwrite : bool
-        Remove what an earlier run wrote instead of reusing it: the songs the manifest lists or whose
-        metadata files name them, and the store's own files. Anything else in the folder (files genmusic did
-        not write) is kept, and a file of a store's name that genmusic did not write is refused.
+        Remove what an earlier run wrote instead of reusing it: the files the ledger records. Anything else
+        in the folder (files genmusic did not write, and every file of a store written before genmusic kept a
+        ledger) is kept and named, and a file of a store's or a song's name that genmusic did not write is
+        refused.
+
+    Raises
+    ------
+    ParameterError
+        ``output_dir`` is a file, another kind of genmusic folder (a latent folder, a model, a report), holds
+        files of a store's names genmusic did not write, or (without ``overwrite``) spectrograms made with
+        other settings.
+    OutputError
+        ``output_dir/songs`` is a symbolic link (genmusic never writes through one), or cannot be written.
     """
 
     def __init__(self, output_dir: str | os.PathLike, config: GenmusicConfig, *, overwrite: bool = False) -> None:
@@ -168,16 +182,19 @@ class Saver:
                                    example="Saver(output_dir, GenmusicConfig())",
                                    tutorial="genmusic.tutorial.Saver(feature_save_dir, min_max_values_save_dir)")
         self.songs_dir = self.output_dir / "songs"
+        self.overwrite = bool(overwrite)
         self._prepare(overwrite)
 
     def _prepare(self, overwrite: bool) -> None:
         config_path = self.output_dir / "config.json"
         if self.output_dir.exists() and not self.output_dir.is_dir():
-            raise ParameterError(f"output {self.output_dir} exists and is not a folder")
+            raise ParameterError(f"output {shown(self.output_dir)} exists and is not a folder")
+        check_folder_kind(self.output_dir, "spectrograms")
+        self.ledger = Ledger(self.output_dir, "spectrograms")
         foreign = [name for name, ours in _STORE_FILES.items() if (self.output_dir / name).exists()
-                   and not ours(self.output_dir / name)]
+                   and not self.ledger.owns(self.output_dir / name) and not ours(self.output_dir / name)]
         if foreign:
-            raise ParameterError(f"{self.output_dir} holds {', '.join(foreign)}, which genmusic did not write (a "
+            raise ParameterError(f"{shown(self.output_dir)} holds {', '.join(foreign)}, which genmusic did not write (a "
                                  f"spectrogram store writes files of these names): move them away, or choose another "
                                  f"output_dir")
         if overwrite:
@@ -186,46 +203,38 @@ class Saver:
             old = GenmusicConfig.load(config_path)
             if (old.audio, old.spectrogram) != (self.config.audio, self.config.spectrogram):
                 raise ParameterError(
-                    f"{self.output_dir} holds spectrograms made with other audio/spectrogram settings "
+                    f"{shown(self.output_dir)} holds spectrograms made with other audio/spectrogram settings "
                     f"({old.audio}, {old.spectrogram}); pass overwrite=True to replace them, or choose another output_dir")
-        make_folder(self.songs_dir)
-        # Leftovers of a killed run (temporary files) are never valid outputs.
-        remove_leftovers(self.songs_dir)
+        inner_folder(self.output_dir, "songs")
+        self.ledger.scratch()  # what a killed run was writing is removed there
+        self.ledger.claim(*(self.output_dir / name for name in _STORE_FILES))
         self.config.save(config_path)
 
-    def own_files(self) -> List[Path]:
-        """The files of ``songs/`` that genmusic wrote: each song the manifest lists or whose metadata file
-        names it (its ``.npy`` and ``.json``), and song arrays whose metadata a killed run never wrote."""
-        if not self.songs_dir.is_dir():
-            return []
-        ids = set(_manifest_song_ids(self.output_dir / "manifest.csv"))
-        ids.update(p.stem for p in self.songs_dir.glob("*.json") if _is_song_record(p))
-        own = [self.songs_dir / f"{i}{ext}" for i in sorted(ids) for ext in (".npy", ".json")]
-        own += [p for p in self.songs_dir.glob("*.npy") if p.stem not in ids and _is_song_array(p)]
-        return [p for p in own if p.is_file()]
-
     def _remove_own_files(self) -> None:
-        """``overwrite``: remove what genmusic wrote here, and only that (other files are named and kept)."""
-        own = self.own_files()
-        for path in own:
-            path.unlink()
-        for name in _STORE_FILES:
-            (self.output_dir / name).unlink(missing_ok=True)
-        if self.songs_dir.is_dir():
-            remove_leftovers(self.songs_dir)
-            kept = sorted(p.name + ("/" if p.is_dir() else "") for p in self.songs_dir.iterdir())
-            if kept:
-                logger.warning("%s: kept %d file(s) genmusic did not write: %s", self.songs_dir, len(kept),
-                               ", ".join(kept[:10]) + (" ..." if len(kept) > 10 else ""))
+        """``overwrite``: remove what the ledger says genmusic wrote here, and only that."""
+        self.ledger.remove()
+        kept = self.ledger.unrecorded("songs")
+        if kept:
+            why = ("genmusic cannot prove it wrote (the store was written before genmusic recorded its files)"
+                   if self.ledger.legacy else "genmusic did not write")
+            names = [str(p.relative_to(self.songs_dir)) + ("/" if p.is_dir() else "") for p in kept]
+            logger.warning("%s: kept %d file(s) %s: %s", shown(self.songs_dir), len(kept), why,
+                           shown(", ".join(names[:10]) + (" ..." if len(names) > 10 else "")))
 
     def check_writable(self, song_ids: Sequence[str]) -> None:
-        """Refuse to replace a file genmusic did not write with a song of ``song_ids``."""
-        own = set(self.own_files())
+        """Refuse to replace a file genmusic did not write (or cannot prove it wrote) with a song of ``song_ids``."""
         for song_id in song_ids:
             for path in (self.song_path(song_id), self.songs_dir / f"{song_id}.json"):
-                if path.exists() and path not in own:
-                    raise ParameterError(f"{path} was not written by genmusic, and song {song_id!r} would replace "
-                                         f"it: move it away, or choose another output_dir")
+                if os.path.lexists(path) and not self.ledger.owns(path):
+                    why = ("is from a store written before genmusic recorded its files, so genmusic cannot prove it "
+                           "is its own" if self.ledger.legacy else "was not written by genmusic")
+                    raise ParameterError(f"{shown(path)} {why}, and song {song_id!r} would replace it: move it away "
+                                         f"(or delete the old songs yourself), or choose another output_dir")
+
+    def claim_songs(self, song_ids: Sequence[str]) -> None:
+        """Record the files of ``song_ids`` in the ledger before any worker writes them."""
+        self.ledger.claim(*(path for song_id in song_ids
+                            for path in (self.song_path(song_id), self.songs_dir / f"{song_id}.json")))
 
     def song_path(self, song_id: str) -> Path:
         return self.songs_dir / f"{song_id}.npy"
@@ -233,7 +242,9 @@ class Saver:
     def existing(self, song_id: str) -> Optional[SongRecord]:
         """The record of a song an earlier run completed, or None."""
         meta_path = self.songs_dir / f"{song_id}.json"
-        if not (meta_path.is_file() and self.song_path(song_id).is_file()):
+        if self.overwrite or not (meta_path.is_file() and self.song_path(song_id).is_file()):
+            return None
+        if not self.ledger.legacy and not self.ledger.owns(meta_path):  # a file genmusic did not write
             return None
         try:
             return SongRecord(**json.loads(meta_path.read_text()))
@@ -251,6 +262,8 @@ class Saver:
         """
         expected = (record.n_segments, *self.config.spectrogram.segment_shape)
         blocks = [segments] if isinstance(segments, np.ndarray) else segments
+        self.check_writable([record.song_id])
+        self.claim_songs([record.song_id])  # done by the run before its workers start: then a no-op
         try:
             atomic_save_npy_blocks(self.song_path(record.song_id), expected, STORE_DTYPE, blocks)
         except ValueError as exc:
@@ -275,7 +288,8 @@ class Saver:
         splits = assign_splits([r.song_id for r in records], [r.genre for r in records], self.config.split)
         for record in records:
             record.split = splits[record.song_id]
-            atomic_write_json(self.songs_dir / f"{record.song_id}.json", asdict(record))
+            if self.ledger.owns(self.songs_dir / f"{record.song_id}.json"):  # an old store's files are only read
+                atomic_write_json(self.songs_dir / f"{record.song_id}.json", asdict(record))
         seg = self.config.spectrogram.segment_samples
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -297,41 +311,11 @@ class Saver:
         return records
 
 
-def _manifest_song_ids(path: Path) -> List[str]:
-    """Song ids a manifest lists (none when it is missing or not a manifest)."""
-    try:
-        with open(path, newline="") as handle:
-            reader = csv.DictReader(handle)
-            if tuple(reader.fieldnames or ()) != _MANIFEST_FIELDS:
-                return []
-            return sorted({row["song_id"] for row in reader if row.get("song_id")})
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return []
-
-
 def _read_json(path: Path):
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-
-
-def _is_song_record(path: Path) -> bool:
-    """``songs/<id>.json`` as :meth:`Saver.save_song` writes it."""
-    data = _read_json(path)
-    return isinstance(data, dict) and data.get("song_id") == path.stem and {f.name for f in fields(SongRecord)} >= set(data)
-
-
-def _is_song_array(path: Path) -> bool:
-    """A ``.npy`` of float16 segments ``(n_segments, n_freq_bins, segment_frames)``, as the store writes."""
-    try:
-        with open(path, "rb") as handle:
-            major, _ = np.lib.format.read_magic(handle)
-            read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-            shape, _, dtype = read_header(handle)
-    except (OSError, ValueError):
-        return False
-    return dtype == np.dtype(STORE_DTYPE) and len(shape) == 3
 
 
 def _is_store_csv(path: Path, header: Sequence[str]) -> bool:
@@ -409,6 +393,42 @@ def dataset_stats(records: Sequence[SongRecord], config: GenmusicConfig) -> dict
 # reading
 
 
+def _npy_data_offset(path: Path, head: bytes, expected: tuple) -> int:
+    """Where the data of a song's ``.npy`` starts, after checking its header against ``expected`` (float16)."""
+    handle = io.BytesIO(head)
+    try:
+        major, _ = np.lib.format.read_magic(handle)
+        read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(handle)
+    except (ValueError, EOFError) as exc:
+        raise DataError(f"{shown(path)}: not a song file ({exc}); preprocess again (overwrite=True)") from None
+    if tuple(shape) != tuple(expected) or dtype != np.dtype(STORE_DTYPE) or fortran:
+        raise DataError(f"{shown(path)}: shape {tuple(shape)} {dtype} does not match the manifest and config "
+                        f"{tuple(expected)} {np.dtype(STORE_DTYPE)} (the file was replaced); preprocess again "
+                        f"(overwrite=True)")
+    return handle.tell()
+
+
+def _field_int(row: dict, key: str, minimum: int, where: str, fix: str) -> int:
+    try:
+        value = int(row[key])
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise DataError(f"{where}: {key} must be an integer >= {minimum}, got {row[key]!r}; {fix}")
+    return value
+
+
+def _field_float(row: dict, key: str, where: str, fix: str) -> float:
+    try:
+        value = float(row[key])
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value):
+        raise DataError(f"{where}: {key} must be a finite number of dB, got {row[key]!r}; {fix}")
+    return value
+
+
 class SpectrogramStore:
     """Read a store written by :class:`Saver`; song arrays are memory-mapped, never loaded whole.
 
@@ -420,8 +440,10 @@ class SpectrogramStore:
     Raises
     ------
     DataError
-        The folder, its manifest, config or statistics are missing, or it was written by another
-        store version, or it holds no songs.
+        The folder, its manifest, config or statistics are missing or damaged (a manifest cut short or of
+        random bytes, a field that is NaN, negative or of the wrong type, rows that disagree, statistics
+        that are not finite), a song file the manifest lists is missing, it was written by another store
+        version, or it holds no songs. The message names the file (and line) and the fix.
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
@@ -434,36 +456,102 @@ class SpectrogramStore:
                 raise DataError(f"{self.path} has no {name}: it is not a finished spectrogram store (run or resume "
                                 f"the preprocessing into it)")
         self.config = GenmusicConfig.load(self.path / "config.json")
-        self.stats = json.loads((self.path / "stats.json").read_text())
-        version = self.stats.get("store_version")
-        if version != STORE_VERSION:
-            raise DataError(f"{self.path} was written by store version {version}; this genmusic reads version "
-                            f"{STORE_VERSION}: preprocess again with overwrite=True")
+        self.stats = self._read_stats()
         self.songs: List[SongRecord] = self._read_manifest()
         if not self.songs:
             raise DataError(f"{self.path}/manifest.csv lists no songs: every input file was skipped "
                             f"(see {self.path}/skipped.csv)")
+        for record in self.songs:
+            path = self.path / "songs" / f"{record.song_id}.npy"
+            if not path.is_file():
+                raise DataError(f"{shown(path)} is missing (manifest.csv lists song {record.song_id!r}): the store is "
+                                f"incomplete; preprocess again (overwrite=True)")
         self._by_id = {r.song_id: r for r in self.songs}
         self._arrays: Dict[str, np.ndarray] = {}
+        self._headers: Dict[str, tuple] = {}
+
+    def _read_stats(self) -> dict:
+        """``stats.json``, checked: a JSON object of this store version whose dB statistics are finite."""
+        path = self.path / "stats.json"
+        fix = "preprocess again (overwrite=True) to rebuild it"
+        try:
+            stats = json.loads(read_text(path))
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{shown(path)}: not readable JSON ({exc}); {fix}") from None
+        if not isinstance(stats, dict):
+            raise DataError(f"{shown(path)}: expected a JSON object, got {type(stats).__name__}; {fix}")
+        version = stats.get("store_version")
+        if version != STORE_VERSION:
+            raise DataError(f"{self.path} was written by store version {version}; this genmusic reads version "
+                            f"{STORE_VERSION}: preprocess again with overwrite=True")
+        for key in ("db_min", "db_max", "global_db_min", "global_db_max"):
+            value = stats.get(key)
+            if key in stats and not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                     and math.isfinite(value)):
+                raise DataError(f"{shown(path)}: {key} must be a finite number of dB, got {value!r}; {fix}")
+        if "db_min" not in stats or "db_max" not in stats or stats["db_min"] > stats["db_max"]:
+            raise DataError(f"{shown(path)}: db_min and db_max must be there, with db_min <= db_max; {fix}")
+        return stats
 
     def _read_manifest(self) -> List[SongRecord]:
+        """``manifest.csv``, checked line by line: every field has its type and range, a song's rows agree and
+        list each of its segments once, ids are plain file names and files are the songs' own."""
+        path = self.path / "manifest.csv"
+        fix = "preprocess again (overwrite=True) to rebuild it"
+        try:
+            text = read_text(path)
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+        except OSError as exc:
+            raise DataError(f"{shown(path)}: cannot read ({exc.strerror or exc}); {fix}") from None
+        except csv.Error as exc:
+            raise DataError(f"{shown(path)}: not a manifest genmusic wrote ({exc}); {fix}") from None
+        if not rows or tuple(rows[0]) != _MANIFEST_FIELDS:
+            got = ",".join(rows[0])[:80] if rows else "nothing"
+            raise DataError(f"{shown(path)}: not a manifest genmusic wrote (its first line is {shown(repr(got))}, not "
+                            f"{','.join(_MANIFEST_FIELDS)}); {fix}")
+        if not text.endswith("\n"):
+            raise DataError(f"{shown(path)} is cut short: its last line has no end (a copy or a write that stopped "
+                            f"part way); {fix}")
+        segment_samples = self.config.spectrogram.segment_samples
         songs: Dict[str, SongRecord] = {}
-        with open(self.path / "manifest.csv", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = set(_MANIFEST_FIELDS) - set(reader.fieldnames or ())
-            if missing:
-                raise DataError(f"{self.path}/manifest.csv lacks column(s) {sorted(missing)}")
-            for line, row in enumerate(reader, start=2):
-                song_id = row["song_id"]
-                if safe_name(song_id, fallback="") != song_id:
-                    raise DataError(f"{self.path}/manifest.csv line {line}: song_id {song_id!r} is not a plain file "
-                                    f"name (a store never writes one; the manifest is damaged or was edited): "
-                                    f"preprocess again")
-                if row["song_id"] not in songs:
-                    songs[row["song_id"]] = SongRecord(
-                        song_id=row["song_id"], source=row["source"], genre=row["genre"],
-                        n_samples=int(row["n_samples"]), n_segments=int(row["n_segments"]),
-                        db_min=float(row["db_min"]), db_max=float(row["db_max"]), split=row["split"])
+        segments: Dict[str, set] = {}
+        for line, row in enumerate(rows[1:], start=2):
+            where = f"{shown(path)} line {line}"
+            if len(row) != len(_MANIFEST_FIELDS):
+                raise DataError(f"{where}: {len(row)} field(s), a manifest row has {len(_MANIFEST_FIELDS)}; {fix}")
+            r = dict(zip(_MANIFEST_FIELDS, row))
+            song_id = r["song_id"]
+            if safe_name(song_id, fallback="") != song_id:
+                raise DataError(f"{where}: song_id {song_id!r} is not a plain file name (a store never writes one; "
+                                f"the manifest is damaged or was edited): preprocess again")
+            n_samples = _field_int(r, "n_samples", 1, where, fix)
+            n_segments = _field_int(r, "n_segments", 1, where, fix)
+            segment = _field_int(r, "segment", 0, where, fix)
+            if segment >= n_segments:
+                raise DataError(f"{where}: segment must be below n_segments ({n_segments}), got {segment}; {fix}")
+            offset = _field_int(r, "offset_samples", 0, where, fix)
+            if offset != segment * segment_samples:
+                raise DataError(f"{where}: offset_samples {offset} does not match segment {segment} "
+                                f"({segment * segment_samples} samples); {fix}")
+            db_min, db_max = (_field_float(r, key, where, fix) for key in ("db_min", "db_max"))
+            if db_min > db_max:
+                raise DataError(f"{where}: db_min ({db_min}) is above db_max ({db_max}); {fix}")
+            if r["split"] not in SPLITS:
+                raise DataError(f"{where}: split must be one of {SPLITS}, got {r['split']!r}; {fix}")
+            if r["file"] != f"songs/{song_id}.npy":
+                raise DataError(f"{where}: file must be songs/{song_id}.npy (the song's own), got {r['file']!r}; "
+                                f"{fix}")
+            record = SongRecord(song_id=song_id, source=r["source"], genre=r["genre"], n_samples=n_samples,
+                                n_segments=n_segments, db_min=db_min, db_max=db_max, split=r["split"])
+            if songs.setdefault(song_id, record) != record:
+                raise DataError(f"{where}: song {song_id!r} differs from its earlier rows; {fix}")
+            if segment in segments.setdefault(song_id, set()):
+                raise DataError(f"{where}: segment {segment} of song {song_id!r} is listed twice; {fix}")
+            segments[song_id].add(segment)
+        for song_id, record in songs.items():
+            if len(segments[song_id]) != record.n_segments:
+                raise DataError(f"{shown(path)} lists {len(segments[song_id])} segment(s) of song {song_id!r} but the "
+                                f"song has {record.n_segments} (a manifest cut short or edited); {fix}")
         return list(songs.values())
 
     # ---- metadata
@@ -504,12 +592,14 @@ class SpectrogramStore:
 
         A manifest can be edited, so its ``source`` is opened only when it is an existing file with an audio
         extension under the folder the store was made from (``stats.json`` ``input_folder``; stores written
-        before it was recorded: anywhere).
+        before it was recorded: anywhere). Sources are absolute; a store of an earlier genmusic holds them
+        relative to the folder preprocessing ran in, and such a source is looked for there (the working
+        folder), then under the recorded input folder and beside the store.
         """
         from ..audio import AUDIO_EXTENSIONS
 
-        path = Path(record.source)
-        if not path.is_file():
+        path = self._find_source(record.source)
+        if path is None:
             return None, "is gone"
         if path.suffix.lower() not in AUDIO_EXTENSIONS:
             return None, "is not an audio file (the manifest names it; not opened)"
@@ -517,6 +607,19 @@ class SpectrogramStore:
         if root and not path.resolve().is_relative_to(Path(root).resolve()):
             return None, f"lies outside the folder the store was made from ({root}; not opened)"
         return path, ""
+
+    def _find_source(self, source: str) -> Optional[Path]:
+        path = Path(source)
+        if path.is_absolute() or path.is_file():
+            return path if path.is_file() else None
+        root = self.stats.get("input_folder")
+        bases = ([Path(root)] if root else []) + [self.path.parent]
+        for base in bases:
+            for k in range(len(path.parts)):  # "music/rock/a.wav" under ".../music": drop leading parts
+                candidate = base.joinpath(*path.parts[k:])
+                if candidate.is_file():
+                    return candidate
+        return None
 
     def dataset_normaliser(self) -> MinMaxNormaliser:
         """Denormaliser for spectrograms that come from no single file (prior samples, mixes)."""
@@ -540,8 +643,47 @@ class SpectrogramStore:
             self._arrays[song_id] = arr
         return arr
 
+    def read_segments(self, song_id: str, start: int, stop: int) -> np.ndarray:
+        """Segments ``start:stop`` of one song, read from its file now (training's reader).
+
+        The file is opened for each read, never kept mapped: a song file deleted, cut short or replaced
+        while a run reads the store is a :class:`~genmusic.errors.DataError` naming it (a mapped file cut
+        short would kill the process).
+
+        Returns
+        -------
+        np.ndarray [shape=(stop - start, n_freq_bins, segment_frames), dtype=float32]
+        """
+        path = self.path / "songs" / f"{song_id}.npy"
+        record = self.song(song_id)
+        expected = (record.n_segments, *self.segment_shape)
+        segment_bytes = int(np.prod(self.segment_shape)) * np.dtype(STORE_DTYPE).itemsize
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise DataError(f"{shown(path)}: cannot read (it is gone); preprocess again (overwrite=True)") from None
+        except OSError as exc:
+            raise DataError(f"{shown(path)}: cannot read ({exc.strerror or exc}); preprocess again") from None
+        try:
+            info = os.fstat(fd)
+            key = (info.st_ino, info.st_size, info.st_mtime_ns)
+            cached = self._headers.get(song_id)
+            if cached is None or cached[0] != key:
+                cached = (key, _npy_data_offset(path, os.pread(fd, 65536, 0), expected))
+                self._headers[song_id] = cached
+            offset = cached[1]
+            if info.st_size < offset + expected[0] * segment_bytes:
+                raise DataError(f"{shown(path)} is shorter than its header says ({info.st_size} bytes): the file was "
+                                f"cut short; preprocess again (overwrite=True)")
+            data = os.pread(fd, (stop - start) * segment_bytes, offset + start * segment_bytes)
+        finally:
+            os.close(fd)
+        if len(data) != (stop - start) * segment_bytes:
+            raise DataError(f"{shown(path)} is shorter than its header says: the file was cut short; preprocess again")
+        return np.frombuffer(data, dtype=STORE_DTYPE).reshape(stop - start, *self.segment_shape).astype(np.float32)
+
     def load_segments(self, index: np.ndarray) -> np.ndarray:
-        """Gather segments by ``(song_number, segment)`` pairs.
+        """Gather segments by ``(song_number, segment)`` pairs (:meth:`read_segments`).
 
         Returns
         -------
@@ -549,7 +691,7 @@ class SpectrogramStore:
         """
         out = np.empty((len(index), *self.segment_shape), dtype=np.float32)
         for k, (song_no, seg) in enumerate(np.asarray(index)):
-            out[k] = self.song_array(self.songs[int(song_no)].song_id)[int(seg)]
+            out[k] = self.read_segments(self.songs[int(song_no)].song_id, int(seg), int(seg) + 1)[0]
         return out
 
     def __len__(self) -> int:

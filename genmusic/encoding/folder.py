@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -31,11 +32,14 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from .._checks import check_integer
-from .._io import atomic_save_npy, atomic_write_json, atomic_write_text, folder_lock, make_folder, remove_leftovers
+from .._io import (Ledger, atomic_save_npy, atomic_write_json, atomic_write_text, check_folder_kind, folder_lock,
+                   inner_folder, read_text, safe_name, shown)
 from ..config import GenmusicConfig
 from ..data.engines import Done, check_engine, collect, plan_jobs
 from ..data.store import SongRecord, make_song_ids
 from ..errors import DataError, ParameterError
+
+logger = logging.getLogger("genmusic")
 
 __all__ = ["LATENT_FOLDER_VERSION", "EncodedLatents", "LatentWriter", "encode_folder", "load_latents"]
 
@@ -64,31 +68,53 @@ class LatentWriter:
         self.output_dir = Path(output_dir)
         self.songs_dir = self.output_dir / "songs"
         self.header = header = json.loads(json.dumps(header))  # as it reads back from latents.json
+        self.overwrite = bool(overwrite)
         header_path = self.output_dir / "latents.json"
+        check_folder_kind(self.output_dir, "latents")
+        self.ledger = Ledger(self.output_dir, "latents")
         old = _read_json(header_path) if header_path.exists() else None
-        if header_path.exists() and not (isinstance(old, dict) and "latent_folder_version" in old):
-            raise ParameterError(f"{header_path} was not written by genmusic encode: move it away, or choose "
+        if header_path.exists() and not self.ledger.owns(header_path) and \
+                not (isinstance(old, dict) and "latent_folder_version" in old):
+            raise ParameterError(f"{shown(header_path)} was not written by genmusic encode: move it away, or choose "
                                  f"another output_dir")
         if overwrite:
-            for path in self._own_files():
-                path.unlink()
+            self.ledger.remove()
+            kept = self.ledger.unrecorded("songs")
+            if kept:
+                logger.warning("%s: kept %d file(s) genmusic did not write%s: %s", shown(self.songs_dir), len(kept),
+                               "" if not self.ledger.legacy else " (or cannot prove it wrote: the folder was written "
+                               "before genmusic recorded its files)",
+                               shown(", ".join(str(p.relative_to(self.songs_dir)) for p in kept[:10])))
         elif old is not None and old != header:
-            raise ParameterError(f"{self.output_dir} holds latents of another model or settings ({old.get('model')}, "
-                                 f"latent_dim {old.get('latent_dim')}); pass overwrite=True to replace them, or "
-                                 f"choose another output_dir")
-        make_folder(self.songs_dir)
-        remove_leftovers(self.songs_dir)
+            raise ParameterError(f"{shown(self.output_dir)} holds latents of another model or settings "
+                                 f"({old.get('model')}, latent_dim {old.get('latent_dim')}); pass overwrite=True to "
+                                 f"replace them, or choose another output_dir")
+        inner_folder(self.output_dir, "songs")
+        self.ledger.scratch()
+        self.ledger.claim(*(self.output_dir / name for name in ("latents.json", "index.csv", "skipped.csv")))
         atomic_write_json(header_path, header)
 
-    def _own_files(self) -> List[Path]:
-        ids = [p.stem for p in self.songs_dir.glob("*.json") if _read_json(p, {}).get("song_id") == p.stem]
-        own = [self.songs_dir / f"{i}{ext}" for i in ids for ext in (".npy", ".vec.npy", ".json")]
-        own += [self.output_dir / name for name in ("index.csv", "skipped.csv", "latents.json")]
-        return [p for p in own if p.is_file()]
+    def song_files(self, song_id: str) -> List[Path]:
+        """The files of one song: segment latents, song vector, record (written in this order)."""
+        return [self.songs_dir / f"{song_id}{ext}" for ext in (".npy", ".vec.npy", ".json")]
+
+    def claim_songs(self, song_ids) -> None:
+        """Record the files of ``song_ids`` before any worker writes them; refuse to replace a file genmusic
+        did not write (or cannot prove it wrote)."""
+        for song_id in song_ids:
+            for path in self.song_files(song_id):
+                if os.path.lexists(path) and not self.ledger.owns(path):
+                    raise ParameterError(f"{shown(path)} was not written by genmusic encode, and song {song_id!r} "
+                                         f"would replace it: move it away, or choose another output_dir")
+        self.ledger.claim(*(path for song_id in song_ids for path in self.song_files(song_id)))
 
     def existing(self, song_id: str) -> Optional[SongRecord]:
         """The record of a song an earlier run finished, or None."""
         meta = _read_json(self.songs_dir / f"{song_id}.json")
+        if self.overwrite:
+            return None
+        if not self.ledger.legacy and not self.ledger.owns(self.songs_dir / f"{song_id}.json"):
+            return None
         if not isinstance(meta, dict) or not all((self.songs_dir / f"{song_id}{e}").is_file() for e in (".npy", ".vec.npy")):
             return None
         try:
@@ -104,6 +130,7 @@ class LatentWriter:
         segment_latents : np.ndarray [shape=(n_segments, latent_dim)]
         song_vector : np.ndarray [shape=(2 * latent_dim,)]
         """
+        self.claim_songs([record.song_id])  # done by the run before its workers start: then a no-op
         atomic_save_npy(self.songs_dir / f"{record.song_id}.npy", segment_latents.astype(np.float32, copy=False))
         atomic_save_npy(self.songs_dir / f"{record.song_id}.vec.npy", song_vector.astype(np.float32, copy=False))
         atomic_write_json(self.songs_dir / f"{record.song_id}.json", asdict(record))
@@ -215,7 +242,7 @@ def encode_folder(model_dir: str | os.PathLike, input_dir: str | os.PathLike, ou
     start = time.perf_counter()
     for value, name in ((workers, "workers"), (batch_size, "batch_size")):
         if value is not None:
-            check_integer(value, name, minimum=1)
+            check_integer(value, name, minimum=1, limit=name)
     check_engine(engine, address)
     model_dir = Path(model_dir).resolve()
     meta = read_model_metadata(model_dir)
@@ -231,10 +258,12 @@ def encode_folder(model_dir: str | os.PathLike, input_dir: str | os.PathLike, ou
         writer = LatentWriter(output_dir, header, overwrite=overwrite)
         report = PreprocessReport(output_dir=Path(output_dir), sample_rate=config.audio.sample_rate)
         report.reused, todo = plan_jobs(files, make_song_ids([p for p, _ in files], root), writer.existing)
+        writer.claim_songs([song_id for _, song_id, _ in todo])
         default_workers = (os.cpu_count() or 1) if engine == "ray" else 1
         collect(EncodeTask(str(model_dir), config, writer, batch_size), todo, report, engine=engine,
                 workers=workers or default_workers, address=address, progress=progress, desc="encoding")
         writer.finalise(report.songs, report.skipped, config.audio.sample_rate)
+        writer.ledger.close()
         if not report.songs:
             raise DataError(f"none of the {len(files)} audio file(s) under {root} could be encoded; see the "
                             f"warnings above or {writer.output_dir / 'skipped.csv'}")
@@ -292,13 +321,30 @@ def load_latents(path: str | os.PathLike) -> EncodedLatents:
     if meta.get("latent_folder_version") != LATENT_FOLDER_VERSION:
         raise DataError(f"{path}: latent folder version {meta.get('latent_folder_version')}; this genmusic reads "
                         f"version {LATENT_FOLDER_VERSION}: encode again with overwrite=True")
-    with open(path / "index.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
     try:
-        segments = [np.load(path / r["file"], mmap_mode="r", allow_pickle=False) for r in rows]
-        vectors = [np.load(path / "songs" / f"{r['song_id']}.vec.npy", allow_pickle=False) for r in rows]
+        rows = list(csv.DictReader(io.StringIO(read_text(path / "index.csv"), newline="")))
+    except (OSError, csv.Error) as exc:
+        raise DataError(f"{shown(path / 'index.csv')}: cannot read ({exc}); encode again") from None
+    root = path.resolve()
+    files = []
+    for line, r in enumerate(rows, start=2):
+        song_id = r.get("song_id") or ""
+        own = f"songs/{song_id}.npy"
+        if safe_name(song_id, fallback="") != song_id or r.get("file", own) != own:
+            raise DataError(f"{shown(path / 'index.csv')} line {line}: song {shown(repr(song_id))} names the file "
+                            f"{shown(repr(r.get('file')))}, not its own {own} (a latent folder never names another; "
+                            f"the index is damaged or was edited): encode again")
+        pair = (path / own, path / "songs" / f"{song_id}.vec.npy")
+        for file in pair:
+            if file.exists() and not file.resolve().is_relative_to(root):
+                raise DataError(f"{shown(file)} is a link to {shown(file.resolve())}, outside the latent folder "
+                                f"{shown(path)}: genmusic reads a folder's own files only; encode again")
+        files.append(pair)
+    try:
+        segments = [np.load(z, mmap_mode="r", allow_pickle=False) for z, _ in files]
+        vectors = [np.load(v, allow_pickle=False) for _, v in files]
     except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: a song's latents are missing or unreadable ({exc}); encode again") from None
+        raise DataError(f"{shown(path)}: a song's latents are missing or unreadable ({exc}); encode again") from None
     dim = 2 * int(meta["latent_dim"])
     return EncodedLatents(song_ids=[r["song_id"] for r in rows], sources=[r["source"] for r in rows],
                           genres=[r["genre"] for r in rows], seconds=np.array([float(r["seconds"]) for r in rows]),

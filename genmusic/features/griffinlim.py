@@ -52,7 +52,7 @@ def _validate(magnitude, *, n_fft: int, hop_length: int, n_iter: int, momentum: 
     n_fft, hop_length = check_stft(n_fft, hop_length)
     mag = _valid_magnitude(magnitude, n_fft=n_fft)
     n_frames = mag.shape[-1]
-    check_integer(n_iter, "n_iter", minimum=0)
+    check_integer(n_iter, "n_iter", minimum=0, limit="n_iter")
     check_number(momentum, "momentum", minimum=0)
     if momentum > 1:
         warnings.warn(f"Griffin-Lim with momentum={momentum} > 1 can be unstable", stacklevel=3)

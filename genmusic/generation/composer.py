@@ -19,6 +19,7 @@ Without a sequence model a piece is a sequence of independent prior draws; witho
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -27,13 +28,14 @@ from typing import List, Optional, Union
 
 import numpy as np
 
-from .._checks import check_choice, check_integer, check_number, check_seed
-from .._io import atomic_write_json, folder_lock
-from ..errors import ParameterError
+from .._checks import LIMITS, check_choice, check_integer, check_number, check_seed
+from .._io import atomic_path, atomic_write_json, folder_lock, shown
+from ..config import GenmusicConfig, check_compatible
+from ..errors import ModelFolderError, ParameterError
 from ..models.modelio import MODEL_FILE, PRIOR_FILE, PRIORS_SUMMARY_FILE, SEQUENCE_FILE
 from .prior import LatentPrior, load_prior
 
-__all__ = ["PRIORS_SUMMARY_FILE", "fit_priors", "Composer", "Piece", "composer_for"]
+__all__ = ["PRIORS_SUMMARY_FILE", "fit_priors", "FittedUnit", "fitted_unit", "Composer", "Piece", "composer_for"]
 
 logger = logging.getLogger("genmusic")
 
@@ -61,7 +63,7 @@ def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.P
         See :func:`~genmusic.generation.sequence.fit_sequence_model`.
     seed : int
     overwrite : bool
-        Replace an existing prior / sequence model.
+        Replace an existing prior / sequence model (a fit that did not finish is completed without it).
 
     Returns
     -------
@@ -77,22 +79,40 @@ def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.P
     """
     from ..data.store import SpectrogramStore
     from ..encoding.latents import encode_store
-    from ..models.modelio import find_training_store, load_bundle, read_model_metadata
+    from ..models.modelio import find_training_store, load_bundle, model_ledger, read_model_metadata
     from .sequence import fit_sequence_model, latents_to_frames
 
     model_dir = Path(model_dir)
-    check_integer(epochs, "epochs", minimum=1)
+    check_integer(epochs, "epochs", minimum=1, limit="epochs")
+    check_integer(context_frames, "context_frames", minimum=1, limit="context_frames",
+                  what=f"an integer >= 1 and <= {LIMITS['context_frames'][0]} (latent frames the sequence model "
+                       f"reads; a song shorter than that is read whole)")
+    check_integer(hidden, "hidden", minimum=1, limit="hidden")
     check_seed(seed)
     LatentPrior(max_components=max_components, covariance_type=covariance_type, seed=seed)  # checks the settings
-    read_model_metadata(model_dir)
-    targets = [model_dir / PRIOR_FILE] + ([model_dir / SEQUENCE_FILE] if sequence else [])
-    if not overwrite:
-        for path in targets:
-            if path.exists():
-                raise ParameterError(f"{path} already exists; pass overwrite=True to fit it again")
+    meta = read_model_metadata(model_dir)
+    unit = fitted_unit(model_dir)
+    if unit.complete and not overwrite:
+        raise ParameterError(f"{shown(model_dir / PRIOR_FILE)} already exists; pass overwrite=True to fit it again")
+    if unit.reason:  # an interrupted fit: this run completes it
+        logger.info("%s; fitting it again", unit.reason)
     with folder_lock(model_dir, purpose="fitting the prior"):
+        ledger = model_ledger(model_dir)
+        for path in (model_dir / PRIOR_FILE, model_dir / SEQUENCE_FILE, model_dir / PRIORS_SUMMARY_FILE):
+            if os.path.lexists(path) and not ledger.owns(path):
+                raise ParameterError(f"{shown(path)} was not written by genmusic fit-prior, and fitting would replace "
+                                     f"it: move it away")
+        ledger.scratch()
+        ledger.claim(model_dir / PRIOR_FILE, model_dir / SEQUENCE_FILE, model_dir / PRIORS_SUMMARY_FILE)
         bundle = load_bundle(model_dir)
         store = SpectrogramStore(spectrograms if spectrograms is not None else find_training_store(model_dir))
+        check_compatible(GenmusicConfig.from_dict(meta["config"]), store.config, model_name=f"model {model_dir}",
+                         data_name=f"spectrograms {store.path}",
+                         fix="fit the prior on the store the model was trained on (leave spectrograms out), or one "
+                             "made with its settings")
+        # The files are one unit: priors.json, written last, says it is whole. It goes first, so that a run
+        # killed in between leaves a unit that reads as unfinished (and a rerun completes it).
+        ledger.remove([model_dir / PRIORS_SUMMARY_FILE], prune=False)
         encoded = encode_store(bundle.model, store, split=split)  # checks that the model reads this store
         latents = encoded.per_song()
         records = store.songs_in(split)
@@ -101,21 +121,77 @@ def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.P
         db_stats = LatentPrior.genre_db_stats(genres, [r.db_min for r in records], [r.db_max for r in records])
         prior = LatentPrior(max_components=max_components, covariance_type=covariance_type, seed=seed)
         prior.fit(np.concatenate(latents), seg_genres, db_stats=db_stats)
-        prior.save(model_dir / PRIOR_FILE)
         summary = {"prior": prior.describe(), "split": split, "songs": len(records),
-                   "segments": int(sum(len(z) for z in latents)), "store": str(store.path), "files": [PRIOR_FILE]}
+                   "segments": int(sum(len(z) for z in latents)), "store": str(store.path),
+                   "files": [PRIOR_FILE] + ([SEQUENCE_FILE] if sequence else [])}
         steps = int(bundle.model.plan.latent_steps) if hasattr(bundle.model, "plan") else 1
         if sequence:
             frames = [latents_to_frames(z, steps) for z in latents]
             model = fit_sequence_model(frames, genres, latent_steps=steps, genre_names=prior.genres_,
                                        context_frames=context_frames, hidden=hidden, epochs=epochs, seed=seed)
-            model.save(model_dir / SEQUENCE_FILE)
-            summary["files"].append(SEQUENCE_FILE)
+            with atomic_path(model_dir / SEQUENCE_FILE) as tmp:
+                model.save(tmp)
             summary["sequence"] = {"latent_steps": steps, "latent_channels": model.n_channels,
                                    "context_frames": model.context_frames, "hidden": hidden, "epochs": epochs,
                                    "train_windows": model.train_windows_, "final_nll": model.final_loss_}
+        else:
+            ledger.remove([model_dir / SEQUENCE_FILE], prune=False)  # an earlier unit's: not this one's
+        prior.save(model_dir / PRIOR_FILE)
         atomic_write_json(model_dir / PRIORS_SUMMARY_FILE, summary)
+        ledger.close()
     return summary
+
+
+@dataclass(frozen=True)
+class FittedUnit:
+    """What ``fit-prior`` left in a model folder (:func:`fitted_unit`).
+
+    Attributes
+    ----------
+    files : tuple of str
+        The files ``priors.json`` lists (empty when nothing is fitted or the fit did not finish).
+    reason : str
+        Why the unit is unfinished ("" when it is whole, or when nothing is fitted).
+    """
+
+    files: tuple = ()
+    reason: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.files) and not self.reason
+
+
+def fitted_unit(model_dir: Union[str, os.PathLike]) -> FittedUnit:
+    """Whether the prior files of a model folder are one whole unit: ``priors.json`` (written last) is there,
+    and every file it lists.
+
+    A ``prior.npz`` or ``sequence.keras`` without ``priors.json`` is a ``fit-prior`` run that did not finish
+    (killed while fitting the sequence model): it is never used as if whole (``sample`` would draw
+    independent segments where a sequence model was meant), and ``fit-prior`` completes it without
+    ``overwrite``.
+    """
+    model_dir = Path(model_dir)
+    summary_path = model_dir / PRIORS_SUMMARY_FILE
+    present = [name for name in (PRIOR_FILE, SEQUENCE_FILE) if (model_dir / name).exists()]
+    again = f"run `genmusic fit-prior --model-dir {model_dir}` again to complete it (no --overwrite needed)"
+    if not summary_path.exists():
+        if not present:
+            return FittedUnit()
+        return FittedUnit((), f"{model_dir}: fit-prior did not finish ({' and '.join(present)} there, "
+                              f"{PRIORS_SUMMARY_FILE}, written last, is not); {again}")
+    try:
+        summary = json.loads(summary_path.read_text())
+        files = tuple(summary["files"])
+        if not all(name in (PRIOR_FILE, SEQUENCE_FILE) for name in files) or PRIOR_FILE not in files:
+            raise ValueError(f"files {list(files)}")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return FittedUnit((), f"{summary_path} is damaged ({type(exc).__name__}: {exc}); {again}")
+    missing = [name for name in files if not (model_dir / name).exists()]
+    if missing:
+        return FittedUnit(files, f"{model_dir / missing[0]} is missing ({PRIORS_SUMMARY_FILE} lists it: fit-prior "
+                                 f"wrote it); {again}")
+    return FittedUnit(files)
 
 
 @dataclass
@@ -176,11 +252,18 @@ class Composer:
         from .sequence import load_sequence_model
 
         model_dir = Path(model_dir if model_dir is not None else generator.bundle.folder)
+        unit = fitted_unit(model_dir)
+        if unit.reason:
+            raise ModelFolderError(unit.reason)
+        if not unit.complete:
+            return cls(generator, **kwargs)
         prior_path, model_path = model_dir / PRIOR_FILE, model_dir / MODEL_FILE
-        if prior_path.exists() and model_path.exists() and model_path.stat().st_mtime > prior_path.stat().st_mtime:
+        if model_path.exists() and model_path.stat().st_mtime > prior_path.stat().st_mtime:
             logger.warning(f"{model_path} is newer than {prior_path}: the prior was fitted on an older model; fit it "
                            f"again with `genmusic fit-prior --model-dir {model_dir} --overwrite`")
-        return cls(generator, load_prior(model_dir), load_sequence_model(model_dir), **kwargs)
+        prior = load_prior(model_dir, latent_dim=getattr(generator.model, "latent_dim", None))
+        sequence = load_sequence_model(model_dir) if SEQUENCE_FILE in unit.files else None
+        return cls(generator, prior, sequence, **kwargs)
 
     # ---- lengths
     @property
@@ -310,7 +393,7 @@ class Composer:
     def compose(self, n: int, seconds: float, *, genre: Optional[str] = None, temperature: float = 1.0,
                 seed: int = 0) -> List[Piece]:
         """``n`` pieces of exactly ``seconds`` seconds (see :meth:`compose_frames`)."""
-        check_number(seconds, "seconds", minimum=0, exclusive_minimum=True)
+        check_number(seconds, "seconds", minimum=0, exclusive_minimum=True, limit="seconds")
         n_samples = self.n_samples_for(seconds)
         frames, genres = self.compose_frames(n, self.latent_frames_for(n_samples), genre=genre,
                                              temperature=temperature, seed=seed)

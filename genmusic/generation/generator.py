@@ -214,7 +214,7 @@ class SoundGenerator:
                      example="SoundGenerator.from_folder(model_dir), or SoundGenerator(model, store.config)",
                      tutorial="genmusic.tutorial.SoundGenerator(vae, hop_length)")
         check_choice(method, "method", METHODS)
-        check_integer(n_iter, "n_iter", minimum=0)
+        check_integer(n_iter, "n_iter", minimum=0, limit="n_iter")
         check_compatible(model, config, data_name="the config", labels=("model", "config"),
                          fix="use the config saved with the model")
         self.model = model

@@ -15,7 +15,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .._checks import check_choice, check_integer, check_number, check_seed, require, valid_array
+from .._checks import LIMITS, check_choice, check_integer, check_number, check_seed, require, valid_array
 from ..errors import ParameterError
 
 __all__ = ["interpolate", "slerp", "average", "remix", "remix_spans", "splice", "add_noise", "scale", "smooth",
@@ -112,7 +112,7 @@ def interpolate(a: np.ndarray, b: np.ndarray, steps: int, *, method: str = "line
     if a.shape != b.shape:
         raise ParameterError(f"a and b must have the same shape, got {a.shape} and {b.shape}; cut latent "
                              f"sequences to a common number of segments first (e.g. b[:len(a)])")
-    check_integer(steps, "steps", minimum=2, what="an integer >= 2 (the two endpoints included)")
+    check_integer(steps, "steps", minimum=2, limit="steps")
     check_choice(method, "method", INTERPOLATION_METHODS)
     dtype = np.result_type(a.dtype, b.dtype)
     t = np.linspace(0.0, 1.0, int(steps))
@@ -276,7 +276,7 @@ def add_noise(z: np.ndarray, sigma: float, *, seed: Optional[int] = 0) -> np.nda
     np.ndarray, same shape and float dtype as ``z``
     """
     z = _as_latents(z, "z")
-    check_number(sigma, "sigma", minimum=0)
+    check_number(sigma, "sigma", minimum=0, limit="sigma")
     check_seed(seed, allow_none=True)
     noise = np.random.default_rng(seed).standard_normal(z.shape)
     return (z.astype(np.float64) + float(sigma) * noise).astype(z.dtype)
@@ -295,7 +295,7 @@ def scale(z: np.ndarray, factor: float) -> np.ndarray:
     np.ndarray, same shape and dtype as ``z``
     """
     z = _as_latents(z, "z")
-    check_number(factor, "factor")
+    check_number(factor, "factor", minimum=-LIMITS["factor"][0], limit="factor")
     return z * z.dtype.type(factor)
 
 
@@ -317,7 +317,7 @@ def smooth(z: np.ndarray, width: int) -> np.ndarray:
     np.ndarray [shape=(n_segments, latent_dim)]
     """
     z = _as_latents(z, "z", ndim=(2,))
-    check_integer(width, "width", minimum=1)
+    check_integer(width, "width", minimum=1, limit="width")
     if width == 1:
         return z.copy()
     n = len(z)

@@ -29,6 +29,7 @@ to replace files unless told to.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -36,9 +37,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from .._checks import check_choice, check_integer, check_number, check_seed, require
-from .._io import folder_lock, safe_name, unique_safe_names
-from ..audio import MAX_SECONDS
+from .._checks import LIMITS, check_choice, check_integer, check_number, check_seed, require
+from .._io import Ledger, check_folder_kind, folder_lock, safe_name, shown, unique_safe_names
 from ..errors import ParameterError
 from . import latent_ops
 from .composer import composer_for
@@ -54,6 +54,8 @@ __all__ = ["MODES", "GenerateOptions", "InputSong", "Output", "Job", "Written", 
 INTERPOLATIONS = (*latent_ops.INTERPOLATION_METHODS, "prior")
 #: ``continue``: seconds added when ``seconds`` is not given.
 DEFAULT_CONTINUE_SECONDS = 10.0
+#: Shortest ``seconds`` / ``start_seconds`` a mode takes: 10 ms (shorter is a typo, and holds no sound).
+MIN_SECONDS = 0.01
 
 logger = logging.getLogger("genmusic")
 
@@ -109,25 +111,27 @@ class GenerateOptions:
         """Every option is checked here, before a model is opened or a file written."""
         object.__setattr__(self, "sigma", tuple(self.sigma))
         object.__setattr__(self, "factor", tuple(self.factor))
-        if self.n is not None:
-            check_integer(self.n, "n", minimum=1)
-        check_integer(self.steps, "steps", minimum=2, what="an integer >= 2 (both songs included)")
-        check_integer(self.width, "width", minimum=1)
+        check_integer(self.n, "n", minimum=1, limit="n", allow_none=True)
+        check_integer(self.steps, "steps", minimum=2, limit="steps")
+        check_integer(self.width, "width", minimum=1, limit="width")
         check_seed(self.seed)
-        check_number(self.temperature, "temperature", minimum=0)
+        check_number(self.temperature, "temperature", minimum=0, limit="temperature")
         check_number(self.overlap, "overlap", minimum=0, maximum=1, exclusive_maximum=True, what="a number in [0, 1)")
         if self.seconds is not None:
-            check_number(self.seconds, "seconds", minimum=0, exclusive_minimum=True, maximum=MAX_SECONDS,
-                         what=f"a number of seconds > 0 and <= {MAX_SECONDS:g} ({MAX_SECONDS / 3600:g} hours; make "
-                              f"longer pieces in parts)")
+            check_number(self.seconds, "seconds", minimum=MIN_SECONDS, limit="seconds", noun="a number of seconds")
         for name in ("sigma", "factor"):
             values = getattr(self, name)
             require(len(values) >= 1, f"{name} must list at least one value")
+            bound = LIMITS[name][0]
+            require(len(values) <= LIMITS["n"][0], f"{name} must be at most {LIMITS['n'][0]} values (one output "
+                                                   f"each), got {len(values)}; {LIMITS['n'][0]} is genmusic's bound "
+                                                   f"on {LIMITS['n'][1]}")
             for value in values:
-                check_number(value, name, minimum=0 if name == "sigma" else None,
-                             what="finite numbers >= 0" if name == "sigma" else "finite numbers")
+                check_number(value, name, minimum=0 if name == "sigma" else -bound, limit=name,
+                             what=f"finite numbers >= {0 if name == 'sigma' else -bound:g} and <= {bound:g}")
         if self.start_seconds is not None:
-            check_number(self.start_seconds, "start_seconds", minimum=0, exclusive_minimum=True, maximum=MAX_SECONDS)
+            check_number(self.start_seconds, "start_seconds", minimum=MIN_SECONDS, limit="seconds",
+                         noun="a number of seconds")
         check_choice(self.interpolation, "interpolation", INTERPOLATIONS)
         check_choice(self.average_mode, "average_mode", latent_ops.AVERAGE_MODES)
 
@@ -383,6 +387,9 @@ def plan_jobs(mode: str, gen, inputs: Sequence[InputSong], options: GenerateOpti
     """The jobs of ``mode``, with unique file names (two inputs may share a file stem)."""
     check_choice(mode, "mode", tuple(MODES))
     jobs = MODES[mode](gen, inputs, options)
+    bound, why = LIMITS["n"]
+    require(len(jobs) <= bound, f"mode {mode!r} would write {len(jobs)} outputs; {bound} is genmusic's bound on {why}: "
+                                f"give fewer inputs or values")
     for job, name in zip(jobs, unique_safe_names([job.name for job in jobs], fallback=mode)):
         job.name = name
     return jobs
@@ -442,13 +449,21 @@ class Plan:
         """
         output_dir = Path(output_dir)
         if output_dir.exists() and not output_dir.is_dir():
-            raise ParameterError(f"output {output_dir} exists and is not a folder; choose another output_dir")
+            raise ParameterError(f"output {shown(output_dir)} exists and is not a folder; choose another output_dir")
+        check_folder_kind(output_dir, "generated")
         with folder_lock(output_dir, purpose="generation"):
-            if not overwrite:
-                for path in self.output_paths(output_dir):
-                    if path.exists():
-                        raise ParameterError(f"{path} already exists; pass overwrite=True to replace it, "
-                                             "or choose another output_dir")
+            ledger = Ledger(output_dir, "generated")
+            paths = self.output_paths(output_dir)
+            for path in paths:
+                if os.path.lexists(path) and not overwrite:
+                    raise ParameterError(f"{shown(path)} already exists; pass overwrite=True to replace it, "
+                                         "or choose another output_dir")
+                if os.path.lexists(path) and not (ledger.owns(path) or (not ledger.found and _earlier_output(path))):
+                    raise ParameterError(f"{shown(path)} was not written by genmusic generate (or genmusic cannot "
+                                         f"prove it was), and an output would replace it: move it away, or choose "
+                                         f"another output_dir")
+            ledger.scratch()
+            ledger.claim(*paths)
             last_use = {id(item): j for j, job in enumerate(self.jobs) for item in job.inputs}
             try:
                 for j, job in enumerate(self.jobs):
@@ -462,6 +477,18 @@ class Plan:
             finally:
                 for item in self.inputs:
                     item.close()
+                ledger.close()
+
+
+def _earlier_output(path: Path) -> bool:
+    """``path`` is a file of an output that a genmusic without ledgers wrote: its sidecar ``NAME.json`` is a
+    generate sidecar that names ``NAME.wav``."""
+    sidecar = path.with_suffix(".json")
+    try:
+        data = json.loads(sidecar.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "genmusic_version" in data and data.get("wav") == path.with_suffix(".wav").name
 
 
 def plan(model_dir: str | os.PathLike, mode: str, *, files: Sequence[str | os.PathLike] = (),
@@ -505,8 +532,14 @@ def plan(model_dir: str | os.PathLike, mode: str, *, files: Sequence[str | os.Pa
 
     options = options or GenerateOptions()
     check_choice(mode, "mode", tuple(MODES))
-    check_integer(n_iter, "n_iter", minimum=0)
+    check_integer(n_iter, "n_iter", minimum=0, limit="n_iter")
     check_choice(method, "method", METHODS)
+    require(len(files) <= LIMITS["n"][0], f"files must be at most {LIMITS['n'][0]} inputs, got {len(files)}; "
+                                          f"{LIMITS['n'][0]} is genmusic's bound on {LIMITS['n'][1]}")
+    if mode == "sample" and files:
+        raise ParameterError("mode=sample composes new music and reads no audio, but files are given; to extend a "
+                             "file with new music use mode=continue, to change one use mode=reconstruct, noise, "
+                             "scale or smooth")
     meta = read_model_metadata(model_dir)  # a missing or foreign folder is reported before Keras is imported
     if mode in ("sample", "continue") and (genre or options.genre):
         options = replace(options, genre=options.genre or genre)

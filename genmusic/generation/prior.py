@@ -63,7 +63,7 @@ class LatentPrior:
 
     def __init__(self, *, max_components: int = 4, covariance_type: str = "diag", min_per_component: int = 40,
                  seed: int = 0) -> None:
-        self.max_components = check_integer(max_components, "max_components", minimum=1)
+        self.max_components = check_integer(max_components, "max_components", minimum=1, limit="components")
         self.covariance_type = check_choice(covariance_type, "covariance_type", COVARIANCE_TYPES)
         self.min_per_component = check_integer(min_per_component, "min_per_component", minimum=1)
         self.seed = check_seed(seed)
@@ -186,7 +186,7 @@ class LatentPrior:
         """
         self._check_fitted()
         n = check_integer(n, "n", minimum=0)
-        temperature = check_number(temperature, "temperature", minimum=0)
+        temperature = check_number(temperature, "temperature", minimum=0, limit="temperature")
         rng = np.random.default_rng(int(seed))
         if genre is None:
             genres = [self.genres_[i] for i in rng.choice(len(self.genres_), size=n, p=self.genre_weights_)]
@@ -283,7 +283,7 @@ class LatentPrior:
         -------
         np.ndarray [shape=(steps, *a.shape)], float32
         """
-        steps = check_integer(steps, "steps", minimum=2)
+        steps = check_integer(steps, "steps", minimum=2, limit="steps")
         a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
         if a.shape != b.shape:
             raise ParameterError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
@@ -350,24 +350,31 @@ class LatentPrior:
         return atomic_save_npz(path, **self.to_arrays())
 
     @classmethod
-    def load(cls, path: Union[str, os.PathLike]) -> "LatentPrior":
-        """Read a prior written by :meth:`save`.
+    def load(cls, path: Union[str, os.PathLike], *, latent_dim: Optional[int] = None) -> "LatentPrior":
+        """Read a prior written by :meth:`save`, checking every array's shape and values.
+
+        Parameters
+        ----------
+        latent_dim : int, optional
+            The latent size of the model the prior is for: a prior of another size is refused.
 
         Raises
         ------
         ModelFolderError
-            The file is missing, unreadable, of another format version, or incomplete.
+            The file is missing, unreadable (empty, cut short, not an ``.npz``), of another format version,
+            incomplete, of inconsistent or wrong shapes, or holds values that are not finite (or variances
+            and weights that are not positive).
         """
         path = Path(path)
+        again = f"fit it again with `genmusic fit-prior --model-dir {path.parent} --overwrite`"
         if not path.is_file():
             raise ModelFolderError(f"{path} does not exist: this model has no fitted prior; fit one with "
                                    f"`genmusic fit-prior --model-dir {path.parent}`")
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError) as exc:
-            raise ModelFolderError(f"{path}: cannot read the prior ({exc}); fit it again with "
-                                   f"`genmusic fit-prior --model-dir {path.parent} --overwrite`") from None
+        except Exception as exc:  # noqa: BLE001 - an empty or cut file raises EOFError, BadZipFile, ValueError ...
+            raise ModelFolderError(f"{path}: cannot read the prior ({type(exc).__name__}: {exc}); {again}") from None
         try:
             if int(arrays["version"]) != PRIOR_VERSION:
                 raise ModelFolderError(f"{path}: prior format version {int(arrays['version'])}, this genmusic reads "
@@ -387,8 +394,43 @@ class LatentPrior:
         except KeyError as exc:
             raise ModelFolderError(f"{path}: the prior lacks {exc}; fit it again with `genmusic fit-prior "
                                    f"--overwrite`") from None
-        prior._prepare()
+        except (TypeError, ValueError) as exc:
+            raise ModelFolderError(f"{path}: a damaged prior ({exc}); {again}") from None
+        prior._check_arrays(path, latent_dim, again)
+        try:
+            prior._prepare()
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            raise ModelFolderError(f"{path}: the covariances are not usable ({exc}); {again}") from None
         return prior
+
+    def _check_arrays(self, path: Path, latent_dim: Optional[int], again: str) -> None:
+        """Every array of a loaded prior has the shape the others (and ``latent_dim``) give it, and finite
+        values; weights and variances are positive."""
+        n = len(self.genres_)
+        if n == 0:
+            raise ModelFolderError(f"{path}: the prior has no genres; {again}")
+        d = int(latent_dim) if latent_dim is not None else int(np.shape(self.means_[0])[-1])
+        for i in range(n):
+            k = len(np.atleast_1d(self.weights_[i]))
+            cov = (k, d) if self.covariance_type == "diag" else (k, d, d)
+            for name, array, shape in ((f"weights_{i}", self.weights_[i], (k,)), (f"means_{i}", self.means_[i], (k, d)),
+                                       (f"covariances_{i}", self.covariances_[i], cov)):
+                array = np.asarray(array)
+                if array.shape != shape or not np.issubdtype(array.dtype, np.floating):
+                    needs = "the model's latents need" if latent_dim is not None else "the prior's other arrays need"
+                    raise ModelFolderError(f"{path}: {name} has shape {array.shape} {array.dtype}, but {needs} "
+                                           f"{shape}: the prior is damaged or fitted for another model; {again}")
+                if not np.isfinite(array).all():
+                    raise ModelFolderError(f"{path}: {name} holds NaN or inf; {again}")
+            if np.any(np.asarray(self.weights_[i]) < 0) or (self.covariance_type == "diag"
+                                                              and np.any(np.asarray(self.covariances_[i]) <= 0)):
+                raise ModelFolderError(f"{path}: genre {self.genres_[i]!r} has negative weights or variances; {again}")
+        for name, shape in (("genre_weights", (n,)), ("db_stats", (n, 2)), ("n_latents", (n,))):
+            if np.shape(getattr(self, f"{name}_")) != shape:
+                raise ModelFolderError(f"{path}: {name} has shape {np.shape(getattr(self, f'{name}_'))}, the prior's "
+                                       f"{n} genres need {shape}; {again}")
+        if not np.isfinite(self.genre_weights_).all() or np.any(self.genre_weights_ < 0):
+            raise ModelFolderError(f"{path}: genre_weights must be finite and >= 0; {again}")
 
     def describe(self) -> dict:
         """JSON-friendly summary: genres, components and covariance type (for sidecars)."""
@@ -398,10 +440,11 @@ class LatentPrior:
                 "latents": {g: int(c) for g, c in zip(self.genres_, self.n_latents_)}}
 
 
-def load_prior(model_dir: Union[str, os.PathLike]) -> Optional[LatentPrior]:
-    """The model folder's fitted prior, or None when it has none (a broken file raises ModelFolderError)."""
+def load_prior(model_dir: Union[str, os.PathLike], *, latent_dim: Optional[int] = None) -> Optional[LatentPrior]:
+    """The model folder's fitted prior, or None when it has none (a broken file, or one of another
+    ``latent_dim``, raises ModelFolderError)."""
     path = Path(model_dir) / PRIOR_FILE
-    return LatentPrior.load(path) if path.exists() else None
+    return LatentPrior.load(path, latent_dim=latent_dim) if path.exists() else None
 
 
 def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:

@@ -90,9 +90,9 @@ class LatentSequenceModel(keras.Model):
         self.n_channels = check_integer(n_channels, "n_channels", minimum=1)
         self.n_genres = check_integer(n_genres, "n_genres", minimum=1)
         self.latent_steps = check_integer(latent_steps, "latent_steps", minimum=1)
-        self.hidden = check_integer(hidden, "hidden", minimum=1)
+        self.hidden = check_integer(hidden, "hidden", minimum=1, limit="hidden")
         self.embedding = check_integer(embedding, "embedding", minimum=1)
-        self.context_frames = check_integer(context_frames, "context_frames", minimum=1)
+        self.context_frames = check_integer(context_frames, "context_frames", minimum=1, limit="context_frames")
         self.input_noise = check_number(input_noise, "input_noise", minimum=0)
         self.frame_mean = [0.0] * self.n_channels if frame_mean is None else [float(v) for v in frame_mean]
         self.frame_std = [1.0] * self.n_channels if frame_std is None else [float(v) for v in frame_std]
@@ -258,8 +258,10 @@ def fit_sequence_model(songs: Sequence[np.ndarray], genres: Sequence[str], *, la
     """
     if not songs:
         raise ParameterError("fit_sequence_model needs at least one song's frames")
-    epochs = check_integer(epochs, "epochs", minimum=1)
-    check_number(learning_rate, "learning_rate", minimum=0, exclusive_minimum=True)
+    epochs = check_integer(epochs, "epochs", minimum=1, limit="epochs")
+    check_integer(context_frames, "context_frames", minimum=1, limit="context_frames")
+    check_integer(hidden, "hidden", minimum=1, limit="hidden")
+    check_number(learning_rate, "learning_rate", minimum=0, exclusive_minimum=True, limit="learning_rate")
     names = sorted(set(genres)) if genre_names is None else list(genre_names)
     unknown = sorted(set(genres) - set(names))
     if unknown:
@@ -309,7 +311,7 @@ def roll_out(model: LatentSequenceModel, frames: Union[np.ndarray, List[np.ndarr
         The starts followed by the new frames (unstandardised).
     """
     n_new = check_integer(n_new, "n_new", minimum=0)
-    temperature = check_number(temperature, "temperature", minimum=0)
+    temperature = check_number(temperature, "temperature", minimum=0, limit="temperature")
     seq = np.asarray(frames, np.float32)
     if seq.ndim != 3 or seq.shape[2] != model.n_channels or seq.shape[1] < 1:
         raise ParameterError(f"frames must have shape (n, n_start >= 1, {model.n_channels}), got {seq.shape}")

@@ -9,6 +9,8 @@
 * :class:`EpochLine` -- one line per epoch on stdout (logs and pipes, where a progress bar is noise).
 * :class:`ResumeCheckpoint` -- ``checkpoint/last.keras`` (model and optimizer) and ``checkpoint/state.json``
   after every clean epoch, for ``train(..., resume=True)``.
+* :class:`RecordNewFiles` -- records the files other callbacks name themselves (TensorBoard's event files)
+  in the model folder's ledger as they appear, so that ``overwrite`` can remove them and nothing else.
 
 Every file is written under a temporary name and renamed (:func:`genmusic._io.atomic_path`), so a killed
 run never leaves a broken model.
@@ -16,6 +18,7 @@ run never leaves a broken model.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -27,7 +30,7 @@ from .._checks import check_number
 from .._io import atomic_path, atomic_write_json, json_float
 from .modelio import CHECKPOINT_DIR, LAST_MODEL_FILE, STATE_FILE
 
-__all__ = ["NaNGuard", "ThroughputMeter", "TimeLimit", "BestModel", "ResumeCheckpoint", "EpochLine"]
+__all__ = ["NaNGuard", "ThroughputMeter", "TimeLimit", "BestModel", "ResumeCheckpoint", "EpochLine", "RecordNewFiles"]
 
 
 class NaNGuard(keras.callbacks.Callback):
@@ -232,3 +235,45 @@ class EpochLine(keras.callbacks.Callback):
         shown = ", ".join(f"{key} {float(value):.4g}" for key, value in sorted((logs or {}).items())
                           if np.ndim(value) == 0 and key.endswith("loss"))
         self.print_fn(f"epoch {epoch + 1}/{self.epochs}: {shown} ({time.perf_counter() - self._start:.1f} s)")
+
+
+class RecordNewFiles(keras.callbacks.Callback):
+    """Record in ``ledger`` the files that appear under ``folder`` during training (TensorBoard's event files,
+    which TensorFlow names), after every epoch and at the end: the run holds the folder's lock, so what
+    appears there is this run's.
+
+    Parameters
+    ----------
+    ledger : genmusic._io.Ledger
+    folder : path-like
+        A folder inside the ledger's output folder.
+    """
+
+    def __init__(self, ledger, folder) -> None:
+        super().__init__()
+        self.ledger, self.folder = ledger, Path(folder)
+        self._before = self._files()
+
+    def _files(self) -> set:
+        if not self.folder.is_dir() or self.folder.is_symlink():
+            return set()
+        return {Path(root) / name for root, _, files in os.walk(self.folder) for name in files}
+
+    def record(self) -> None:
+        new = self._files() - self._before
+        if new:
+            self.ledger.claim(*sorted(new))
+            self._before |= new
+
+    def on_train_begin(self, logs=None):  # TensorBoard opens its training log here
+        self.record()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 0:
+            self.record()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.record()
+
+    def on_train_end(self, logs=None):
+        self.record()

@@ -132,17 +132,27 @@ class SpectrogramDataset(keras.utils.PyDataset):
         return len(self.batch_positions(i))
 
     def __getitem__(self, i: int) -> Tuple[np.ndarray, np.ndarray]:
-        """Batch ``i``: ``(x, x)``, x float32 [shape=(batch, n_freq, segment_frames, 1)]."""
-        pairs = self.index[self.batch_positions(int(i))]
-        x = self._load_crops(pairs, int(i)) if self.crops else self.store.load_segments(pairs)
+        """Batch ``i``: ``(x, x)``, x float32 [shape=(batch, n_freq, segment_frames, 1)].
+
+        A :class:`~genmusic.errors.DataError` (a song file gone, cut short or replaced, NaN in a batch) is
+        kept in :attr:`last_error` as well: Keras' data pipeline wraps what a dataset raises, and training
+        raises the kept error instead, with its own words.
+        """
+        try:
+            return self._batch(int(i))
+        except DataError as error:
+            self.last_error = error
+            raise
+
+    def _batch(self, i: int) -> Tuple[np.ndarray, np.ndarray]:
+        pairs = self.index[self.batch_positions(i)]
+        x = self._load_crops(pairs, i) if self.crops else self.store.load_segments(pairs)
         finite = np.isfinite(x).reshape(len(x), -1).all(axis=1)
         if not finite.all():
             bad = sorted({self.store.songs[int(p)].song_id for p, ok in zip(pairs[:, 0], finite) if not ok})
-            error = DataError(
+            raise DataError(
                 f"{self.store.path}: batch {i} holds NaN or infinite values, from song(s) {', '.join(bad)}; "
                 f"the spectrogram files are damaged: preprocess again with overwrite=True")
-            self.last_error = error
-            raise error
         x = x[..., None]
         return x, x
 
@@ -155,12 +165,12 @@ class SpectrogramDataset(keras.utils.PyDataset):
         for k, song_no in enumerate(pairs[:, 0]):
             start = int(rng.integers(0, self._song_frames[song_no] - frames + 1))
             first, offset = divmod(start, frames)
-            array = self.store.song_array(self.store.songs[int(song_no)].song_id)
+            pair = self.store.read_segments(self.store.songs[int(song_no)].song_id, first, first + (offset > 0) + 1)
             if offset == 0:
-                out[k] = array[first]
+                out[k] = pair[0]
             else:
-                out[k, :, :frames - offset] = array[first, :, offset:]
-                out[k, :, frames - offset:] = array[first + 1, :, :offset]
+                out[k, :, :frames - offset] = pair[0, :, offset:]
+                out[k, :, frames - offset:] = pair[1, :, :offset]
         return out
 
 

@@ -21,7 +21,6 @@ run (:func:`read_resume_state`) and keeps ``history.csv`` (:func:`read_history`,
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import logging
@@ -32,7 +31,8 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .._checks import check_config, is_integer
-from .._io import LOCK_FILE, TEMPORARY_GLOB, atomic_path, atomic_write_json, atomic_write_text, make_folder
+from .._io import (Ledger, atomic_path, atomic_write_json, atomic_write_text, check_folder_kind, inner_folder,
+                  make_folder, shown)
 from .._version import __version__
 from ..config import GenmusicConfig, check_compatible
 from ..errors import DataError, ModelFolderError, ParameterError, SettingsMismatchError
@@ -40,7 +40,7 @@ from ..features.spectrogram import MinMaxNormaliser
 
 __all__ = ["MODEL_FOLDER_VERSION", "MODEL_FILE", "META_FILE", "CHECKPOINT_DIR", "LAST_MODEL_FILE", "STATE_FILE",
            "HISTORY_FILE", "LOSS_PLOT_FILE", "TENSORBOARD_DIR", "PRIOR_FILE", "SEQUENCE_FILE", "PRIORS_SUMMARY_FILE",
-           "ModelBundle", "write_model_metadata", "save_model", "read_model_metadata", "find_training_store", "load_bundle", "compression_ratio", "folder_contents", "prepare_folder",
+           "ModelBundle", "write_model_metadata", "save_model", "read_model_metadata", "find_training_store", "load_bundle", "compression_ratio", "folder_contents", "model_ledger", "prepare_folder",
            "ResumeState", "read_resume_state", "read_history", "truncate_history"]
 
 logger = logging.getLogger("genmusic")
@@ -61,9 +61,13 @@ PRIOR_FILE = "prior.npz"
 SEQUENCE_FILE = "sequence.keras"
 PRIORS_SUMMARY_FILE = "priors.json"
 PRIOR_ENTRIES = (PRIOR_FILE, SEQUENCE_FILE, PRIORS_SUMMARY_FILE)
-#: What genmusic writes into a model folder (:func:`folder_contents` says which of their files are its own).
+#: What genmusic writes into a model folder.
 FOLDER_ENTRIES = (MODEL_FILE, META_FILE, HISTORY_FILE, LOSS_PLOT_FILE, CHECKPOINT_DIR, TENSORBOARD_DIR,
                   *PRIOR_ENTRIES)
+#: The files of a model folder at fixed names (TensorBoard's event files are named by TensorFlow, and
+#: recorded as they appear): what training records in the folder's ledger before it writes them.
+FIXED_FILES = (MODEL_FILE, META_FILE, HISTORY_FILE, LOSS_PLOT_FILE, f"{CHECKPOINT_DIR}/{LAST_MODEL_FILE}",
+               f"{CHECKPOINT_DIR}/{STATE_FILE}", *PRIOR_ENTRIES)
 
 
 def compression_ratio(config: GenmusicConfig) -> float:
@@ -160,7 +164,10 @@ def save_model(model, folder: str | os.PathLike, config, stats: Optional[dict] =
     SettingsMismatchError
         The model reads spectrograms of another shape, sample rate or dB range than ``config`` describes.
     ModelFolderError
-        The folder already holds a model folder (without ``overwrite``), or is a file.
+        The folder already holds a model folder, or a ``model.keras`` genmusic did not write (without
+        ``overwrite``), or is a file.
+    ParameterError
+        The folder is another kind of genmusic folder (a spectrogram store, a latent folder, a report).
 
     Examples
     --------
@@ -185,10 +192,18 @@ def save_model(model, folder: str | os.PathLike, config, stats: Optional[dict] =
                      fix="pass the config of the spectrograms the model was trained on")
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise ModelFolderError(f"model folder {folder} exists and is not a folder")
+        raise ModelFolderError(f"model folder {shown(folder)} exists and is not a folder")
     if (folder / META_FILE).is_file() and not overwrite:
-        raise ModelFolderError(f"{folder} already holds a model folder ({META_FILE}); pass overwrite=True to replace "
-                               f"it, or choose another folder")
+        raise ModelFolderError(f"{shown(folder)} already holds a model folder ({META_FILE}); pass overwrite=True to "
+                               f"replace it, or choose another folder")
+    make_folder(folder)
+    ledger = model_ledger(folder)  # refuses a folder of another kind (a store, a report, ...)
+    theirs = [name for name in (MODEL_FILE, META_FILE) if (folder / name).exists() and not ledger.owns(folder / name)]
+    if theirs and not overwrite:
+        raise ModelFolderError(f"{shown(folder)} holds {', '.join(theirs)} that genmusic did not write (e.g. by "
+                               f"model.save()); pass overwrite=True to replace {'it' if len(theirs) == 1 else 'them'} "
+                               f"with this model's folder, or choose another folder")
+    ledger.claim(folder / MODEL_FILE, folder / META_FILE)
     config = config.replace(model=model.model_config)
     with atomic_path(folder / MODEL_FILE) as tmp:
         model.save(tmp, overwrite=True)
@@ -375,30 +390,41 @@ def _model_input_shape(model) -> Optional[tuple]:
     return None
 
 
+def model_ledger(model_dir: Path) -> Ledger:
+    """The model folder's :class:`~genmusic._io.Ledger`. A folder written before genmusic kept ledgers (it
+    has none) is adopted only as far as its content proves it: when its ``genmusic.json`` reads as a model
+    folder's, the files of :data:`FIXED_FILES` there are genmusic's; nothing else is (TensorBoard's logs, a
+    file of another name), so nothing else is ever removed.
+
+    Raises
+    ------
+    ParameterError
+        ``model_dir`` is another kind of genmusic folder (a spectrogram store, a latent folder, a report).
+    """
+    model_dir = Path(model_dir)
+    check_folder_kind(model_dir, "model", option="model_dir")
+    ledger = Ledger(model_dir, "model")
+    if not ledger.found and (model_dir / META_FILE).is_file():
+        try:
+            read_model_metadata(model_dir)
+        except ModelFolderError:
+            return ledger
+        old = [model_dir / name for name in FIXED_FILES if (model_dir / name).is_file()]
+        if old:
+            ledger.claim(*old)
+            logger.info("%s: a model folder of an earlier genmusic (no record of its files); taken as genmusic's: %s",
+                        shown(model_dir), ", ".join(str(p.relative_to(model_dir)) for p in old))
+    return ledger
+
+
 def folder_contents(model_dir: Path) -> Tuple[List[Path], List[Path]]:
-    """``(own, foreign)``: the files of a model folder that genmusic writes (:data:`FOLDER_ENTRIES`, the
-    checkpoint's files, TensorBoard's event files, temporary files of a killed run) and everything else
-    (files, and folders holding nothing of genmusic's)."""
-    own: List[Path] = []
-    foreign: List[Path] = []
+    """``(own, foreign)``: the files of a model folder its ledger records (:func:`model_ledger`), and every
+    other file (or link)."""
+    model_dir = Path(model_dir)
     if not model_dir.is_dir():
-        return own, foreign
-    for path in sorted(model_dir.iterdir()):
-        if path.name == LOCK_FILE:
-            continue
-        if path.name == CHECKPOINT_DIR and path.is_dir():
-            for inner in sorted(path.iterdir()):
-                mine = inner.name in (LAST_MODEL_FILE, STATE_FILE) or inner.match(TEMPORARY_GLOB)
-                (own if mine and inner.is_file() else foreign).append(inner)
-        elif path.name == TENSORBOARD_DIR and path.is_dir():
-            for inner in sorted(path.rglob("*")):
-                if inner.is_file():
-                    (own if inner.name.startswith("events.out.tfevents.") else foreign).append(inner)
-        elif (path.name in FOLDER_ENTRIES or path.match(TEMPORARY_GLOB)) and path.is_file():
-            own.append(path)
-        else:
-            foreign.append(path)
-    return own, foreign
+        return [], []
+    ledger = model_ledger(model_dir)
+    return ledger.owned(), ledger.unrecorded()
 
 
 def _has_trained(model_dir: Path) -> bool:
@@ -409,49 +435,66 @@ def _has_trained(model_dir: Path) -> bool:
     return any(read_history(model_dir / HISTORY_FILE).values())
 
 
-def prepare_folder(model_dir: Path, *, resume: bool, overwrite: bool) -> None:
+def prepare_folder(model_dir: Path, *, resume: bool, overwrite: bool) -> Ledger:
     """Make ``model_dir`` ready for training, removing nothing that is not genmusic's.
 
-    * ``resume``: kept as it is (only the temporary files of a killed run go).
-    * A folder holding files genmusic did not write is refused unless ``overwrite``; with it, only
-      genmusic's files are removed (:func:`folder_contents`) and the others are named in the log.
+    * ``resume``: kept as it is (only what a killed run was writing, in the scratch folder, goes).
+    * A folder holding files genmusic did not write is refused unless ``overwrite``; with it, only the
+      files its ledger records are removed (:func:`model_ledger`) and the others are named in the log.
     * A folder where an earlier run trained (a model, a checkpoint, a logged epoch) is refused unless
       ``resume`` or ``overwrite``. What a run killed before its first epoch ended left (nothing trained)
       is cleared.
+    * A file at one of training's names that genmusic did not write is never replaced.
 
     Call it only after every setting has been checked: it is the first step that removes anything.
+
+    Returns
+    -------
+    Ledger
+        The folder's ledger, with training's files recorded (TensorBoard's are recorded as they appear:
+        :class:`~genmusic.models.callbacks.RecordNewFiles`).
 
     Raises
     ------
     ModelFolderError
         ``model_dir`` is a file, holds files genmusic did not write, or holds a trained model.
+    OutputError
+        ``checkpoint/`` or ``tensorboard/`` is a symbolic link.
     """
     if model_dir.exists() and not model_dir.is_dir():
-        raise ModelFolderError(f"model folder {model_dir} exists and is not a folder")
-    own, foreign = folder_contents(model_dir)
-    if resume:
-        for path in own:
-            if path.match(TEMPORARY_GLOB):
-                path.unlink()
-        return
-    if _has_trained(model_dir) and not overwrite:
-        raise ModelFolderError(f"{model_dir} already holds a trained model; pass resume=True to continue training "
-                               f"it, overwrite=True to replace it, or choose another model_dir")
-    if foreign and not overwrite:
-        names = ", ".join(str(p.relative_to(model_dir)) for p in foreign[:8]) + (" ..." if len(foreign) > 8 else "")
-        raise ModelFolderError(f"{model_dir} holds files genmusic did not write ({names}); choose another (or an "
-                               f"empty) model_dir, or pass overwrite=True to replace the model there (only genmusic's "
-                               f"own files are removed)")
-    for path in own:
-        path.unlink()
-    for sub in (model_dir / TENSORBOARD_DIR, model_dir / CHECKPOINT_DIR):  # folders left empty, deepest first
-        for folder in sorted((p for p in [sub, *sub.rglob("*")] if p.is_dir()), key=lambda p: -len(p.parts)):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-    if foreign:
-        logger.warning("%s: kept %d file(s) genmusic did not write: %s", model_dir, len(foreign),
-                       ", ".join(str(p.relative_to(model_dir)) for p in foreign[:8]))
+        raise ModelFolderError(f"model folder {shown(model_dir)} exists and is not a folder")
     make_folder(model_dir)
+    ledger = model_ledger(model_dir)
+    own, foreign = ledger.owned(), ledger.unrecorded()
+    if not resume:
+        if _has_trained(model_dir) and not overwrite:
+            raise ModelFolderError(f"{shown(model_dir)} already holds a trained model; pass resume=True to continue "
+                                   f"training it, overwrite=True to replace it, or choose another model_dir")
+        if foreign and not overwrite:
+            names = ", ".join(str(p.relative_to(model_dir)) for p in foreign[:8]) + (" ..." if len(foreign) > 8 else "")
+            raise ModelFolderError(f"{shown(model_dir)} holds files genmusic did not write ({shown(names)}); choose "
+                                   f"another (or an empty) model_dir, or pass overwrite=True to replace the model "
+                                   f"there (only genmusic's own files are removed)")
+        blocked = [p for p in foreign if str(p.relative_to(model_dir)).replace(os.sep, "/") in FIXED_FILES]
+        if blocked:
+            raise ModelFolderError(f"{shown(model_dir)} holds {', '.join(shown(p.relative_to(model_dir)) for p in blocked)}, "
+                                   f"which genmusic cannot prove it wrote (it kept no record of it), and training would "
+                                   f"replace it: move it away, or choose another model_dir")
+        ledger.remove(own)
+        if foreign:
+            logger.warning("%s: kept %d file(s) genmusic did not write: %s", shown(model_dir), len(foreign),
+                           shown(", ".join(str(p.relative_to(model_dir)) for p in foreign[:8])))
+    elif foreign:
+        blocked = [p for p in foreign if str(p.relative_to(model_dir)).replace(os.sep, "/") in FIXED_FILES]
+        if blocked:
+            raise ModelFolderError(f"{shown(model_dir)} holds {', '.join(shown(p.relative_to(model_dir)) for p in blocked)}, "
+                                   f"which genmusic did not write, and resuming would replace it: move it away")
+    for sub in (CHECKPOINT_DIR, TENSORBOARD_DIR):
+        if (model_dir / sub).is_symlink():
+            inner_folder(model_dir, sub)  # refuses the link, naming it
+    ledger.scratch()
+    ledger.claim(*(model_dir / name for name in FIXED_FILES if name not in PRIOR_ENTRIES))
+    return ledger
 
 
 @dataclass

@@ -36,7 +36,7 @@ from .._io import OUTPUT_ERRNOS, folder_lock, json_float, output_failure
 from ..config import GenmusicConfig, check_compatible
 from ..data.store import SpectrogramStore
 from ..errors import GenmusicError, ModelFolderError, ParameterError, TrainingError
-from .callbacks import BestModel, EpochLine, NaNGuard, ResumeCheckpoint, ThroughputMeter
+from .callbacks import BestModel, EpochLine, NaNGuard, RecordNewFiles, ResumeCheckpoint, ThroughputMeter
 from .dataset import SpectrogramDataset, split_indices
 from .devices import Devices, distribution, mixed_precision, scale_loss_for_replicas, visible_gpus
 from .modelio import (CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, LOSS_PLOT_FILE, MODEL_FILE, TENSORBOARD_DIR,
@@ -96,10 +96,17 @@ class TrainResult:
             f"trained {self.epochs_run} epoch(s){' (stopped early)' if self.stopped_early else ''} in "
             f"{self.wall_seconds:.1f} s on {self.n_replicas} replica(s)",
             f"best validation loss: {self.best_val_loss:.6g}",
-            f"throughput: {self.samples_per_second:.1f} segments/s = {self.audio_seconds_per_second:.1f} "
-            f"s of audio per second",
+            _throughput(self.samples_per_second, self.audio_seconds_per_second),
             f"model folder: {self.model_dir}",
         ])
+
+
+def _throughput(samples_per_second: float, audio_seconds_per_second: float) -> str:
+    """The throughput line; an epoch of one batch times nothing (the first batch includes compiling)."""
+    if not np.isfinite(samples_per_second):
+        return "throughput: not measured (every epoch had one batch: a throughput needs two)"
+    return (f"throughput: {samples_per_second:.1f} segments/s = {audio_seconds_per_second:.1f} s of audio per "
+            f"second")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -265,7 +272,7 @@ class _Callbacks:
     all: List[keras.callbacks.Callback]
 
 
-def _callbacks(run: _Run, write_dir: Path, train_ds: SpectrogramDataset, *, resume: bool, backend: str,
+def _callbacks(run: _Run, write_dir: Path, train_ds: SpectrogramDataset, *, resume: bool, backend: str, ledger,
                extra: Sequence[keras.callbacks.Callback]) -> _Callbacks:
     """Step 5: the callbacks, in the order they run at the end of an epoch."""
     best = run.state.get("best_val_loss")
@@ -282,6 +289,7 @@ def _callbacks(run: _Run, write_dir: Path, train_ds: SpectrogramDataset, *, resu
     if backend == "tensorflow" and _has_tensorboard():
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(write_dir / TENSORBOARD_DIR), write_graph=False,
                                                      profile_batch=0))
+        callbacks.append(RecordNewFiles(ledger, write_dir / TENSORBOARD_DIR))
     return _Callbacks(guard, meter, tracker, resume_cb, callbacks + list(extra))
 
 
@@ -420,7 +428,7 @@ def _train(store: SpectrogramStore, model_dir: Path, config: Optional[GenmusicCo
             if devices.strategy is not None and devices.replicas > 1:
                 scale_loss_for_replicas(model)
         # Every setting has been checked: only now is anything in the folder removed.
-        prepare_folder(write_dir, resume=resume, overwrite=overwrite)
+        ledger = prepare_folder(write_dir, resume=resume, overwrite=overwrite)
 
         base_extra = {"backend": backend, "train_segments": train_ds.n_segments, "val_segments": val_ds.n_segments,
                       "n_replicas": devices.replicas, "mixed_precision": policy, "validation": val_note}
@@ -430,7 +438,8 @@ def _train(store: SpectrogramStore, model_dir: Path, config: Optional[GenmusicCo
                                  spectrograms=str(store.path), extra={**base_extra, "status": status, **extra})
 
         write_meta("training", epochs_run=run.initial_epoch, best_val_loss=run.state.get("best_val_loss"))
-        callbacks = _callbacks(run, write_dir, train_ds, resume=resume, backend=backend, extra=extra_callbacks)
+        callbacks = _callbacks(run, write_dir, train_ds, resume=resume, backend=backend, ledger=ledger,
+                               extra=extra_callbacks)
         wall = _fit(model, train_ds, val_ds, callbacks, run, progress)
         _keep_best_weights(model, callbacks.best, write_dir)
 
@@ -454,7 +463,8 @@ def _train(store: SpectrogramStore, model_dir: Path, config: Optional[GenmusicCo
     write_meta(status, epochs_run=epochs_run, best_val_loss=json_float(best_val),
                samples_per_second=json_float(sps), audio_seconds_per_second=json_float(sps * segment_seconds),
                wall_seconds=wall)
+    ledger.close()
     _raise_if_diverged(callbacks.guard, result)
-    logger.info("trained %d epoch(s); best validation loss %.6g; %.1f segments/s; model folder %s",
-                epochs_run, best_val, sps, write_dir)
+    logger.info("trained %d epoch(s); best validation loss %.6g; %s; model folder %s", epochs_run, best_val,
+                _throughput(sps, sps * segment_seconds), write_dir)
     return result

@@ -434,7 +434,7 @@ def test_griffinlim_bad_options(chirp):
         griffinlim(mag, n_fft=N_FFT, hop_length=HOP, method="torch")
     with pytest.raises(ParameterError, match="length=1000 gives 1 \\+ length // hop_length = 4 frames"):
         griffinlim(mag, n_fft=N_FFT, hop_length=HOP, length=1000)
-    with pytest.raises(ParameterError, match="n_iter must be an integer >= 0, got -1"):
+    with pytest.raises(ParameterError, match="n_iter must be an integer >= 0 and <= 10000, got -1"):
         griffinlim(mag, n_fft=N_FFT, hop_length=HOP, n_iter=-1, method="keras")
     with pytest.raises(ParameterError, match="momentum must be a finite number >= 0, got -0.5"):
         griffinlim(mag, n_fft=N_FFT, hop_length=HOP, momentum=-0.5)
@@ -717,7 +717,7 @@ def test_missing_model_and_missing_store_are_clear_errors(tiny_store, tmp_path, 
     err = capsys.readouterr().err
     assert rc == 1 and f"spectrogram folder {tmp_path / 'no_store'} does not exist" in err
     assert analyze.main(["--max-eval-songs", "0"]) == 1
-    assert "--max-eval-songs must be an integer >= 1, got 0" in capsys.readouterr().err
+    assert "--max-eval-songs must be an integer >= 1 and <= 10000, got 0" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------------------------------
@@ -761,5 +761,5 @@ def test_report_of_songs_shorter_than_a_segment(short_songs_report):
 def test_bad_listening_settings_are_refused(tiny_model_folder, tiny_store, tmp_path, capsys):
     rc = analyze.main(["--model", str(tiny_model_folder), "--spectrograms", str(tiny_store.path), "--output",
                        str(tmp_path / "out"), "--clip-seconds", "0"])
-    assert rc == 1 and "--clip-seconds must be a finite number > 0, got 0.0" in capsys.readouterr().err
+    assert rc == 1 and "--clip-seconds must be a finite number > 0 and <= 600, got 0.0" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()  # refused before any work

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pytest
 
-from genmusic._io import LOCK_FILE, folder_lock
+from genmusic._io import LOCK_FILE, Ledger, folder_lock
 from genmusic.commands import generate, preprocess, train as train_command
 from genmusic.errors import FolderLockedError
 from genmusic.models.modelio import CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, MODEL_FILE, STATE_FILE, TENSORBOARD_DIR
@@ -138,13 +138,16 @@ def test_2_foreign_files_refused_and_kept_even_with_overwrite(model_copy, tiny_s
 
 
 def test_2_a_run_killed_before_its_first_epoch_ended_leaves_nothing_to_protect(tiny_store, tmp_path):
+    """What such a run leaves, each file recorded in the folder's ledger before it was written."""
     folder = tmp_path / "model"
-    (folder / TENSORBOARD_DIR / "train").mkdir(parents=True)
-    (folder / TENSORBOARD_DIR / "train" / "events.out.tfevents.1.host").write_bytes(b"x")
+    events = folder / TENSORBOARD_DIR / "train" / "events.out.tfevents.1.host"
+    Ledger(folder, "model").claim(folder / HISTORY_FILE, folder / "genmusic.json", events)
+    events.parent.mkdir(parents=True)
+    events.write_bytes(b"x")
     (folder / HISTORY_FILE).write_text("epoch,loss,val_loss\n")  # header only: no epoch finished
     (folder / "genmusic.json").write_text("{}")
     assert _train(tiny_store, folder) == 0
-    assert (folder / MODEL_FILE).is_file()
+    assert (folder / MODEL_FILE).is_file() and not events.exists()
 
 
 # --------------------------------------------------------------------------------------------------

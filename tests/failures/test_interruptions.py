@@ -30,7 +30,9 @@ FULL = OSError(errno.ENOSPC, "No space left on device")
 
 
 def leftovers(folder: Path):
-    return [p for p in folder.rglob("*") if p.match(_io.TEMPORARY_GLOB) or p.name == _io.LOCK_FILE]
+    """Temporary files (in the scratch folder or beside their targets) and lock files under ``folder``."""
+    return [p for p in folder.rglob("*") if p.match(_io.TEMPORARY_GLOB) or p.name == _io.LOCK_FILE
+            or _io.SCRATCH_DIR in p.parent.parts]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -122,7 +124,7 @@ def test_9_a_full_disk_while_generating(tiny_model_folder, tmp_path, monkeypatch
                           "--output", str(out)]) == 1
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and "No space left on device" in err and "(the inputs are fine)" in err
-    assert leftovers(out) == [] and list(out.iterdir()) == []
+    assert leftovers(out) == [] and [p.name for p in out.iterdir()] == [_io.LEDGER_FILE]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -65,12 +65,13 @@ def _check_genre(genre) -> str:
 def _check_settings(duration, sample_rate, seed) -> int:
     """Validate the shared settings and return the song length in samples."""
     check_seed(seed)
-    check_integer(sample_rate, "sample_rate", minimum=1000, what="an integer >= 1000 Hz")
-    duration = check_number(duration, "duration", minimum=0, exclusive_minimum=True,
-                            what="a finite number of seconds > 0")
+    check_integer(sample_rate, "sample_rate", minimum=1000, limit="sample_rate")
+    duration = check_number(duration, "duration", minimum=0, exclusive_minimum=True, limit="song_seconds",
+                            noun="a finite number of seconds")
     n = int(round(duration * int(sample_rate)))
     if n < 1:
-        raise ParameterError(f"duration={duration!r} s at sample_rate={sample_rate} gives no samples")
+        raise ParameterError(f"duration must be at least one sample ({1 / int(sample_rate):g} s at "
+                             f"{int(sample_rate)} Hz), got {duration!r}", parameter="duration")
     return n
 
 
@@ -178,7 +179,7 @@ def make_synthetic(output_dir: str | os.PathLike, *, n_per_genre: int = 10, dura
     >>> sorted(p.name for p in (root / "jazz").iterdir())  # doctest: +SKIP
     ['jazz.00000.wav', 'jazz.00001.wav']
     """
-    check_integer(n_per_genre, "n_per_genre", minimum=1)
+    check_integer(n_per_genre, "n_per_genre", minimum=1, limit="songs_per_genre")
     _check_settings(duration, sample_rate, seed)
     if genres is None:
         genres = list(GENRES)
