@@ -22,7 +22,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple, Union
 
 from ._checks import check_integer, is_integer, require
 from ._io import atomic_write_text
@@ -78,6 +78,9 @@ _FIELD_TYPES = {
                         "a list of integers"),
     "Tuple[Tuple[int, int], ...]": (lambda v: isinstance(v, (list, tuple)) and all(_is_pair(x) for x in v),
                                     "a list of [frequency, time] integer pairs"),
+    "Tuple[Union[int, Tuple[int, int]], ...]": (
+        lambda v: isinstance(v, (list, tuple)) and all(_is_pair(x) for x in v),
+        "a list of integers (square kernels) or [frequency, time] integer pairs"),
 }
 
 _JSON_NAMES = {type(None): "null", bool: "true/false", int: "an integer", float: "a number", str: "a string",
@@ -214,8 +217,12 @@ class ModelConfig:
     Parameters
     ----------
     kind : {"vae", "autoencoder"}
-    conv_filters, conv_kernels : tuple of int
-        Filters and (square) kernel size of each encoder convolution; the decoder mirrors them.
+    conv_filters : tuple of int
+        Filters of each encoder convolution; the decoder mirrors them.
+    conv_kernels : tuple of int or (int, int)
+        Kernel of each encoder convolution: an integer for a square kernel, or a ``(frequency, time)`` pair
+        (a kernel as tall as the feature map, with the same frequency stride, spans the whole frequency
+        axis: the bins become channels, a learned spectral dictionary).
     conv_strides : tuple of (int, int)
         Stride (frequency, time) of each encoder convolution.
     latent_dim : int
@@ -248,11 +255,28 @@ class ModelConfig:
     freq_bias : bool
         A learned bias per frequency bin and channel after every decoder convolution: convolutions share
         their weights along frequency, but music's spectra are not the same at 50 Hz and 5 kHz.
+    bins_as_channels : bool
+        The encoder's first step moves the frequency bins to channels, so every convolution spans the whole
+        frequency axis (a Conv2D of height 1 over time; ``conv_kernels`` are then time lengths and the
+        frequency strides must be 1) and the decoder's last transposed convolution draws all the bins at
+        once: a learned spectral dictionary, like PCA's or NMF's bases, which can draw sharp harmonics
+        at any pitch, where 3 x 3 kernels upsampled 16x along frequency smear them.
+    spectral_weight : float
+        Weight of a linear-frequency term inside the ``"mel"`` loss: the L1 distance of the log10 magnitudes
+        averaged over ``spectral_pools`` bins along frequency (one value per pool size, averaged). The mel
+        bands are about 40 Hz wide below 1 kHz, wider than a semitone there, so the mel term alone cannot
+        tell neighbouring notes apart; the STFT bins can.
+    spectral_pools : tuple of int
+        Bins averaged (in magnitude) before the log, one term per size: 1 is the plain linear spectrum, larger
+        sizes judge the envelope. Each must divide the number of frequency bins.
+    chroma_weight : float
+        Weight of a pitch-class term inside the ``"mel"`` loss: per frame, the L1 distance of the L2-normalised
+        chroma vectors (a 12-class chroma filterbank on the power spectrum) of target and prediction.
     """
 
     kind: str = "vae"
     conv_filters: Tuple[int, ...] = (16, 32, 64, 128)
-    conv_kernels: Tuple[int, ...] = (3, 3, 3, 3)
+    conv_kernels: Tuple[Union[int, Tuple[int, int]], ...] = (3, 3, 3, 3)
     conv_strides: Tuple[Tuple[int, int], ...] = ((2, 2), (2, 2), (2, 2), (2, 2))
     latent_dim: int = 128
     bottleneck: str = "conv"
@@ -264,12 +288,17 @@ class ModelConfig:
     mel_bands: int = 80
     l1_weight: float = 0.1
     freq_bias: bool = True
+    bins_as_channels: bool = False
+    spectral_weight: float = 0.0
+    spectral_pools: Tuple[int, ...] = (1, 2, 4, 8)
+    chroma_weight: float = 0.0
 
     def __post_init__(self) -> None:
         _check_types(self)
         # JSON gives lists; store tuples so the config stays hashable and comparable.
         object.__setattr__(self, "conv_filters", tuple(int(f) for f in self.conv_filters))
-        object.__setattr__(self, "conv_kernels", tuple(int(k) for k in self.conv_kernels))
+        object.__setattr__(self, "conv_kernels", tuple(
+            int(k) if isinstance(k, (int, float)) else tuple(int(v) for v in k) for k in self.conv_kernels))
         object.__setattr__(self, "conv_strides", tuple(
             (int(s), int(s)) if isinstance(s, (int, float)) else tuple(int(v) for v in s)
             for s in self.conv_strides))
@@ -280,7 +309,8 @@ class ModelConfig:
                f"conv_filters, conv_kernels and conv_strides must have the same length, got "
                f"{n}, {len(self.conv_kernels)} and {len(self.conv_strides)}")
         require(all(f > 0 for f in self.conv_filters), f"conv_filters must be positive, got {self.conv_filters}")
-        require(all(k > 0 for k in self.conv_kernels), f"conv_kernels must be positive, got {self.conv_kernels}")
+        require(all(min(k if isinstance(k, tuple) else (k,)) > 0 for k in self.conv_kernels),
+               f"conv_kernels must be positive, got {self.conv_kernels}")
         require(all(len(s) == 2 and s[0] > 0 and s[1] > 0 for s in self.conv_strides),
                f"conv_strides must be positive (frequency, time) pairs, got {self.conv_strides}")
         require(self.latent_dim > 0, f"latent_dim must be > 0, got {self.latent_dim!r}")
@@ -292,6 +322,11 @@ class ModelConfig:
         require(self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}")
         require(self.mel_bands >= 1, f"mel_bands must be >= 1, got {self.mel_bands!r}")
         require(self.l1_weight >= 0, f"l1_weight must be >= 0, got {self.l1_weight!r}")
+        object.__setattr__(self, "spectral_pools", tuple(int(p) for p in self.spectral_pools))
+        require(self.spectral_weight >= 0, f"spectral_weight must be >= 0, got {self.spectral_weight!r}")
+        require(len(self.spectral_pools) >= 1 and all(p >= 1 for p in self.spectral_pools),
+                f"spectral_pools must list at least one size >= 1, got {self.spectral_pools}")
+        require(self.chroma_weight >= 0, f"chroma_weight must be >= 0, got {self.chroma_weight!r}")
 
 
 @dataclass(frozen=True)

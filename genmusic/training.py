@@ -162,7 +162,8 @@ def _plan_run(store: SpectrogramStore, model_dir: Path, config: Optional[Genmusi
         from .models import plan_architecture
 
         m = config.model
-        plan_architecture(store.segment_shape, m.conv_filters, m.conv_strides, m.latent_dim, m.bottleneck)
+        plan_architecture(store.segment_shape, m.conv_filters, m.conv_strides, m.latent_dim, m.bottleneck,
+                          bins_as_channels=m.bins_as_channels)
     initial_epoch = int(state.get("epoch", 0))
     if initial_epoch >= config.train.epochs:
         raise ParameterError(f"{model_dir} has already been trained for {initial_epoch} epoch(s); set "

@@ -17,12 +17,13 @@ from ..config import ModelConfig
 from ..errors import ParameterError
 from .architecture import ArchitecturePlan, plan_architecture
 from .autoencoder import Autoencoder
-from .layers import FrequencyBias, Sampling, kl_divergence, log_mel_l1, mel_filterbank, reconstruction_error
+from .layers import (FrequencyBias, Sampling, chroma_filterbank, chroma_l1, kl_divergence, log_linear_l1, log_mel_l1,
+                     mel_filterbank, reconstruction_error)
 from .presets import PRESET_INPUT_SHAPES, PRESETS, get_preset
 from .vae import VAE
 
 __all__ = ["Autoencoder", "VAE", "Sampling", "FrequencyBias", "kl_divergence", "reconstruction_error", "log_mel_l1",
-           "mel_filterbank", "ArchitecturePlan",
+           "mel_filterbank", "log_linear_l1", "chroma_filterbank", "chroma_l1", "ArchitecturePlan",
            "plan_architecture", "build_model", "PRESETS", "PRESET_INPUT_SHAPES", "get_preset"]
 
 _CLASSES = {"autoencoder": Autoencoder, "vae": VAE}
