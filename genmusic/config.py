@@ -269,6 +269,9 @@ class ModelConfig:
     spectral_pools : tuple of int
         Bins averaged (in magnitude) before the log, one term per size: 1 is the plain linear spectrum, larger
         sizes judge the envelope. Each must divide the number of frequency bins.
+    semitone_weight : float
+        Weight of a log-frequency (CQT-like) term inside the ``"mel"`` loss: the L1 distance of log10 magnitudes
+        in 60 triangular bands one semitone apart from C3 (130.8 Hz) to B7, where the notes of most music lie.
     chroma_weight : float
         Weight of a pitch-class term inside the ``"mel"`` loss: per frame, the L1 distance of the L2-normalised
         chroma vectors (a 12-class chroma filterbank on the power spectrum) of target and prediction.
@@ -291,6 +294,7 @@ class ModelConfig:
     bins_as_channels: bool = False
     spectral_weight: float = 0.0
     spectral_pools: Tuple[int, ...] = (1, 2, 4, 8)
+    semitone_weight: float = 0.0
     chroma_weight: float = 0.0
 
     def __post_init__(self) -> None:
@@ -326,6 +330,7 @@ class ModelConfig:
         require(self.spectral_weight >= 0, f"spectral_weight must be >= 0, got {self.spectral_weight!r}")
         require(len(self.spectral_pools) >= 1 and all(p >= 1 for p in self.spectral_pools),
                 f"spectral_pools must list at least one size >= 1, got {self.spectral_pools}")
+        require(self.semitone_weight >= 0, f"semitone_weight must be >= 0, got {self.semitone_weight!r}")
         require(self.chroma_weight >= 0, f"chroma_weight must be >= 0, got {self.chroma_weight!r}")
 
 

@@ -456,3 +456,16 @@ def test_rectangular_kernels_build_and_survive_json():
     assert tuple(model.decoder.get_layer("decoder_output_conv").kernel.shape[:2]) == (7, 3)
     full = GenmusicConfig(model=cfg)
     assert GenmusicConfig.from_json(full.to_json()) == full
+
+
+def test_semitone_bands_are_a_semitone_apart_non_empty_and_a_level_change_moves_them_all():
+    from genmusic.models import log_mel_l1, semitone_filterbank
+
+    fb = semitone_filterbank(22050, 512)
+    assert fb.shape == (60, 512) and (fb > 0).any(axis=1).all()
+    np.testing.assert_allclose(fb.sum(axis=1), 1.0, rtol=1e-5)
+    centres = (fb * np.arange(512) * 22050 / 1024).sum(axis=1)   # each band's centre of mass, in Hz
+    high = centres[24:]                                          # above ~520 Hz a semitone spans > 1 bin
+    np.testing.assert_allclose(np.diff(np.log2(high)) * 12, 1.0, atol=0.12)
+    x = np.random.default_rng(4).uniform(0.6, 0.9, size=(2, 512, 4, 1)).astype("float32")
+    assert float(log_mel_l1(x, x + np.float32(0.05), fb, 120.0)) == pytest.approx(0.3, abs=2e-5)

@@ -18,12 +18,12 @@ from ..errors import ParameterError
 from .architecture import ArchitecturePlan, plan_architecture
 from .autoencoder import Autoencoder
 from .layers import (FrequencyBias, Sampling, chroma_filterbank, chroma_l1, kl_divergence, log_linear_l1, log_mel_l1,
-                     mel_filterbank, reconstruction_error)
+                     mel_filterbank, reconstruction_error, semitone_filterbank)
 from .presets import PRESET_INPUT_SHAPES, PRESETS, get_preset
 from .vae import VAE
 
 __all__ = ["Autoencoder", "VAE", "Sampling", "FrequencyBias", "kl_divergence", "reconstruction_error", "log_mel_l1",
-           "mel_filterbank", "log_linear_l1", "chroma_filterbank", "chroma_l1", "ArchitecturePlan",
+           "mel_filterbank", "log_linear_l1", "chroma_filterbank", "chroma_l1", "semitone_filterbank", "ArchitecturePlan",
            "plan_architecture", "build_model", "PRESETS", "PRESET_INPUT_SHAPES", "get_preset"]
 
 _CLASSES = {"autoencoder": Autoencoder, "vae": VAE}

@@ -26,7 +26,7 @@ from ..config import AudioConfig, ModelConfig, SpectrogramConfig
 from ..errors import ParameterError
 from .architecture import plan_architecture
 from .layers import (FrequencyBias, chroma_filterbank, chroma_l1, log_linear_l1, log_mel_l1, mel_filterbank,
-                     reconstruction_error)
+                     reconstruction_error, semitone_filterbank)
 
 __all__ = ["Autoencoder", "MODEL_FIELDS"]
 
@@ -109,6 +109,8 @@ class Autoencoder(keras.Model):
                              if cfg.loss == "mel" else None)
         self._chroma_filters = (chroma_filterbank(self.sample_rate, self.plan.input_shape[0])
                                 if cfg.loss == "mel" and cfg.chroma_weight else None)
+        self._semitone_filters = (semitone_filterbank(self.sample_rate, self.plan.input_shape[0])
+                                  if cfg.loss == "mel" and cfg.semitone_weight else None)
 
         self.encoder = self._build_encoder()
         self.decoder = self._build_decoder()
@@ -163,6 +165,9 @@ class Autoencoder(keras.Model):
             x = keras.layers.ZeroPadding2D(plan.padding, name="encoder_pad", dtype=policy)(x)
         if plan.bins_as_channels:   # (freq, time, 1) -> (1, time, freq): every convolution spans all the bins
             x = keras.layers.Permute((3, 2, 1), name="encoder_bins_to_channels", dtype=policy)(x)
+            # Centred on 0: hundreds of all-positive inputs per output otherwise push the first updates (and a
+            # VAE's log-variance) far out in a few steps.
+            x = keras.layers.Rescaling(2.0, offset=-1.0, name="encoder_centre", dtype=policy)(x)
         for i, (filters, strides) in enumerate(zip(cfg.conv_filters, cfg.conv_strides)):
             kernel = self._kernel(i)
             x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
@@ -319,6 +324,9 @@ class Autoencoder(keras.Model):
             if cfg.spectral_weight:
                 reconstruction = reconstruction + cfg.spectral_weight * log_linear_l1(
                     target, prediction, self.db_range, cfg.spectral_pools)
+            if cfg.semitone_weight:  # the mel term's maths on semitone bands
+                reconstruction = reconstruction + cfg.semitone_weight * log_mel_l1(
+                    target, prediction, self._semitone_filters, self.db_range)
             if cfg.chroma_weight:
                 reconstruction = reconstruction + cfg.chroma_weight * chroma_l1(
                     target, prediction, self._chroma_filters, self.db_range)

@@ -11,6 +11,7 @@ PyTorch backends.
   the magnitudes that normalised spectrograms stand for.
 * :func:`log_linear_l1` -- the same on the linear-frequency bins, at several frequency resolutions.
 * :func:`chroma_filterbank` / :func:`chroma_l1` -- a pitch-class term: L1 between normalised chroma vectors.
+* :func:`semitone_filterbank` -- log-frequency bands one semitone apart (a CQT-like term with :func:`log_mel_l1`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 from keras import ops
 
 __all__ = ["Sampling", "FrequencyBias", "kl_divergence", "reconstruction_error", "mel_filterbank", "log_mel_l1",
-           "log_linear_l1", "chroma_filterbank", "chroma_l1", "normalised_to_magnitude"]
+           "log_linear_l1", "chroma_filterbank", "chroma_l1", "semitone_filterbank", "normalised_to_magnitude"]
 
 #: Level in dB that a normalised value of 1 (each song's peak) stands for in the ``"mel"`` loss. Real songs
 #: peak between about 29 and 46 dB (magnitude of a 1024-point STFT of audio in [-1, 1]); the log-mel floor
@@ -249,6 +250,33 @@ def chroma_filterbank(sample_rate: int, n_freq: int, n_chroma: int = 12) -> np.n
 
     fb = librosa.filters.chroma(sr=int(sample_rate), n_fft=2 * int(n_freq), n_chroma=int(n_chroma))[:, :int(n_freq)]
     return np.ascontiguousarray(fb, dtype=np.float32)
+
+
+def semitone_filterbank(sample_rate: int, n_freq: int, fmin: float = 130.81, n_bands: int = 60) -> np.ndarray:
+    """Triangular bands centred one semitone apart from ``fmin`` (C3 by default; 60 bands: five octaves).
+
+    Each band rises from the semitone below to its centre and falls to the semitone above, on the linear
+    frequency axis of ``n_freq`` bins (``n_fft = 2 * n_freq``); where a semitone is narrower than a bin the
+    band is widened to one bin either side, so no band is empty. Each band sums to 1: a level change moves
+    every band's log by the same amount, as with the mel bands.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bands, n_freq)], float32
+    """
+    freqs = np.arange(int(n_freq)) * float(sample_rate) / (2 * int(n_freq))
+    bin_hz = float(sample_rate) / (2 * int(n_freq))
+    centres = float(fmin) * 2.0 ** (np.arange(-1, int(n_bands) + 1) / 12.0)
+    fb = np.zeros((int(n_bands), int(n_freq)))
+    for k in range(int(n_bands)):
+        lo, mid, hi = centres[k], centres[k + 1], centres[k + 2]
+        lo, hi = min(lo, mid - bin_hz), max(hi, mid + bin_hz)
+        up = (freqs - lo) / (mid - lo)
+        down = (hi - freqs) / (hi - mid)
+        fb[k] = np.maximum(0.0, np.minimum(up, down))
+    fb = fb[:, :int(n_freq)]
+    keep = fb.sum(axis=1) > 0
+    return np.ascontiguousarray(fb[keep] / fb[keep].sum(axis=1, keepdims=True), dtype=np.float32)
 
 
 #: Chroma vectors (of power, ``REFERENCE_DB`` peak) are normalised by ``norm + CHROMA_EPS``: frames more
