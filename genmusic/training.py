@@ -33,7 +33,7 @@ import keras
 import numpy as np
 
 from ._io import OUTPUT_ERRNOS, folder_lock, json_float, output_failure
-from .callbacks import BestModel, EpochLine, NaNGuard, ResumeCheckpoint, ThroughputMeter
+from .callbacks import BestModel, EpochLine, NaNGuard, ResumeCheckpoint, ThroughputMeter, TimeLimit
 from .config import GenmusicConfig, check_compatible
 from .data import SpectrogramDataset, split_indices
 from .devices import Devices, distribution, mixed_precision, scale_loss_for_replicas, visible_gpus
@@ -245,6 +245,8 @@ def _callbacks(run: _Run, write_dir: Path, train_ds: SpectrogramDataset, *, resu
         truncate_history(history_path, run.initial_epoch)
     callbacks: List[keras.callbacks.Callback] = [
         guard, meter, tracker, keras.callbacks.CSVLogger(str(history_path), append=resume), resume_cb]
+    if run.config.train.minutes is not None:   # the time budget: the best epoch so far is what is kept
+        callbacks.append(TimeLimit(60.0 * run.config.train.minutes))
     if backend == "tensorflow" and _has_tensorboard():
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(write_dir / TENSORBOARD_DIR), write_graph=False,
                                                      profile_batch=0))

@@ -110,6 +110,12 @@ def test_time_limit_stops_training(tiny_store, tmp_path):
     assert limit.stopped and result.epochs_run == 1 and result.stopped_early
 
 
+def test_train_config_minutes_is_a_time_budget(tiny_store, tmp_path):
+    # A budget far shorter than one epoch: the first epoch ends (validated), and training stops there.
+    result = train(tiny_store, tmp_path / "m", train_config(tiny_store, epochs=50, minutes=1e-7), progress=None)
+    assert result.epochs_run == 1 and result.stopped_early and np.isfinite(result.best_val_loss)
+
+
 def test_mixed_precision_on_is_restored_afterwards(tiny_store, tmp_path):
     from genmusic.devices import visible_gpus
 
