@@ -245,6 +245,11 @@ def _callbacks(run: _Run, write_dir: Path, train_ds: SpectrogramDataset, *, resu
         truncate_history(history_path, run.initial_epoch)
     callbacks: List[keras.callbacks.Callback] = [
         guard, meter, tracker, keras.callbacks.CSVLogger(str(history_path), append=resume), resume_cb]
+    if run.config.train.lr_patience:   # halve the learning rate when validation stalls
+        lr = run.config.train.learning_rate
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                                           patience=run.config.train.lr_patience,
+                                                           min_lr=lr / 32, verbose=0))
     if run.config.train.minutes is not None:   # the time budget: the best epoch so far is what is kept
         callbacks.append(TimeLimit(60.0 * run.config.train.minutes))
     if backend == "tensorflow" and _has_tensorboard():
