@@ -294,8 +294,8 @@ class ModelConfig:
     bins_as_channels: bool = False
     spectral_weight: float = 0.0
     spectral_pools: Tuple[int, ...] = (1, 2, 4, 8)
-    semitone_weight: float = 0.0
-    chroma_weight: float = 0.0
+    semitone_weight: float = 1.0
+    chroma_weight: float = 1.0
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -365,17 +365,17 @@ class TrainConfig:
         With a budget, ``epochs`` and ``patience`` are upper bounds and validation decides when to stop.
     """
 
-    epochs: int = 60
+    epochs: int = 150
     batch_size: int = 16
     learning_rate: float = 2e-3
     seed: int = 0
-    patience: int = 10
+    patience: int = 15
     mixed_precision: str = "auto"
     distribution: str = "auto"
     max_train_segments: Optional[int] = None
     random_crops: bool = True
-    minutes: Optional[float] = None
-    lr_patience: int = 0
+    minutes: Optional[float] = 30.0
+    lr_patience: int = 5
 
     def __post_init__(self) -> None:
         _check_types(self)

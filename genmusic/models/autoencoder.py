@@ -252,7 +252,7 @@ class Autoencoder(keras.Model):
         return config
 
     #: Settings of models saved before they existed, and the values those models were built with.
-    _LEGACY_DEFAULTS = {"loss": "mse", "freq_bias": False}
+    _LEGACY_DEFAULTS = {"loss": "mse", "freq_bias": False, "semitone_weight": 0.0, "chroma_weight": 0.0}
 
     @classmethod
     def from_config(cls, config: dict):
