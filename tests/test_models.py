@@ -326,7 +326,10 @@ def test_mel_loss_terms_of_a_model():
     ae = Autoencoder(input_shape=shape, **SMALL, latent_dim=8, loss="mel", l1_weight=0.1, mel_bands=20)
     x = np.random.default_rng(1).uniform(0.75, 0.95, size=(2, *shape, 1)).astype("float32")
     terms = ae.loss_terms(x, x + np.float32(0.05))          # +6 dB everywhere
-    assert float(terms["reconstruction_loss"]) == pytest.approx(0.3 + 0.1 * 0.05, abs=3e-5)
+    # mel 0.3 + L1 0.1 x 0.05 + semitone bands 0.3 (weight 1); the chroma term (weight 1) ignores loudness.
+    assert float(terms["reconstruction_loss"]) == pytest.approx(0.3 + 0.1 * 0.05 + 0.3, abs=1e-4)
+    plain = Autoencoder(input_shape=shape, **SMALL, latent_dim=8, mel_bands=20, semitone_weight=0.0, chroma_weight=0.0)
+    assert float(plain.loss_terms(x, x + np.float32(0.05))["reconstruction_loss"]) == pytest.approx(0.305, abs=3e-5)
     mse = Autoencoder(input_shape=shape, **SMALL, latent_dim=8, loss="mse")
     assert float(mse.loss_terms(x, x + np.float32(0.05))["reconstruction_loss"]) == pytest.approx(0.0025, rel=1e-4)
 
@@ -469,3 +472,14 @@ def test_semitone_bands_are_a_semitone_apart_non_empty_and_a_level_change_moves_
     np.testing.assert_allclose(np.diff(np.log2(high)) * 12, 1.0, atol=0.12)
     x = np.random.default_rng(4).uniform(0.6, 0.9, size=(2, 512, 4, 1)).astype("float32")
     assert float(log_mel_l1(x, x + np.float32(0.05), fb, 120.0)) == pytest.approx(0.3, abs=2e-5)
+
+
+def test_models_saved_before_the_pitch_terms_load_without_them():
+    model = VAE(input_shape=(64, 16), **SMALL, latent_dim=8)
+    assert (model.model_config.semitone_weight, model.model_config.chroma_weight) == (1.0, 1.0)   # the defaults
+    config = model.get_config()
+    for key in ("semitone_weight", "chroma_weight", "spectral_weight", "spectral_pools", "bins_as_channels"):
+        config.pop(key)                                      # what genmusic wrote before issue 16
+    rebuilt = VAE.from_config(config)
+    assert (rebuilt.model_config.semitone_weight, rebuilt.model_config.chroma_weight) == (0.0, 0.0)
+    rebuilt.set_weights(model.get_weights())                 # same architecture
