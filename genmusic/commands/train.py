@@ -37,6 +37,7 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--learning-rate", type=float, help="override train.learning_rate")
     p.add_argument("--seed", type=int, help="override train.seed")
     p.add_argument("--patience", type=int, help="override train.patience (0: no early stopping)")
+    p.add_argument("--minutes", type=float, help="override train.minutes (the wall-time budget of training)")
     p.add_argument("--max-train-segments", type=int, help="override train.max_train_segments (segments per epoch)")
     p.add_argument("--beta", type=float, help="override model.beta (VAE only)")
     p.add_argument("--mixed-precision", choices=("auto", "on", "off"), help="override train.mixed_precision")
@@ -77,6 +78,7 @@ def config_from_args(args: argparse.Namespace, store, *, kind: str,
     train = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                ("learning_rate", args.learning_rate), ("seed", args.seed),
                                ("patience", args.patience), ("max_train_segments", args.max_train_segments),
+                               ("minutes", args.minutes),
                                ("mixed_precision", args.mixed_precision), ("distribution", args.distribution))
              if v is not None}
     model = {k: v for k, v in (("latent_dim", getattr(args, "latent_dim", None)), ("beta", args.beta))

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 _NAMES = {
     "Autoencoder": ".autoencoder", "VAE": ".vae",
     "Sampling": ".layers", "FrequencyBias": ".layers", "kl_divergence": ".layers", "reconstruction_error": ".layers",
-    "log_mel_l1": ".layers", "mel_filterbank": ".layers",
+    "log_mel_l1": ".layers", "mel_filterbank": ".layers", "log_linear_l1": ".layers", "chroma_filterbank": ".layers",
+    "chroma_l1": ".layers", "semitone_filterbank": ".layers",
     "ArchitecturePlan": ".architecture", "plan_architecture": ".architecture", "Reconstruction": ".architecture",
     "PRESETS": ".presets", "PRESET_INPUT_SHAPES": ".presets", "get_preset": ".presets",
     "SpectrogramDataset": ".dataset", "train": ".training", "TrainResult": ".training", "layered_config": ".training",

@@ -25,7 +25,8 @@ from .._checks import check_config, check_integer, check_number
 from ..config import AudioConfig, GenmusicConfig, ModelConfig, SpectrogramConfig, check_settings
 from ..errors import ParameterError
 from .architecture import Reconstruction, plan_architecture
-from .layers import FrequencyBias, log_mel_l1, mel_filterbank, reconstruction_error
+from .layers import (FrequencyBias, chroma_filterbank, chroma_l1, log_linear_l1, log_mel_l1, mel_filterbank,
+                     reconstruction_error, semitone_filterbank)
 
 __all__ = ["Autoencoder", "MODEL_FIELDS"]
 
@@ -103,7 +104,7 @@ class Autoencoder(keras.Model):
         input_shape = SpectrogramConfig().segment_shape if input_shape is None else input_shape
         cfg = self._model_config
         self.plan = plan_architecture(input_shape, cfg.conv_filters, cfg.conv_strides, cfg.latent_dim,
-                                      cfg.bottleneck)
+                                      cfg.bottleneck, bins_as_channels=cfg.bins_as_channels)
         self.seed = check_integer(seed, "seed")
         self._next_seed = self.seed * 1009
         self.sample_rate = check_integer(AudioConfig().sample_rate if sample_rate is None else sample_rate,
@@ -112,6 +113,10 @@ class Autoencoder(keras.Model):
                                      minimum=0, exclusive_minimum=True)
         self._mel_filters = (mel_filterbank(self.sample_rate, self.plan.input_shape[0], cfg.mel_bands)
                              if cfg.loss == "mel" else None)
+        self._chroma_filters = (chroma_filterbank(self.sample_rate, self.plan.input_shape[0])
+                                if cfg.loss == "mel" and cfg.chroma_weight else None)
+        self._semitone_filters = (semitone_filterbank(self.sample_rate, self.plan.input_shape[0])
+                                  if cfg.loss == "mel" and cfg.semitone_weight else None)
 
         self.encoder = self._build_encoder()
         self.decoder = self._build_decoder()
@@ -162,6 +167,13 @@ class Autoencoder(keras.Model):
     def _act(self, name: str):
         return keras.layers.Activation(self._model_config.activation, name=name, dtype=self.dtype_policy)
 
+    def _kernel(self, i: int):
+        """Kernel of encoder layer ``i`` (and of its mirror): with ``bins_as_channels`` a time length only."""
+        kernel = self._model_config.conv_kernels[i]
+        if self.plan.bins_as_channels:
+            return (1, kernel[1] if isinstance(kernel, tuple) else kernel)
+        return kernel
+
     def _build_encoder(self) -> keras.Model:
         cfg, plan = self._model_config, self.plan
         policy = self.dtype_policy
@@ -169,7 +181,13 @@ class Autoencoder(keras.Model):
         x = inputs
         if plan.needs_padding:
             x = keras.layers.ZeroPadding2D(plan.padding, name="encoder_pad", dtype=policy)(x)
-        for i, (filters, kernel, strides) in enumerate(zip(cfg.conv_filters, cfg.conv_kernels, cfg.conv_strides)):
+        if plan.bins_as_channels:   # (freq, time, 1) -> (1, time, freq): every convolution spans all the bins
+            x = keras.layers.Permute((3, 2, 1), name="encoder_bins_to_channels", dtype=policy)(x)
+            # Centred on 0: hundreds of all-positive inputs per output otherwise push the first updates (and a
+            # VAE's log-variance) far out in a few steps.
+            x = keras.layers.Rescaling(2.0, offset=-1.0, name="encoder_centre", dtype=policy)(x)
+        for i, (filters, strides) in enumerate(zip(cfg.conv_filters, cfg.conv_strides)):
+            kernel = self._kernel(i)
             x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
                                     kernel_initializer=self._initializer(), name=f"encoder_conv_{i}",
                                     dtype=policy)(x)
@@ -210,7 +228,7 @@ class Autoencoder(keras.Model):
             x = keras.layers.Reshape((f_last, t_last, c_last), name="decoder_reshape", dtype=policy)(x)
         n = len(cfg.conv_filters)
         for i in reversed(range(1, n)):
-            x = keras.layers.Conv2DTranspose(cfg.conv_filters[i - 1], cfg.conv_kernels[i],
+            x = keras.layers.Conv2DTranspose(cfg.conv_filters[i - 1], self._kernel(i),
                                              strides=cfg.conv_strides[i], padding="same",
                                              kernel_initializer=self._initializer(),
                                              name=f"decoder_conv_transpose_{i}", dtype=policy)(x)
@@ -219,9 +237,13 @@ class Autoencoder(keras.Model):
             if cfg.batch_norm:
                 x = keras.layers.BatchNormalization(name=f"decoder_bn_{i}", dtype=policy)(x)
             x = self._act(f"decoder_{cfg.activation}_{i}")(x)
-        x = keras.layers.Conv2DTranspose(1, cfg.conv_kernels[0], strides=cfg.conv_strides[0], padding="same",
+        # The last layer draws one channel, or with bins_as_channels every bin as a channel, moved back.
+        x = keras.layers.Conv2DTranspose(plan.padded_shape[0] if plan.bins_as_channels else 1, self._kernel(0),
+                                         strides=cfg.conv_strides[0], padding="same",
                                          kernel_initializer=self._initializer(), name="decoder_output_conv",
                                          dtype=policy)(x)
+        if plan.bins_as_channels:
+            x = keras.layers.Permute((3, 2, 1), name="decoder_channels_to_bins", dtype=policy)(x)
         if cfg.freq_bias:
             x = FrequencyBias(name="decoder_freq_bias_0", dtype=policy)(x)
         if plan.needs_padding:
@@ -240,14 +262,15 @@ class Autoencoder(keras.Model):
         config = super().get_config()
         fields = dataclasses.asdict(self._model_config)
         fields["conv_filters"] = list(fields["conv_filters"])
-        fields["conv_kernels"] = list(fields["conv_kernels"])
+        fields["conv_kernels"] = [list(k) if isinstance(k, tuple) else k for k in fields["conv_kernels"]]
+        fields["spectral_pools"] = list(fields["spectral_pools"])
         fields["conv_strides"] = [list(s) for s in fields["conv_strides"]]
         config.update(input_shape=list(self.plan.input_shape), seed=self.seed, sample_rate=self.sample_rate,
                       db_range=self.db_range, **fields)
         return config
 
     #: Settings of models saved before they existed, and the values those models were built with.
-    _LEGACY_DEFAULTS = {"loss": "mse", "freq_bias": False}
+    _LEGACY_DEFAULTS = {"loss": "mse", "freq_bias": False, "semitone_weight": 0.0, "chroma_weight": 0.0}
 
     @classmethod
     def from_config(cls, config, **overrides):
@@ -339,6 +362,15 @@ class Autoencoder(keras.Model):
             reconstruction = log_mel_l1(target, prediction, self._mel_filters, self.db_range)
             if cfg.l1_weight:
                 reconstruction = reconstruction + cfg.l1_weight * ops.mean(ops.abs(target - prediction))
+            if cfg.spectral_weight:
+                reconstruction = reconstruction + cfg.spectral_weight * log_linear_l1(
+                    target, prediction, self.db_range, cfg.spectral_pools)
+            if cfg.semitone_weight:  # the mel term's maths on semitone bands
+                reconstruction = reconstruction + cfg.semitone_weight * log_mel_l1(
+                    target, prediction, self._semitone_filters, self.db_range)
+            if cfg.chroma_weight:
+                reconstruction = reconstruction + cfg.chroma_weight * chroma_l1(
+                    target, prediction, self._chroma_filters, self.db_range)
         else:
             reconstruction = reconstruction_error(target, prediction)
         return {"loss": self._model_config.reconstruction_weight * reconstruction,

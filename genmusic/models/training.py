@@ -36,7 +36,8 @@ from .._io import OUTPUT_ERRNOS, folder_lock, json_float, output_failure
 from ..config import GenmusicConfig, check_compatible
 from ..data.store import SpectrogramStore
 from ..errors import GenmusicError, ModelFolderError, ParameterError, TrainingError
-from .callbacks import BestModel, EpochLine, NaNGuard, RecordNewFiles, ResumeCheckpoint, ThroughputMeter
+from .callbacks import (BestModel, EpochLine, NaNGuard, RecordNewFiles, ResumeCheckpoint, ThroughputMeter,
+                        TimeLimit)
 from .dataset import SpectrogramDataset, split_indices
 from .devices import Devices, distribution, mixed_precision, scale_loss_for_replicas, visible_gpus
 from .modelio import (CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, LOSS_PLOT_FILE, MODEL_FILE, TENSORBOARD_DIR,
@@ -204,7 +205,8 @@ def _plan_run(store: SpectrogramStore, model_dir: Path, config: Optional[Genmusi
         from . import plan_architecture
 
         m = config.model
-        plan_architecture(store.segment_shape, m.conv_filters, m.conv_strides, m.latent_dim, m.bottleneck)
+        plan_architecture(store.segment_shape, m.conv_filters, m.conv_strides, m.latent_dim, m.bottleneck,
+                          bins_as_channels=m.bins_as_channels)
     initial_epoch = int(state.get("epoch", 0))
     if initial_epoch >= config.train.epochs:
         raise ParameterError(f"{model_dir} has already been trained for {initial_epoch} epoch(s); set "
@@ -286,6 +288,13 @@ def _callbacks(run: _Run, write_dir: Path, train_ds: SpectrogramDataset, *, resu
         truncate_history(history_path, run.initial_epoch)
     callbacks: List[keras.callbacks.Callback] = [
         guard, meter, tracker, keras.callbacks.CSVLogger(str(history_path), append=resume), resume_cb]
+    if run.config.train.lr_patience:   # halve the learning rate when validation stalls
+        lr = run.config.train.learning_rate
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                                           patience=run.config.train.lr_patience,
+                                                           min_lr=lr / 32, verbose=0))
+    if run.config.train.minutes is not None:   # the time budget: the best epoch so far is what is kept
+        callbacks.append(TimeLimit(60.0 * run.config.train.minutes))
     if backend == "tensorflow" and _has_tensorboard():
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(write_dir / TENSORBOARD_DIR), write_graph=False,
                                                      profile_batch=0))
