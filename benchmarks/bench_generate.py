@@ -8,11 +8,11 @@ Prints one table; not a test. Speeds are "x real time": seconds of audio per sec
   (NumPy, song after song) and keras.ops (the whole batch at once, on whatever device the Keras
   backend uses; its first call, with any tracing or compilation, is timed apart).
 * Encoding (analysis + model) and decoding (model + overlap-add, then Griffin-Lim) of whole songs
-  through :class:`genmusic.generation.SoundGenerator`, with overlap 0 and 0.5.
+  through :class:`genmusic.generation.generator.SoundGenerator`, with overlap 0 and 0.5.
 * Mel distance (:func:`genmusic.metrics.mel_distance`) of ``resynth`` (no model: the ceiling of the
   representation) and ``reconstruct`` (the model, overlap 0.5) on the same songs.
 
-The songs come from the embedded synthetic music generator (``genmusic.datasets.synthesize_song``).
+The songs come from the embedded synthetic music generator (``genmusic.data.synthetic.synthesize_song``).
 Without ``--model`` a default-config VAE is built fresh (untrained: its timings are real, its
 reconstruction distance is not meaningful).
 
@@ -55,7 +55,7 @@ def timed(fn, *args, **kwargs):
 
 def test_songs(n: int, seconds: float, sr: int, seed: int):
     try:
-        from genmusic.datasets import GENRES, synthesize_song
+        from genmusic.data.synthetic import GENRES, synthesize_song
     except ImportError:  # an older checkout: a harmonic test signal
         t = np.arange(int(seconds * sr)) / sr
         return [("harmonic", (0.2 * sum(np.sin(2 * np.pi * 110 * (i + 1) * h * t) / h for h in range(1, 6))
@@ -69,10 +69,10 @@ def main(argv=None) -> int:
     import keras
 
     from genmusic.config import GenmusicConfig
-    from genmusic.generation import SoundGenerator
-    from genmusic.griffinlim import griffinlim
+    from genmusic.generation.generator import SoundGenerator
+    from genmusic.features.griffinlim import griffinlim
     from genmusic.metrics import mel_distance
-    from genmusic.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser, db_to_magnitude
+    from genmusic.features.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser, db_to_magnitude
 
     if args.model:
         gen = SoundGenerator.from_folder(args.model, n_iter=args.n_iter, seed=args.seed)

@@ -52,7 +52,7 @@ def write_long_wav(path: Path, minutes: float, sr: int = 44100) -> None:
     import numpy as np
     import soundfile as sf
 
-    from genmusic.datasets import GENRES, synthesize_song
+    from genmusic.data.synthetic import GENRES, synthesize_song
 
     pieces = [synthesize_song(genre, 0, duration=30.0, sample_rate=sr, seed=0) for genre in GENRES[:4]]
     total, done, k = int(minutes * 60 * sr), 0, 0
@@ -66,7 +66,7 @@ def write_long_wav(path: Path, minutes: float, sr: int = 44100) -> None:
 def make_model(folder: Path) -> None:
     """An untrained default-config VAE in a model folder."""
     from genmusic.config import GenmusicConfig
-    from genmusic.modelio import write_model_metadata
+    from genmusic.models.modelio import write_model_metadata
     from genmusic.models import build_model
 
     config = GenmusicConfig()

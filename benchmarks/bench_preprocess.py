@@ -37,7 +37,7 @@ def run_variant(variant: str, audio_dir: str, out_dir: str) -> dict:
     import numpy as np
 
     from genmusic.config import SpectrogramConfig
-    from genmusic.pipeline import PreprocessingPipeline, find_audio_files
+    from genmusic.data.pipeline import PreprocessingPipeline, find_audio_files
 
     start = time.perf_counter()
     if variant == "naive":
@@ -68,7 +68,7 @@ def main(argv=None) -> int:
         print(json.dumps(run_variant(*args._child)))
         return 0
 
-    from genmusic.datasets import GENRES, make_synthetic
+    from genmusic.data.synthetic import GENRES, make_synthetic
 
     rows = []
     for n_songs in args.songs:

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Benchmark: how well the default model rebuilds unseen real songs, against PCA and the resynthesis ceiling.
 
-On a folder of music (GTZAN layout ``genres_original/<genre>/*``, e.g. the real-music dev corpus of
-``../shared/realmusic/make_dev_corpus.sh``):
+On a folder of music (GTZAN layout ``genres_original/<genre>/*``, e.g. GTZAN itself or the real-music dev
+corpus the README's "Quality on real music" describes):
 
 1. preprocess it with genmusic's own pipeline and a fixed, seeded song-level split (10 % validation, 20 %
    test, ``--seed``), into ``--work-dir`` (reused by a second run);
@@ -14,13 +14,22 @@ On a folder of music (GTZAN layout ``genres_original/<genre>/*``, e.g. the real-
    defaults ("default run");
 3. on the test songs (never trained or validated on): the mel distance (:func:`genmusic.metrics.mel_distance`)
    of each budget's reconstruction after Griffin-Lim, of PCA with the same latent floats per segment
-   (:class:`~genmusic.evaluation.PCABaseline`, fitted on the training songs), and of the resynthesis of the
+   (:class:`~genmusic.analysis.evaluation.PCABaseline`, fitted on the training songs), and of the resynthesis of the
    stored spectrogram (the ceiling); overall and per style; the spectrogram MSE; training throughput;
-4. the genre probe: song vectors (mean and std of the segment latents) of every song against mean + std of
+4. independent ears (issue 16), for the model, PCA, the resynthesis ceiling and two chance lines (another
+   test song in place of each; white noise as loud as each): mel distance, chroma similarity
+   (:func:`genmusic.metrics.chroma_similarity`), log-spectral distance above 1 kHz (4096-point STFT), the
+   partials kept (:func:`genmusic.metrics.tonal_peak_f1`), how many
+   songs musicnn's tagger hears as their style (:class:`genmusic.metrics.StyleRecogniser` fitted on all real
+   songs, as in the issue) and the Frechet audio distance of the tagger's per-patch embeddings to the real
+   songs outside the test split; beside them the tagger's own cross-validated style accuracy on the real
+   songs and the FAD between two halves of the real songs. The real songs' embeddings are cached in
+   ``--work-dir`` (``tagger_cache.npz``);
+5. the genre probe: song vectors (mean and std of the segment latents) of every song against mean + std of
    20 MFCCs, logistic regression, the same stratified song folds (5 seeds);
-5. print Markdown tables, write ``quality.json`` and ``quality_curve.png`` in ``--work-dir``.
+6. print Markdown tables, write ``quality.json`` and ``quality_curve.png`` in ``--work-dir``.
 
-    python benchmarks/bench_quality.py --corpus /work/realmusic --minutes 5 10 30 60
+    python benchmarks/bench_quality.py --corpus /path/to/genres_original --minutes 5 10 30 60
 
 Timings depend on the machine and on what else runs on it; the budgets are wall time of ``fit``.
 """
@@ -54,6 +63,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="preprocessing processes (default: %(default)s)")
     p.add_argument("--figure", type=Path, help="also save the curve here (e.g. docs/quality_curve.png)")
     p.add_argument("--no-probe", action="store_true", help="skip the genre probe")
+    p.add_argument("--no-ears", action="store_true",
+                   help="skip chroma, high-band LSD and the music tagger's figures (mel distance only)")
     return p
 
 
@@ -102,7 +113,7 @@ def _per_style(per_song: dict) -> dict:
 
 
 def _probe(model, store, seeds=(0, 1, 2, 3, 4)) -> dict:
-    from genmusic.analysis.latents import encode_store, pool_segments
+    from genmusic.encoding.latents import encode_store, pool_segments
     from genmusic.analysis.probes import cross_validate_songs, mfcc_features
 
     y = np.array([r.genre for r in store.songs])
@@ -118,8 +129,71 @@ def _probe(model, store, seeds=(0, 1, 2, 3, 4)) -> dict:
     return out
 
 
+class _Listening:
+    """Issue 16's figures for every row of rebuilt test songs (see ``_ears.Ears``), fed by evaluate_reconstruction."""
+
+    def __init__(self, store, work: Path, seed: int) -> None:
+        from _ears import Ears, TaggerCache, halves
+
+        from genmusic.audio import Loader
+        from genmusic.metrics import StyleRecogniser, frechet_audio_distance
+
+        t0 = time.perf_counter()
+        self.sr = store.config.audio.sample_rate
+        self.seed = seed
+        cache = TaggerCache(work / "tagger_cache.npz")
+        loader = Loader(store.config.audio)
+        self.real = {}  # song_id -> (genre, embedding)
+        for record in store.songs:
+            path, _ = store.source_path(record)
+            if path is not None:
+                self.real[record.song_id] = (record.genre, cache.embedding(path, loader.load(path), self.sr))
+        cache.save()
+        styles = [g for g, _ in self.real.values()]
+        embeddings = [e for _, e in self.real.values()]
+        recogniser = StyleRecogniser().fit(embeddings, styles)
+        self.tagger_cv = recogniser.cross_validate(embeddings, styles)
+        first = halves(styles, seed)
+        self.real_vs_real = frechet_audio_distance([e for e, f in zip(embeddings, first) if f],
+                                                   [e for e, f in zip(embeddings, first) if not f])
+        test = {r.song_id for r in store.songs_in("test")}
+        self.ears = Ears(self.sr, recogniser, [e for k, (_, e) in self.real.items() if k not in test])
+        self.originals = {}
+        print(f"tagger: {len(self.real)} real songs embedded ({time.perf_counter() - t0:.0f} s), style accuracy "
+              f"{self.tagger_cv['accuracy']:.3f} in cross-validation (chance {self.tagger_cv['chance']:.3f}), "
+              f"FAD real-vs-real (two halves) {self.real_vs_real:.1f}", flush=True)
+
+    def hook(self, label: str, ceiling: bool = False):
+        """``on_song`` for evaluate_reconstruction: the rebuilt song (and the resynthesis) into row ``label``."""
+        def on_song(record, audio):
+            original = audio["original"]
+            if original is None:
+                return
+            self.originals[record.song_id] = (record.genre, original)
+            if ceiling and audio.get("resynth") is not None:
+                self.ears.song("resynth (no model: the ceiling)", audio["resynth"], record.genre, original)
+            self.ears.song(label, audio["model"], record.genre, original)
+        return on_song
+
+    def finish(self) -> dict:
+        """The chance lines and the real test songs, then every row's figures."""
+        from _ears import derangement, noise_like
+
+        rng = np.random.default_rng(self.seed)
+        ids = sorted(self.originals)
+        other = derangement(len(ids), rng) if len(ids) > 1 else np.zeros(len(ids), int)
+        for i, song_id in enumerate(ids):
+            genre, y = self.originals[song_id]
+            stand_in = ids[other[i]]
+            self.ears.song("chance: another test song", self.originals[stand_in][1], genre, y,
+                           embedding=self.real[stand_in][1])
+            self.ears.song("chance: white noise, same loudness", noise_like(y, rng), genre, y)
+            self.ears.song("the real test songs themselves", y, genre, embedding=self.real[song_id][1])
+        return self.ears.summary()
+
+
 def _plot(curve, pca, ceiling, path: Path, title: str) -> None:
-    from genmusic.plotting import _plt, save_figure
+    from genmusic.analysis.plotting import _plt, save_figure
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
@@ -140,13 +214,13 @@ def _plot(curve, pca, ceiling, path: Path, title: str) -> None:
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    from genmusic.callbacks import TimeLimit
+    from genmusic.models.callbacks import TimeLimit
     from genmusic.config import GenmusicConfig, SplitConfig, TrainConfig
-    from genmusic.evaluation import PCABaseline, evaluate_reconstruction
+    from genmusic.analysis.evaluation import PCABaseline, evaluate_reconstruction
     from genmusic.models import build_model, get_preset
-    from genmusic.pipeline import PreprocessingPipeline
-    from genmusic.store import SpectrogramStore
-    from genmusic.training import train
+    from genmusic.data.pipeline import PreprocessingPipeline
+    from genmusic.data.store import SpectrogramStore
+    from genmusic.models.training import train
 
     work = args.work_dir
     work.mkdir(parents=True, exist_ok=True)
@@ -181,8 +255,11 @@ def main(argv=None) -> int:
     model = build_model(config.model, store.segment_shape, seed=args.seed, sample_rate=config.audio.sample_rate,
                         db_range=config.spectrogram.top_db)
     kw = dict(split="test", max_songs=None, n_iter=args.n_iter, seed=args.seed)
+    listening = None if args.no_ears else _Listening(store, work, args.seed)
     pca = PCABaseline(model.latent_dim, seed=args.seed).fit_store(store, "train")
-    pca_eval = evaluate_reconstruction(pca, store, **kw)
+    pca_label = f"PCA, {model.latent_dim} floats per segment"
+    pca_eval = evaluate_reconstruction(pca, store, **kw,
+                                       on_song=listening.hook(pca_label, ceiling=True) if listening else None)
     print(f"PCA-{model.latent_dim}: mel {pca_eval['mel_distance']:.4f}; resynth ceiling "
           f"{pca_eval['resynth_mel_distance']:.4f}", flush=True)
 
@@ -198,7 +275,9 @@ def main(argv=None) -> int:
             continue
         weights, epochs, val, secs = snap
         model.set_weights(weights)
-        ev = evaluate_reconstruction(model, store, **kw)
+        # no ceiling here: the PCA run measured it on the same songs
+        ev = evaluate_reconstruction(model, store, **kw, ceiling=False,
+                                     on_song=listening.hook(f"{args.preset} model, {label}") if listening else None)
         evals[label] = ev
         gain = 1 - ev["mel_distance"] / pca_eval["mel_distance"]
         rows.append({"budget": label, "minutes": secs / 60, "epochs": epochs, "val_loss": val,
@@ -215,6 +294,12 @@ def main(argv=None) -> int:
         ours, theirs = _per_style(evals[ref]["per_song"]), _per_style(pca_eval["per_song"])
         styles = {g: {"songs": ours[g]["songs"], "model": ours[g]["mel_distance"], "pca": theirs[g]["mel_distance"],
                       "resynth": theirs[g].get("resynth_mel_distance")} for g in ours}
+
+    ears = None
+    if listening is not None:
+        ears = {"rows": listening.finish(), "real_vs_real_halves_fad": listening.real_vs_real,
+                "tagger_style_cv": listening.tagger_cv, "fad_reference": "real songs outside the test split",
+                "recogniser_fitted_on": "all real songs"}
 
     probe = None
     if not args.no_probe and rows:
@@ -236,6 +321,15 @@ def main(argv=None) -> int:
         worst = max((r["resynth_mel_distance"] for r in pca_eval["per_song"].values()
                      if r["resynth_mel_distance"] is not None), default=float("nan"))
         print(f"\nworst song's resynthesis: {worst:.4f}")
+    if ears:
+        from _ears import Ears
+
+        n_test = len(listening.originals)
+        print(f"\n{n_test} unseen songs; the tagger's style recogniser is fitted on all {len(listening.real)} real "
+              f"songs (cross-validated between real songs: {ears['tagger_style_cv']['accuracy']:.3f}, chance "
+              f"{ears['tagger_style_cv']['chance']:.3f}); FAD against the {len(listening.ears.reference)} real "
+              f"songs outside the test split\n")
+        print(Ears.table(ears["rows"], {"real vs real: two halves of all real songs": listening.real_vs_real}))
     if probe:
         print("\n| song vector | dims | genre accuracy (5-fold by song, 5 seeds) |\n| --- | --- | --- |")
         for name, p in probe.items():
@@ -248,7 +342,7 @@ def main(argv=None) -> int:
            "store": {s: len(store.songs_in(s)) for s in ("train", "validation", "test")},
            "epochs_run": result.epochs_run, "wall_minutes": result.wall_seconds / 60, "cpu_minutes": cpu / 60,
            "samples_per_second": result.samples_per_second, "rows": rows, "pca": pca_eval["mel_distance"],
-           "resynth": ceiling, "per_style": styles, "probe": probe,
+           "resynth": ceiling, "per_style": styles, "probe": probe, "ears": ears,
            "per_song": {k: {"model": evals[ref]["per_song"][k]["mel_distance"], **v}
                         for k, v in pca_eval["per_song"].items()} if rows else {}}
     (work / "quality.json").write_text(json.dumps(out, indent=1))

@@ -21,10 +21,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from genmusic.config import SpectrogramConfig  # noqa: E402
-from genmusic.datasets import GENRES, synthesize_song  # noqa: E402
-from genmusic.inversion import resynthesize  # noqa: E402
+from genmusic.data.synthetic import GENRES, synthesize_song  # noqa: E402
+from genmusic.features.inversion import resynthesize  # noqa: E402
 from genmusic.metrics import mel_distance  # noqa: E402
-from genmusic.spectrogram import LogSpectrogramExtractor, db_to_magnitude  # noqa: E402
+from genmusic.features.spectrogram import LogSpectrogramExtractor, db_to_magnitude  # noqa: E402
 
 
 def zero_phase(y: np.ndarray, cfg: SpectrogramConfig) -> np.ndarray:

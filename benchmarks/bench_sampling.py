@@ -1,24 +1,33 @@
 #!/usr/bin/env python
 """Benchmark: do new pieces from a trained model sound like music, and like the genre they were asked for?
 
-On a corpus of real songs (GTZAN layout ``genres_original/<genre>/*``, e.g. the real-music dev corpus of
-``../shared/realmusic/make_dev_corpus.sh``) and a model trained on it (with ``genmusic fit-prior`` run on
+On a corpus of real songs (GTZAN layout ``genres_original/<genre>/*``, e.g. GTZAN itself or the real-music
+dev corpus the README's "Quality on real music" describes) and a model trained on it (with ``genmusic fit-prior`` run on
 its folder; the benchmark fits the prior itself into a copy when the folder has none):
 
 1. every piece (real song or generated) is summarised by :func:`genmusic.metrics.music_embedding` (mean and
    std of 20 MFCCs and 64 log-mel bands) and a set of pieces by a Gaussian; the Frechet distance
    (:func:`genmusic.metrics.frechet_distance`) to the real songs' Gaussian says how far a set is from music;
 2. the rows: real songs (one half against the other, split within each genre), the model's
-   reconstructions of its test songs (never trained on), white noise, ``generate --mode sample --genre G``
-   (prior + sequence model), the prior alone (independent segments of the genre's mixture) and the VAE's
-   plain ``N(0, I)`` prior; ``--n`` pieces of ``--seconds`` per genre for each generated row;
+   reconstructions of its test songs (never trained on), beside PCA with the same floats per segment and the
+   resynthesis of the stored spectrograms (the ceiling), two chance lines (another test song in place of
+   each; white noise as loud as each), ``generate --mode sample --genre G`` (prior + sequence model), the
+   prior alone (independent segments of the genre's mixture) and the VAE's plain ``N(0, I)`` prior; ``--n``
+   pieces of ``--seconds`` per genre for each generated row;
 3. genre accuracy: a logistic classifier on mean + std of 20 MFCCs, trained on all real songs, labels each
    piece; the share labelled with the genre asked for (chance: 1 / genres);
-4. targets: Frechet distance of ``sample`` pieces <= 3x real-vs-real, >= 50 % of them recognised.
+4. independent ears (issue 16; ``--no-ears`` skips them): musicnn's tagger embeds every piece
+   (:func:`genmusic.metrics.music_tagger_embedding`, 200-d per 3 s); the Frechet audio distance of a row's
+   patches to the real songs' (:func:`genmusic.metrics.frechet_audio_distance`), and how many pieces a
+   :class:`genmusic.metrics.StyleRecogniser` fitted on all real songs hears as the style asked for; for rows
+   with originals also the mel distance, chroma similarity, log-spectral distance above 1 kHz and the partials
+   kept (:func:`genmusic.metrics.tonal_peak_f1`). The real
+   songs' embeddings are cached in ``--work-dir``;
+5. targets: Frechet distance of ``sample`` pieces <= 3x real-vs-real, >= 50 % of them recognised.
 
 Prints a Markdown table and writes ``sampling.json`` in ``--work-dir``.
 
-    python benchmarks/bench_sampling.py --corpus /work/realmusic --model-dir M --spectrograms S --n 4 --seconds 30
+    python benchmarks/bench_sampling.py --corpus /path/to/genres_original --model-dir M --spectrograms S --n 4 --seconds 30
 """
 
 from __future__ import annotations
@@ -57,6 +66,8 @@ def get_parser() -> argparse.ArgumentParser:
                         "itself (default: %(default)s)")
     p.add_argument("--only-sample", action="store_true", help="only the real-vs-real and `sample` rows (tuning)")
     p.add_argument("--save-audio", action="store_true", help="write every generated piece as WAV into --work-dir")
+    p.add_argument("--no-ears", action="store_true",
+                   help="skip the music tagger's figures, chroma and the high-band LSD")
     return p
 
 
@@ -71,9 +82,9 @@ def _corpus(path: Path, loader, seconds: float, sr: int):
 
 
 def _model_with_prior(model_dir: Path, spectrograms, work_dir: Path, seed: int) -> Path:
-    from genmusic.composing import fit_priors
-    from genmusic.prior import PRIOR_FILE
-    from genmusic.sequence import SEQUENCE_FILE
+    from genmusic.generation.composer import fit_priors
+    from genmusic.generation.prior import PRIOR_FILE
+    from genmusic.generation.sequence import SEQUENCE_FILE
 
     if (model_dir / PRIOR_FILE).exists() and (model_dir / SEQUENCE_FILE).exists():
         return model_dir
@@ -96,8 +107,8 @@ def main(argv=None) -> int:
 
     from genmusic.analysis.probes import mfcc_features
     from genmusic.audio import write_wav
-    from genmusic.composing import Composer
-    from genmusic.generation import SoundGenerator
+    from genmusic.generation.composer import Composer
+    from genmusic.generation.generator import SoundGenerator
     from genmusic.metrics import frechet_distance, music_embedding
 
     args.work_dir.mkdir(parents=True, exist_ok=True)
@@ -121,16 +132,45 @@ def main(argv=None) -> int:
         half[rng.permutation(idx)[: len(idx) // 2]] = True
     rows = {"real songs, one half against the other": {"fd": frechet_distance(real_emb[half], real_emb[~half]),
                                                       "pieces": int(len(real))}}
+    ears = None
+    if not args.no_ears:
+        from _ears import Ears, TaggerCache
 
-    def evaluate(name: str, pieces, asked=None) -> None:
+        from genmusic.metrics import StyleRecogniser, frechet_audio_distance
+
+        cache = TaggerCache(args.work_dir / "tagger_cache.npz")
+        tagged = [cache.embedding(f, y, sr) for _, f, y in real]
+        cache.save()
+        recogniser = StyleRecogniser().fit(tagged, real_genres)
+        ears = Ears(sr, recogniser, tagged)
+        rows["real songs, one half against the other"]["tagger_fad"] = frechet_audio_distance(
+            [e for e, h in zip(tagged, half) if h], [e for e, h in zip(tagged, half) if not h])
+        tagger_cv = recogniser.cross_validate(tagged, real_genres)
+        print(f"tagger: style accuracy {tagger_cv['accuracy']:.3f} in cross-validation between real songs, FAD "
+              f"real-vs-real {rows['real songs, one half against the other']['tagger_fad']:.1f}  "
+              f"({time.perf_counter() - started:.0f} s)", flush=True)
+
+    def evaluate(name: str, pieces, asked=None, originals=None, tagged_pieces=None) -> None:
         emb = np.stack([music_embedding(y, sr) for y in pieces])
         row = {"fd": frechet_distance(emb, real_emb), "pieces": len(pieces)}
         if asked is not None:
             predicted = classifier.predict(mfcc_features([(y, sr) for y in pieces]))
             row["genre_accuracy"] = float(np.mean(predicted == np.asarray(asked)))
             row["per_genre"] = {g: float(np.mean(predicted[np.asarray(asked) == g] == g)) for g in genres}
+        if ears is not None:
+            for i, y in enumerate(pieces):
+                ears.song(name, y, asked[i] if asked is not None else None,
+                          originals[i] if originals is not None else None,
+                          embedding=tagged_pieces[i] if tagged_pieces is not None else None)
+            heard = ears.summary()[name]  # only this row is new; the others are summarised again (cheap)
+            row.update({"tagger_fad": heard["fad"], "mel_distance": heard["mel"], "chroma": heard["chroma"],
+                        "lsd_above_1k": heard["lsd_high"], "tonal_peak_f1": heard["peaks"]})
+            if asked is not None:
+                row["tagger_recognised"] = heard["recognised"]
         rows[name] = row
         print(f"{name}: FD {row['fd']:.1f}" + (f", genre {row['genre_accuracy']:.0%}" if asked is not None else "")
+              + (f", tagger FAD {row['tagger_fad']:.1f}" if "tagger_fad" in row else "")
+              + (f", chroma {row['chroma']:.3f}" if row.get("chroma") is not None else "")
               + f"  ({time.perf_counter() - started:.0f} s)", flush=True)
         if args.save_audio:
             folder = args.work_dir / "audio" / name.split(" ")[0].strip("`,():")
@@ -139,18 +179,34 @@ def main(argv=None) -> int:
                 write_wav(folder / f"{i:03d}{'_' + asked[i] if asked is not None else ''}.wav", y, sr, overwrite=True)
 
     # reconstructions of the model's test songs (from the store's manifest)
-    store = None
-    from genmusic.generate_modes import _find_store
-    from genmusic.store import SpectrogramStore
+    from genmusic.data.store import SpectrogramStore
+    from genmusic.models.modelio import find_training_store
 
-    store = SpectrogramStore(args.spectrograms) if args.spectrograms else _find_store(gen.bundle, model_dir)
+    store = SpectrogramStore(args.spectrograms or find_training_store(model_dir))
     test = [r for r in store.songs_in("test") if Path(r.source).is_file()]
     n_pieces = args.n * len(genres)
     if not args.only_sample:
-        recon = [gen.reconstruct(gen.load(r.source)[: int(args.seconds * sr)]) for r in test]
-        evaluate("the model's reconstructions of unseen songs", recon, [r.genre for r in test])
-        evaluate("white noise", [(0.1 * rng.standard_normal(int(args.seconds * sr))).astype(np.float32)
-                                 for _ in range(n_pieces)])
+        from _ears import derangement, noise_like
+
+        from genmusic.analysis.evaluation import PCABaseline, evaluate_reconstruction
+
+        originals = [gen.load(r.source)[: int(args.seconds * sr)] for r in test]
+        test_genres = [r.genre for r in test]
+        evaluate("the model's reconstructions of unseen songs", [gen.reconstruct(y) for y in originals],
+                 test_genres, originals)
+        # PCA with the model's floats per segment and the resynthesis of the stored spectrograms, same songs
+        pca = PCABaseline(gen.model.latent_dim, seed=args.seed).fit_store(store, "train")
+        heard = {}
+        evaluate_reconstruction(None, store, split="test", max_songs=None, max_seconds=args.seconds,
+                                n_iter=args.n_iter, seed=args.seed, baselines={"pca": pca},
+                                on_song=lambda record, audio: heard.__setitem__(record.song_id, audio))
+        for key, name in (("pca", f"PCA, {pca.n_components_} floats per segment"),
+                          ("resynth", "resynth (no model: the ceiling)")):
+            evaluate(name, [heard[r.song_id][key] for r in test], test_genres, originals)
+        stand_in = derangement(len(test), rng) if len(test) > 1 else np.zeros(len(test), int)
+        evaluate("chance: another test song", [originals[j] for j in stand_in], test_genres, originals)
+        evaluate("white noise, as loud as each test song", [noise_like(y, rng) for y in originals], test_genres,
+                 originals)
 
     asked = [g for g in genres for _ in range(args.n)]
     pieces = []
@@ -181,15 +237,33 @@ def main(argv=None) -> int:
     print(f"{len(real)} real songs of {len(genres)} genres, {args.n} pieces of {args.seconds:g} s per genre; "
           f"temperature {args.temperature:g}, seed {args.seed}, Griffin-Lim {args.n_iter} iterations")
     print()
-    print("| pieces | Frechet distance to real songs | x real-vs-real | genre recognised |")
-    print("| --- | --- | --- | --- |")
+    if ears is None:
+        print("| pieces | Frechet distance to real songs | x real-vs-real | genre recognised |")
+        print("| --- | --- | --- | --- |")
+    else:
+        print("| pieces | Frechet distance to real songs | x real-vs-real | genre recognised | FAD (tagger) | x "
+              "real-vs-real | style recognised by the tagger | mel distance | chroma similarity | LSD > 1 kHz (dB) | "
+              "partials kept (tonal peak F1) |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    tagger_real = rows["real songs, one half against the other"].get("tagger_fad")
     for name, row in rows.items():
         acc = f"{row['genre_accuracy']:.0%}" if "genre_accuracy" in row else "n/a"
-        print(f"| {name} | {row['fd']:.1f} | {row['fd'] / real_vs_real:.2f} | {acc} |")
+        line = f"| {name} | {row['fd']:.1f} | {row['fd'] / real_vs_real:.2f} | {acc} |"
+        if ears is not None:
+            rec = f"{row['tagger_recognised']} of {row['pieces']}" if "tagger_recognised" in row else "n/a"
+            line += (f" {row['tagger_fad']:.1f} | {row['tagger_fad'] / tagger_real:.2f} | {rec} | "
+                     + " | ".join(f"{row[k]:{fmt}}" if row.get(k) is not None else ""
+                                  for k, fmt in (("mel_distance", ".3f"), ("chroma", ".3f"), ("lsd_above_1k", ".1f"),
+                                                 ("tonal_peak_f1", ".3f")))
+                     + " |")
+        print(line)
     print()
     print(f"targets: FD <= 3x real-vs-real: {'met' if targets['fd_at_most_3x_real'] else 'NOT met'}; genre >= 50 %: "
           f"{'met' if targets['genre_at_least_50_percent'] else 'NOT met'} (chance {1 / len(genres):.0%})")
-    result = {"rows": rows, "targets": targets, "settings": {k: str(v) for k, v in vars(args).items()},
+    if ears is not None:
+        print(f"\nthe tagger's style recogniser is fitted on all {len(real)} real songs (cross-validated between "
+              f"them: {tagger_cv['accuracy']:.3f}); FAD against all real songs' patches")
+    result = {"rows": rows, "targets": targets, "tagger_style_cv": tagger_cv if ears is not None else None, "settings": {k: str(v) for k, v in vars(args).items()},
               "model_dir": str(model_dir), "sampler": composer.describe(), "seconds": time.perf_counter() - started}
     (args.work_dir / "sampling.json").write_text(json.dumps(result, indent=2) + "\n")
     return 0

@@ -39,7 +39,7 @@ def _naive(audio_dir: str, out_dir: str) -> int:
     import librosa
     import numpy as np
 
-    from genmusic.pipeline import find_audio_files
+    from genmusic.data.pipeline import find_audio_files
 
     _, files = find_audio_files(audio_dir)
     for path, _ in files:
@@ -63,11 +63,11 @@ def run_variant(variant: str, audio_dir: str, out_dir: str, model_dir: str) -> d
     if variant == "naive":
         n = _naive(audio_dir, out_dir)
     elif variant.startswith("encode"):
-        from genmusic.encoding import encode_folder
+        from genmusic.encoding.folder import encode_folder
 
         n = len(encode_folder(model_dir, audio_dir, out_dir, engine=engine, workers=workers).processed)
     else:
-        from genmusic.pipeline import PreprocessingPipeline
+        from genmusic.data.pipeline import PreprocessingPipeline
 
         n = len(PreprocessingPipeline().run(audio_dir, out_dir, engine=engine, workers=workers).processed)
     wall = time.perf_counter() - start
@@ -79,7 +79,7 @@ def make_model(folder: Path) -> Path:
     if (folder / "model.keras").is_file():
         return folder
     from genmusic.config import GenmusicConfig
-    from genmusic.modelio import write_model_metadata
+    from genmusic.models.modelio import write_model_metadata
     from genmusic.models import build_model
 
     config = GenmusicConfig()
@@ -103,7 +103,7 @@ def main(argv=None) -> int:
         print(json.dumps(run_variant(*args._child)))
         return 0
 
-    from genmusic.datasets import GENRES, make_synthetic
+    from genmusic.data.synthetic import GENRES, make_synthetic
 
     per_genre = -(-args.songs // len(GENRES))
     audio = make_synthetic(args.cache / f"audio_{per_genre}x{args.seconds:g}", n_per_genre=per_genre,

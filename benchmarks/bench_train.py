@@ -3,16 +3,16 @@
 
 Steps (everything is cached in ``--work-dir``, so a second run skips the data preparation):
 
-1. write a synthetic GTZAN-shaped dataset (:func:`genmusic.datasets.make_synthetic`);
+1. write a synthetic GTZAN-shaped dataset (:func:`genmusic.data.synthetic.make_synthetic`);
 2. preprocess it twice: with genmusic's default spectrogram settings (n_fft 1024, hop 256, 128 frames ->
    512 x 128 segments) and with the tutorial's (n_fft 512, hop 256, 64 frames -> 256 x 64). Both stores
    split the same songs the same way (the split depends on song ids and genres only);
 3. in a fresh subprocess each, so that peak memory is per model:
    (a) ``ours``: the ``"default"`` preset on the default store, (b) ``tutorial``: ``get_preset("tutorial")``
-   on the tutorial store, each trained for ``--seconds`` of wall time (:class:`genmusic.training.TimeLimit`),
-   and (c) ``pca``: :class:`genmusic.evaluation.PCABaseline` with the default latent size, fitted on the
+   on the tutorial store, each trained for ``--seconds`` of wall time (:class:`genmusic.models.training.TimeLimit`),
+   and (c) ``pca``: :class:`genmusic.analysis.evaluation.PCABaseline` with the default latent size, fitted on the
    default store's training segments;
-4. each subprocess then measures held-out (test split) songs with :func:`genmusic.evaluation.evaluate_reconstruction`;
+4. each subprocess then measures held-out (test split) songs with :func:`genmusic.analysis.evaluation.evaluate_reconstruction`;
 5. print a side-by-side table: throughput (segments/s and seconds of audio per second), peak memory (the
    subprocess' ``ru_maxrss``), compression ratio, mel distance after Griffin-Lim, and the resynthesis
    ceilings of both spectrogram settings.
@@ -75,8 +75,8 @@ def get_parser() -> argparse.ArgumentParser:
 def prepare(args) -> dict:
     """Write the dataset and the two stores (cached); return their paths."""
     from genmusic.config import GenmusicConfig
-    from genmusic.datasets import make_synthetic
-    from genmusic.pipeline import PreprocessingPipeline
+    from genmusic.data.synthetic import make_synthetic
+    from genmusic.data.pipeline import PreprocessingPipeline
 
     work = args.work_dir
     tag = f"{args.songs_per_genre}x{args.song_seconds:g}s" + (f"-{'-'.join(args.genres)}" if args.genres else "")
@@ -117,11 +117,11 @@ def child(args) -> None:
     """Train (or fit) one model, measure it, write the figures to ``args.result``."""
     import keras
 
-    from genmusic.evaluation import PCABaseline, evaluate_reconstruction
-    from genmusic.modelio import compression_ratio
+    from genmusic.analysis.evaluation import PCABaseline, evaluate_reconstruction
+    from genmusic.models.modelio import compression_ratio
     from genmusic.models import get_preset
-    from genmusic.store import SpectrogramStore
-    from genmusic.training import TimeLimit, train
+    from genmusic.data.store import SpectrogramStore
+    from genmusic.models.training import TimeLimit, train
 
     stores = json.loads(os.environ["GENMUSIC_BENCH_STORES"])
     store = SpectrogramStore(stores["tutorial" if args.child == "tutorial" else "default"])

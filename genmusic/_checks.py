@@ -9,7 +9,11 @@ decorator.
   :func:`check_choice`;
 * arrays: :func:`valid_array` (the general one), :func:`valid_audio` (signals), :func:`valid_matrix`
   (feature matrices), :func:`valid_labels` (one label per row);
-* STFT settings: :func:`check_stft`.
+* STFT settings: :func:`check_stft`;
+* configs: :func:`check_config` (a class that takes a config was given something else).
+* :data:`LIMITS`: the upper bound of every size a user can type (an option of a command, a setting of a
+  config file, an argument of a public function), given to the checks as ``limit=``: beyond it a request is
+  a typo, or would run for days or fill the memory, and is refused with the bound in the message.
 
 This module imports only :mod:`genmusic.errors`.
 """
@@ -23,8 +27,70 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["require", "is_integer", "check_integer", "check_number", "check_choice", "valid_array", "valid_audio",
-           "valid_matrix", "valid_labels", "check_stft"]
+__all__ = ["require", "is_integer", "check_integer", "MAX_SEED", "check_seed", "check_number", "check_choice", "valid_array", "valid_audio",
+           "valid_matrix", "valid_labels", "check_stft", "LIMITS", "MAX_SECONDS", "format_limit",
+           "check_config"]
+
+#: Longest audio genmusic reads or makes in one piece, in seconds (6 hours). Memory does not limit it (long
+#: audio is processed in blocks), but a request beyond it is a typo or a damaged header, and is refused.
+MAX_SECONDS = 6 * 3600
+
+#: The upper bound of every size a user can type: name -> (largest value, what it bounds and why). The checks
+#: take a name of this table as ``limit=``; the README's Reliability section lists it.
+LIMITS = {
+    "sample_rate": (384_000, "sample rates in Hz: the highest rate audio interfaces record"),
+    "seconds": (MAX_SECONDS, "seconds of audio read or made in one piece, 6 hours: make longer ones in parts"),
+    "n_fft": (65_536, "samples per STFT frame"),
+    "segment_frames": (8_192, "STFT frames per segment"),
+    "segment_values": (1 << 24, "values of one segment's spectrogram, n_fft / 2 x segment_frames, 64 MB as float32"),
+    "top_db": (400, "dB of dynamic range kept below each file's peak"),
+    "amin": (0.1, "the smallest magnitude before the log, whose 20 log10 is the dB floor"),
+    "channels": (64, "channels an audio file's header may declare"),
+    "workers": (1_024, "processes, or CPUs of a Ray instance started here"),
+    "batch_size": (4_096, "segments per batch"),
+    "epochs": (100_000, "epochs of one training run"),
+    "patience": (100_000, "epochs without progress before early stopping"),
+    "learning_rate": (1.0, "Adam's step size"),
+    "max_train_segments": (1_000_000_000, "segments per epoch"),
+    "latent_dim": (65_536, "latent floats per segment"),
+    "conv_layers": (16, "convolutions of the encoder"),
+    "conv_filters": (4_096, "filters of one convolution"),
+    "conv_kernel": (63, "side of a convolution kernel"),
+    "conv_stride": (16, "stride of a convolution"),
+    "mel_bands": (1_024, "mel bands of the loss"),
+    "weight": (1e6, "a loss weight: beta, reconstruction_weight, l1_weight"),
+    "n": (1_000, "outputs of one generate run"),
+    "steps": (1_000, "points of an interpolation, one output each"),
+    "temperature": (10.0, "standard deviations of a prior draw; beyond it the decoder only saturates"),
+    "sigma": (100.0, "standard deviation of the noise added to latents"),
+    "factor": (100.0, "the factor latents are scaled by, either sign"),
+    "width": (1_000, "segments averaged by smooth"),
+    "n_iter": (10_000, "Griffin-Lim iterations"),
+    "components": (64, "mixture components per genre of the prior"),
+    "context_frames": (4_096, "latent frames the sequence model reads"),
+    "hidden": (4_096, "units of the sequence model"),
+    "songs_per_genre": (1_000, "songs per genre of the embedded dataset"),
+    "song_seconds": (600, "seconds per song of the embedded dataset"),
+    "max_eval_songs": (10_000, "songs evaluated or given clips in a report"),
+    "clip_seconds": (600, "seconds of a report's clip"),
+    "pieces_per_genre": (100, "pieces per genre in a report"),
+    "piece_segments": (1_000, "segments per piece in a report"),
+    "draws": (1_000_000, "prior draws sorted into genres"),
+    "latent_factor": (64.0, "a latent-size factor of the sweep"),
+    "sweep_sizes": (64, "latent sizes of one sweep, one model each"),
+}
+
+
+def format_limit(value) -> str:
+    """A bound as the messages and the README write it: ``384000``, ``0.1``, ``1e+06``."""
+    return str(value) if is_integer(value) else f"{value:g}"
+
+
+def _limit(limit: Optional[str], maximum):
+    if limit is None:
+        return maximum, ""
+    bound, why = LIMITS[limit]
+    return (bound if maximum is None else min(maximum, bound)), f"; {format_limit(bound)} is genmusic's bound on {why}"
 
 
 def require(condition: bool, message: str) -> None:
@@ -39,7 +105,8 @@ def is_integer(value: Any) -> bool:
 
 
 def check_integer(value: Any, name: str, *, minimum: Optional[int] = None, maximum: Optional[int] = None,
-                  allow_none: bool = False, what: Optional[str] = None) -> Optional[int]:
+                  allow_none: bool = False, what: Optional[str] = None, limit: Optional[str] = None,
+                  noun: str = "an integer") -> Optional[int]:
     """Check an integer argument and return it as ``int`` (or None when ``allow_none``).
 
     Parameters
@@ -54,6 +121,11 @@ def check_integer(value: Any, name: str, *, minimum: Optional[int] = None, maxim
         Accept None (returned as None).
     what : str, optional
         What the value must be, in words, instead of ``"an integer >= minimum"``.
+    limit : str, optional
+        A name of :data:`LIMITS`: its bound is the ``maximum`` (or lowers it), and the message says what it
+        bounds.
+    noun : str
+        What the value is, in words (``"an even integer"``).
 
     Examples
     --------
@@ -66,19 +138,39 @@ def check_integer(value: Any, name: str, *, minimum: Optional[int] = None, maxim
     """
     if value is None and allow_none:
         return None
+    maximum, why = _limit(limit, maximum)
     ok = is_integer(value) and (minimum is None or value >= minimum) and (maximum is None or value <= maximum)
     if not ok:
         if what is None:
             bounds = [f">= {minimum}"] if minimum is not None else []
             bounds += [f"<= {maximum}"] if maximum is not None else []
-            what = " ".join(["an integer", " and ".join(bounds)]).rstrip()
-        raise ParameterError(f"{name} must be {'None or ' if allow_none else ''}{what}, got {value!r}")
+            what = " ".join([noun, " and ".join(bounds)]).rstrip()
+        raise ParameterError(f"{name} must be {'None or ' if allow_none else ''}{what}, got {value!r}{why}",
+                             parameter=name)
     return int(value)
+
+
+#: Largest seed (seeds are unsigned 32-bit integers, as NumPy and Keras take them).
+MAX_SEED = 2 ** 32 - 1
+
+
+def check_seed(seed: Any, name: str = "seed", *, allow_none: bool = False) -> Optional[int]:
+    """The seed rule, one copy: an integer in ``[0, MAX_SEED]`` (None when ``allow_none``).
+
+    Examples
+    --------
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    genmusic.errors.ParameterError: seed must be an integer >= 0 and <= 4294967295, got -1
+    """
+    return check_integer(seed, name, minimum=0, maximum=MAX_SEED, allow_none=allow_none)
 
 
 def check_number(value: Any, name: str, *, minimum: Optional[float] = None, exclusive_minimum: bool = False,
                  maximum: Optional[float] = None, exclusive_maximum: bool = False, allow_none: bool = False,
-                 what: Optional[str] = None) -> Optional[float]:
+                 what: Optional[str] = None, limit: Optional[str] = None,
+                 noun: str = "a finite number") -> Optional[float]:
     """Check a finite real number (int or float, not bool) and return it as ``float``.
 
     Parameters
@@ -89,6 +181,10 @@ def check_number(value: Any, name: str, *, minimum: Optional[float] = None, excl
         Accept None (returned as None).
     what : str, optional
         What the value must be, in words, instead of ``"a finite number >= minimum"``.
+    limit : str, optional
+        A name of :data:`LIMITS` (see :func:`check_integer`).
+    noun : str
+        What the value is, in words (``"a number of seconds"``).
 
     Examples
     --------
@@ -99,6 +195,7 @@ def check_number(value: Any, name: str, *, minimum: Optional[float] = None, excl
     """
     if value is None and allow_none:
         return None
+    maximum, why = _limit(limit, maximum)
     ok = (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
           and math.isfinite(value))
     if ok and minimum is not None:
@@ -112,15 +209,16 @@ def check_number(value: Any, name: str, *, minimum: Optional[float] = None, excl
                 parts.append(f"{'>' if exclusive_minimum else '>='} {minimum:g}")
             if maximum is not None:
                 parts.append(f"{'<' if exclusive_maximum else '<='} {maximum:g}")
-            what = "a finite number" + (" " + " and ".join(parts) if parts else "")
-        raise ParameterError(f"{name} must be {'None or ' if allow_none else ''}{what}, got {value!r}")
+            what = noun + (" " + " and ".join(parts) if parts else "")
+        raise ParameterError(f"{name} must be {'None or ' if allow_none else ''}{what}, got {value!r}{why}",
+                             parameter=name)
     return float(value)
 
 
 def check_choice(value: Any, name: str, choices: Sequence) -> Any:
     """Check that ``value`` is one of ``choices`` and return it."""
     if value not in tuple(choices):
-        raise ParameterError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+        raise ParameterError(f"{name} must be one of {tuple(choices)}, got {value!r}", parameter=name)
     return value
 
 
@@ -215,3 +313,44 @@ def check_stft(n_fft: Any, hop_length: Any) -> Tuple[int, int]:
     hop_length = check_integer(hop_length, "hop_length", what=f"an integer in (0, n_fft={n_fft}]",
                                minimum=1, maximum=n_fft)
     return n_fft, hop_length
+
+
+def check_config(value: Any, cls: type, owner: str, *, example: str = "", tutorial: str = "",
+                 allow_none: bool = True) -> Any:
+    """Check that ``owner`` was given a ``cls`` (a config dataclass such as ``AudioConfig``) and return it.
+
+    ``Loader(22050)`` would otherwise be accepted and fail later, far from the call, with an
+    ``AttributeError``.
+
+    Parameters
+    ----------
+    value
+        The argument (None: ``cls()``, when ``allow_none``).
+    cls : type
+        The config class ``owner`` takes.
+    owner : str
+        What takes it, as the user calls it: ``"Loader"``, ``"PreprocessingPipeline(config)"``.
+    example : str
+        A right call, shown in the message (``"Loader(AudioConfig(sample_rate=22050))"``).
+    tutorial : str
+        The class of :mod:`genmusic.tutorial` that takes the tutorial's arguments, when there is one.
+
+    Examples
+    --------
+    >>> from genmusic.config import AudioConfig
+    >>> check_config(22050, AudioConfig, "Loader", example="Loader(AudioConfig(sample_rate=22050))")
+    Traceback (most recent call last):
+    ...
+    genmusic.errors.ParameterError: Loader takes an AudioConfig, got 22050 (int): Loader(AudioConfig(sample_rate=22050))
+    """
+    if value is None and allow_none:
+        return cls()
+    if isinstance(value, cls):
+        return value
+    article = "an" if cls.__name__[0] in "AEIOU" else "a"
+    message = f"{owner} takes {article} {cls.__name__}, got {value!r} ({type(value).__name__})"
+    if example:
+        message += f": {example}"
+    if tutorial:
+        message += f"; the tutorial's call is {tutorial}"
+    raise ParameterError(message)

@@ -14,10 +14,22 @@ Nothing here knows about audio, spectrograms or models, and this module imports 
 * :func:`make_folder` -- create an output folder, or say clearly why it cannot be.
 * :func:`folder_lock` -- one writer per output folder: a lock file holding the owner's pid, released by
   the system when the owner dies (so a stale lock never blocks), refused with the owner named when held.
+* :class:`Ledger` -- the record of the files genmusic wrote in one output folder: the only files it ever
+  removes or replaces there (never a name pattern, never an id joined onto a path), and its scratch folder
+  for temporary files.
+* :func:`check_folder_kind`, :func:`folder_kinds` -- what an output folder is (a spectrogram store, a latent
+  folder, a model, a report, generated sound), so that no command writes into another's folder.
+* :func:`inner_folder` -- a folder inside an output folder, never through a symbolic link out of it.
 * :func:`json_float` -- a number as JSON can hold it (None for NaN and inf).
 * :func:`safe_name`, :func:`unique_safe_names` -- names that are safe as file names.
+* :func:`shown` -- a path (or a message) for people: bytes of a file name that are not UTF-8 as ``\\xff``.
 
 Readers see the old file or the whole new one, never a part: a killed run leaves no half-written file.
+
+File names are kept as the file system has them: any byte string. Python holds a name that is not UTF-8
+with its odd bytes as lone surrogates (``os.fsdecode``); text files written here keep those bytes as they
+are (:func:`atomic_write_text`, ``errors="surrogateescape"``: a CSV holds the file's name byte for byte) and
+JSON holds them as ``\\udcXX`` escapes (``json.loads`` gives the same string back), so no name is lost.
 """
 
 from __future__ import annotations
@@ -40,8 +52,10 @@ import numpy as np
 from .errors import FolderLockedError, OutputError
 
 __all__ = ["atomic_path", "atomic_write", "atomic_write_text", "atomic_write_json", "atomic_save_npy",
-           "atomic_save_npy_blocks", "atomic_save_npz", "remove_leftovers", "make_folder", "output_failure", "OUTPUT_ERRNOS", "folder_lock", "json_float",
-           "safe_name", "unique_safe_names", "TEMPORARY_GLOB", "LOCK_FILE"]
+           "atomic_save_npy_blocks", "atomic_save_npz", "make_folder", "inner_folder", "output_failure",
+           "OUTPUT_ERRNOS", "folder_lock", "json_float", "safe_name", "unique_safe_names", "shown", "read_text",
+           "Ledger", "LEDGER_FILE", "SCRATCH_DIR", "FOLDER_KINDS", "folder_kinds", "check_folder_kind",
+           "TEMPORARY_GLOB", "LOCK_FILE"]
 
 logger = logging.getLogger("genmusic")
 
@@ -58,7 +72,9 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """A temporary path beside ``path`` to write to; renamed onto ``path`` when the block ends without error.
 
-    The temporary name keeps the target's suffix (``.keras``, ``.png``), so writers that pick a format by
+    Inside an output folder that keeps a :class:`Ledger`, the temporary file goes to the folder's scratch
+    folder (:data:`SCRATCH_DIR`) instead, so that what a killed run leaves is removed by the next run
+    without guessing from names. The temporary name keeps the target's suffix (``.keras``, ``.png``), so writers that pick a format by
     the suffix work unchanged. The parent folder is created. On any error (or interruption) the temporary
     file is removed and the target is left as it was.
 
@@ -70,7 +86,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     make_folder(path.parent)
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
+                                    dir=_scratch_for(path.parent) or path.parent)
         os.close(fd)
     except OSError as exc:
         raise output_failure(path, exc) from exc
@@ -134,8 +151,27 @@ def atomic_write(path: str | os.PathLike, write: Callable) -> Path:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    return atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+    """Write ``text`` (UTF-8) to ``path`` atomically; the bytes of file names that are not UTF-8 (held as
+    lone surrogates) are written as they are, so the names read back unchanged with :func:`read_text`."""
+    return atomic_write(path, lambda handle: handle.write(_encode(text)))
+
+
+def _encode(text: str) -> bytes:
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte (from JSON): written as an escape
+        return text.encode("utf-8", "backslashreplace")
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """A text file written by :func:`atomic_write_text`: UTF-8, bytes that are not (file names) as surrogates.
+
+    Raises
+    ------
+    OSError
+        The file cannot be read.
+    """
+    return Path(path).read_bytes().decode("utf-8", "surrogateescape")
 
 
 def atomic_write_json(path: str | os.PathLike, data) -> Path:
@@ -189,13 +225,6 @@ def atomic_save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> Path:
         if value.dtype == object:
             raise ValueError(f"array {name!r} has dtype object, which would need pickle")
     return atomic_write(path, lambda handle: np.savez(handle, **arrays))
-
-
-def remove_leftovers(folder: str | os.PathLike) -> None:
-    """Delete the temporary files of :func:`atomic_path` that a killed run left in ``folder``."""
-    for tmp in Path(folder).glob(TEMPORARY_GLOB):
-        if tmp.is_file():
-            tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -350,3 +379,412 @@ def unique_safe_names(raw_names: Iterable[str], *, fallback: str) -> List[str]:
         seen.add(name)
         names.append(name)
     return names
+
+
+def shown(value) -> str:
+    """A path (or a message naming one) for people: the bytes of a file name that are not UTF-8 shown as
+    ``\\xff`` escapes, so that printing never fails and the name can still be told apart.
+
+    Examples
+    --------
+    >>> shown(os.fsdecode(b"\\xff\\xfe caf\\xe9.wav"))
+    '\\\\xff\\\\xfe caf\\\\xe9.wav'
+    """
+    text = str(value)
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+# --------------------------------------------------------------------------------------------------
+# what an output folder holds: the ledger of genmusic's files, the folder's kind, folders inside it
+
+#: The ledger of an output folder (:class:`Ledger`): JSON Lines, a header then one relative path per line.
+LEDGER_FILE = ".genmusic-files.jsonl"
+#: Version of the ledger's layout.
+LEDGER_VERSION = 1
+#: The scratch folder of an output folder that keeps a ledger: :func:`atomic_path`'s temporary files.
+SCRATCH_DIR = ".genmusic-tmp"
+#: Folders above a file that :func:`atomic_path` searches for a ledger (a report's clips lie three deep).
+_SCRATCH_DEPTH = 4
+
+
+def _scratch_for(folder: Path) -> Optional[Path]:
+    """The scratch folder of the output folder that holds ``folder`` (itself or one of its parents), when it
+    keeps a ledger and its scratch folder is a real folder on the same file system; else None."""
+    for level, parent in enumerate((folder, *folder.parents)):
+        if level >= _SCRATCH_DEPTH:
+            break
+        if os.path.lexists(parent / LEDGER_FILE):
+            scratch = parent / SCRATCH_DIR
+            try:
+                info = os.lstat(scratch)
+                import stat
+
+                if stat.S_ISDIR(info.st_mode) and info.st_dev == os.stat(folder).st_dev:
+                    return scratch
+            except OSError:
+                pass
+            return None
+    return None
+
+
+def _json_line(line: bytes):
+    try:
+        return json.loads(line.decode("utf-8"))
+    except ValueError:  # a line a killed run cut short, or not JSON at all
+        return None
+
+
+def _posix(path: Path) -> str:
+    return "/".join(path.parts)
+
+
+class Ledger:
+    """The files genmusic wrote in one output folder: the only files it ever removes (or replaces) there.
+
+    Every writer records a file here *before* it writes it (a killed run leaves nothing unrecorded), by its
+    path inside the folder; removing means removing recorded files only, inside the folder, never through a
+    symbolic link. Nothing is inferred from a file's name or from an id read back from a manifest. The
+    ledger is the file :data:`LEDGER_FILE`: a JSON header (``{"genmusic_ledger": 1, "kind": ...}``) then
+    one JSON string per line, appended (the parent process alone writes it: workers write only files
+    recorded before they start).
+
+    A folder written before genmusic kept ledgers has none (:attr:`found` is False): genmusic then proves
+    nothing there is its own, removes nothing, and says so.
+
+    Parameters
+    ----------
+    folder : path-like
+        The output folder.
+    kind : str
+        One of :data:`FOLDER_KINDS`, recorded in the header.
+
+    Examples
+    --------
+    >>> ledger = Ledger("spectrograms", "spectrograms")                # doctest: +SKIP
+    >>> ledger.claim(Path("spectrograms/songs/a.npy"))                 # doctest: +SKIP
+    >>> ledger.remove()                                                # doctest: +SKIP
+    """
+
+    def __init__(self, folder: str | os.PathLike, kind: str) -> None:
+        self.folder = Path(folder)
+        self.kind = kind
+        self.path = self.folder / LEDGER_FILE
+        self.entries: dict = {}
+        #: Whether the folder had a ledger this genmusic reads when it was opened (False: a folder of an earlier
+        #: genmusic, or a new one).
+        self.found = False
+        #: Whether the folder held files before its ledger was started (a folder of an earlier genmusic): what
+        #: is not recorded there may be genmusic's, but it cannot prove it, so it is never removed either.
+        self.legacy = False
+        self._size = -1
+        self._read()
+        self._exists = self.found
+        if not self.found:  # files that mark this kind of folder, written by a genmusic without ledgers
+            self.legacy = any(os.path.lexists(self.folder / name) for name in FOLDER_KINDS[kind][3])
+
+    def _read(self) -> None:
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise OutputError(f"cannot read {shown(self.path)}: {exc.strerror or exc}") from exc
+        lines = data.split(b"\n")
+        header = _json_line(lines[0])
+        if not (isinstance(header, dict) and header.get("genmusic_ledger") == LEDGER_VERSION):
+            logger.warning("%s is not a ledger this genmusic reads: nothing it lists is taken as genmusic's",
+                           shown(self.path))
+            return
+        self.found = True
+        self._size = len(data)
+        self.legacy = bool(header.get("legacy"))
+        for line in lines[1:]:
+            item = _json_line(line)
+            if isinstance(item, str) and self._valid(item):
+                self.entries[item] = None
+
+    @staticmethod
+    def _valid(rel: str) -> bool:
+        parts = rel.rstrip("/").split("/")
+        return bool(rel) and not rel.startswith("/") and all(p not in ("", ".", "..") for p in parts)
+
+    def relative(self, path: str | os.PathLike) -> str:
+        """``path`` (a path inside the folder: ``folder / ...``) as the ledger writes it, relative to the folder.
+
+        Raises
+        ------
+        ValueError
+            ``path`` is not inside the folder.
+        """
+        text = os.path.relpath(os.fspath(path), os.fspath(self.folder)).replace(os.sep, "/")
+        if os.fspath(path).endswith(("/", os.sep)):
+            text += "/"
+        if not self._valid(text):
+            raise ValueError(f"{shown(path)} is not a path inside {shown(self.folder)}")
+        return text
+
+    def claim(self, *paths: str | os.PathLike) -> None:
+        """Record ``paths`` as genmusic's, before they are written."""
+        new = [rel for rel in dict.fromkeys(self.relative(p) for p in paths) if rel not in self.entries]
+        if not new and self._exists:
+            return
+        self.entries.update(dict.fromkeys(new))
+        if not self._exists:
+            self._rewrite()
+            return
+        lines = "".join(json.dumps(rel) + "\n" for rel in new).encode("ascii")
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+            try:
+                os.write(fd, lines)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise output_failure(self.path, exc) from exc
+
+    def _rewrite(self) -> None:
+        header = json.dumps({"genmusic_ledger": LEDGER_VERSION, "kind": self.kind, "legacy": self.legacy,
+                             "about": "files genmusic wrote here; it removes or replaces no other file"})
+        atomic_write_text(self.path, "".join([header + "\n", *(json.dumps(rel) + "\n" for rel in self.entries)]))
+        self._exists = True
+
+    def owns(self, path: str | os.PathLike) -> bool:
+        """Whether ``path`` is recorded here (and lies inside the folder without a symbolic link on the way)."""
+        try:
+            rel = self.relative(path)
+        except ValueError:
+            return False
+        if rel not in self.entries:
+            self._refresh()
+        return rel in self.entries and self._inside(rel)
+
+    def _refresh(self) -> None:
+        """Read what other processes (workers) recorded since (only when the file has grown)."""
+        try:
+            size = os.stat(self.path).st_size
+        except OSError:
+            return
+        if size != self._size:
+            self._read()
+
+    def owned(self) -> List[Path]:
+        """The recorded files that exist (folders and links on the way excluded)."""
+        return [self.folder / rel for rel in self.entries
+                if not rel.endswith("/") and self._inside(rel) and os.path.lexists(self.folder / rel)]
+
+    def _inside(self, rel: str) -> bool:
+        """No folder between the output folder and ``rel`` is a symbolic link or missing."""
+        import stat
+
+        current = self.folder
+        for part in rel.rstrip("/").split("/")[:-1]:
+            current = current / part
+            try:
+                if not stat.S_ISDIR(os.lstat(current).st_mode):
+                    return False
+            except OSError:
+                return False
+        return True
+
+    def remove(self, paths: Optional[Iterable[str | os.PathLike]] = None, *, prune: bool = True) -> List[str]:
+        """Remove recorded files (all of them, or those of ``paths`` that are recorded), and forget them.
+
+        A recorded path that is now a symbolic link loses the link, not what it points to; a folder on the
+        way that became a link is not entered. With ``prune``, folders left empty by the removal go too.
+
+        Returns
+        -------
+        list of str
+            The removed paths, relative to the folder.
+        """
+        import stat
+
+        self._refresh()
+        if paths is None:
+            chosen = [rel for rel in self.entries if not rel.endswith("/")]
+        else:
+            chosen = [rel for rel in (self.relative(p) for p in paths) if rel in self.entries]
+        removed = []
+        for rel in chosen:
+            target = self.folder / rel
+            if self._inside(rel):
+                try:
+                    if not stat.S_ISDIR(os.lstat(target).st_mode):
+                        os.unlink(target)
+                        removed.append(rel)
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    raise output_failure(target, exc) from exc
+            self.entries.pop(rel, None)
+        if prune:
+            parents = sorted({p for rel in removed for p in Path(rel).parents if p.parts}, key=lambda p: -len(p.parts))
+            for parent in parents:
+                if _posix(parent) + "/" not in self.entries and self._inside(_posix(parent) + "/x"):
+                    with contextlib.suppress(OSError):
+                        (self.folder / parent).rmdir()
+        if chosen:
+            self._rewrite()
+        return removed
+
+    def forget(self, *paths: str | os.PathLike) -> None:
+        """Stop recording ``paths`` (files genmusic has given up, e.g. moved away)."""
+        self._refresh()
+        rels = [self.relative(p) for p in paths]
+        if any(rel in self.entries for rel in rels):
+            for rel in rels:
+                self.entries.pop(rel, None)
+            self._rewrite()
+
+    def unrecorded(self, folder: str | os.PathLike = ".") -> List[Path]:
+        """Files (and links) under ``folder`` (relative to the output folder) that this ledger does not record:
+        what genmusic keeps and names. The ledger, the lock file and the scratch folder are left out."""
+        base = self.folder / folder
+        if not base.is_dir() or base.is_symlink():
+            return []
+        out = []
+        for root, dirs, files in os.walk(base):
+            rel_root = Path(root).relative_to(self.folder)
+            if rel_root == Path("."):
+                dirs[:] = [d for d in dirs if d != SCRATCH_DIR]
+            for name in dirs:
+                if os.path.islink(os.path.join(root, name)):
+                    out.append(Path(root) / name)
+            for name in files:
+                rel = _posix(rel_root / name)
+                if rel not in self.entries and rel not in (LEDGER_FILE, LOCK_FILE):
+                    out.append(Path(root) / name)
+        return sorted(out)
+
+    def scratch(self) -> Optional[Path]:
+        """The scratch folder of :func:`atomic_path`, made and recorded here, emptied of what a killed run
+        left (it holds nothing else: genmusic made it). None when a folder of that name was there before and
+        is not recorded (it is then left alone, and temporary files go beside their targets)."""
+        import stat
+
+        scratch = self.folder / SCRATCH_DIR
+        rel = SCRATCH_DIR + "/"
+        if rel not in self.entries:
+            if os.path.lexists(scratch):
+                return None
+            self.claim(str(scratch) + "/")
+            try:
+                scratch.mkdir()
+            except FileExistsError:
+                return None
+            except OSError as exc:
+                raise output_failure(scratch, exc) from exc
+            return scratch
+        try:
+            if not stat.S_ISDIR(os.lstat(scratch).st_mode):
+                return None
+        except FileNotFoundError:
+            make_folder(scratch)
+            return scratch
+        for entry in os.scandir(scratch):
+            if not entry.is_dir(follow_symlinks=False):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+        return scratch
+
+
+    def close(self) -> None:
+        """The run is over: its scratch folder goes when it is empty (a killed run's leftovers stay there for
+        the next run to remove)."""
+        with contextlib.suppress(OSError):
+            if SCRATCH_DIR + "/" in self.entries and not os.path.islink(self.folder / SCRATCH_DIR):
+                (self.folder / SCRATCH_DIR).rmdir()
+
+
+#: The kinds of output folder: what each is called, the command that writes it, and the files that mark it.
+#: The last item: the files a genmusic without ledgers left there (a folder holding one is *legacy*).
+FOLDER_KINDS = {
+    "spectrograms": ("a spectrogram store", "preprocess", ("manifest.csv", "stats.json"),
+                     ("manifest.csv", "stats.json", "config.json")),
+    "latents": ("a latent folder", "encode", ("latents.json", "index.csv"), ("latents.json", "index.csv")),
+    "model": ("a model folder", "train-vae / train-autoencoder", ("genmusic.json",), ("genmusic.json",)),
+    "report": ("an analysis report", "analyze", ("report.html", "results.json"),
+               ("report.html", "results.json", "report.md")),
+    "generated": ("a folder of generated sound", "generate", (), ()),
+}
+
+
+def folder_kinds(folder: str | os.PathLike) -> List[tuple]:
+    """What ``folder`` is: ``[(kind, evidence)]``, from the files that mark each kind and from its ledger."""
+    folder = Path(folder)
+    found = []
+    for kind, (_, _, markers, _) in FOLDER_KINDS.items():
+        present = [name for name in markers if os.path.lexists(folder / name)]
+        if present:
+            found.append((kind, present[0]))
+    try:
+        with open(folder / LEDGER_FILE, "rb") as handle:
+            header = _json_line(handle.readline())
+    except OSError:
+        header = None
+    if isinstance(header, dict) and header.get("kind") in FOLDER_KINDS and \
+            header["kind"] not in [kind for kind, _ in found]:
+        found.append((header["kind"], LEDGER_FILE))
+    return found
+
+
+def check_folder_kind(folder: str | os.PathLike, kind: str, *, option: str = "output_dir") -> None:
+    """Refuse to write ``kind`` into a folder of another kind (a latent folder into a spectrogram store, a
+    report into a model folder, ...): each would take the other's files for its own.
+
+    Raises
+    ------
+    ParameterError
+        Naming the folder, what it is, the file that shows it, and ``option``.
+    """
+    from .errors import ParameterError
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for other, evidence in folder_kinds(folder):
+        if other != kind:
+            what, command, _, _ = FOLDER_KINDS[other]
+            wanted = FOLDER_KINDS[kind][0]
+            raise ParameterError(f"{shown(folder)} is {what} (it holds {evidence}, written by genmusic {command}), "
+                                 f"not {wanted}: writing there would mix the two and could replace its files; "
+                                 f"choose another {option}")
+
+
+def inner_folder(root: str | os.PathLike, *parts: str) -> Path:
+    """``root/parts...``, made if needed, where no folder below ``root`` is a symbolic link: genmusic writes
+    inside its output folder only, never through a link out of it.
+
+    Raises
+    ------
+    OutputError
+        A folder on the way is a link (the message names it and where it points) or a file.
+    """
+    import stat
+
+    current = Path(root)
+    make_folder(current)
+    for part in parts:
+        current = current / part
+        try:
+            mode = os.lstat(current).st_mode
+        except FileNotFoundError:
+            try:
+                current.mkdir()
+            except FileExistsError:
+                mode = os.lstat(current).st_mode
+            except OSError as exc:
+                raise output_failure(current, exc) from exc
+            else:
+                continue
+        if stat.S_ISLNK(mode):
+            raise OutputError(f"{shown(current)} is a symbolic link (to {shown(os.readlink(current))}): genmusic writes "
+                              f"only inside {shown(root)}, never through a link out of it; remove the link (what it "
+                              f"points to is not touched), or choose another output folder")
+        if not stat.S_ISDIR(mode):
+            raise OutputError(f"{shown(current)} exists and is not a folder; move it away, or choose another output "
+                              f"folder")
+    return current

@@ -22,9 +22,9 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple, Union
 
-from ._checks import check_integer, is_integer, require
+from ._checks import LIMITS, MAX_SEED, check_integer, check_number, check_seed, is_integer, require
 from ._io import atomic_write_text
 from .errors import ParameterError, SettingsMismatchError
 
@@ -37,6 +37,7 @@ __all__ = [
     "TrainConfig",
     "GenmusicConfig",
     "check_compatible",
+    "check_settings",
     "ACTIVATIONS",
     "MAX_SEED",
     "MIN_SAMPLE_RATE",
@@ -53,8 +54,6 @@ LOSSES = ("mel", "mse")
 #: Lowest sample rate genmusic reads or writes, in Hz: below it a file is not audio (or its header is damaged).
 MIN_SAMPLE_RATE = 1000
 
-#: Largest seed (seeds are unsigned 32-bit integers, as NumPy and Keras take them).
-MAX_SEED = 2 ** 32 - 1
 
 
 def _is_number(value: Any) -> bool:
@@ -78,6 +77,9 @@ _FIELD_TYPES = {
                         "a list of integers"),
     "Tuple[Tuple[int, int], ...]": (lambda v: isinstance(v, (list, tuple)) and all(_is_pair(x) for x in v),
                                     "a list of [frequency, time] integer pairs"),
+    "Tuple[Union[int, Tuple[int, int]], ...]": (
+        lambda v: isinstance(v, (list, tuple)) and all(_is_pair(x) for x in v),
+        "a list of integers (square kernels) or [frequency, time] integer pairs"),
 }
 
 _JSON_NAMES = {type(None): "null", bool: "true/false", int: "an integer", float: "a number", str: "a string",
@@ -118,11 +120,10 @@ class AudioConfig:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        require(self.sample_rate >= MIN_SAMPLE_RATE,
-                f"sample_rate must be an integer >= {MIN_SAMPLE_RATE} Hz, got {self.sample_rate!r}")
-        require(self.offset >= 0, f"offset must be >= 0 seconds, got {self.offset!r}")
-        require(self.duration is None or self.duration > 0,
-               f"duration must be None or > 0 seconds, got {self.duration!r}")
+        check_integer(self.sample_rate, "sample_rate", minimum=MIN_SAMPLE_RATE, limit="sample_rate")
+        check_number(self.offset, "offset", minimum=0, limit="seconds", noun="a number of seconds")
+        check_number(self.duration, "duration", minimum=0, exclusive_minimum=True, limit="seconds", allow_none=True,
+                     noun="a number of seconds")
 
 
 @dataclass(frozen=True)
@@ -159,12 +160,18 @@ class SpectrogramConfig:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        require(self.n_fft >= 16 and self.n_fft % 2 == 0, f"n_fft must be an even integer >= 16, got {self.n_fft!r}")
-        require(0 < self.hop_length <= self.n_fft,
-               f"hop_length must be in (0, n_fft={self.n_fft}], got {self.hop_length!r}")
-        require(self.segment_frames >= 1, f"segment_frames must be >= 1, got {self.segment_frames!r}")
-        require(self.top_db > 0, f"top_db must be > 0 dB, got {self.top_db!r}")
-        require(self.amin > 0, f"amin must be > 0, got {self.amin!r}")
+        check_integer(self.n_fft, "n_fft", minimum=16, limit="n_fft", noun="an even integer")
+        require(self.n_fft % 2 == 0, f"n_fft must be an even integer >= 16 and <= {LIMITS['n_fft'][0]}, got "
+                                     f"{self.n_fft!r}")
+        check_integer(self.hop_length, "hop_length", minimum=1, maximum=self.n_fft,
+                      what=f"an integer in (0, n_fft={self.n_fft}]")
+        check_integer(self.segment_frames, "segment_frames", minimum=1, limit="segment_frames")
+        values = self.n_freq_bins * self.segment_frames
+        bound, why = LIMITS["segment_values"]
+        require(values <= bound, f"a segment of {self.n_freq_bins} x {self.segment_frames} values ({values}) is more "
+                                 f"than genmusic's bound of {bound} ({why}): lower n_fft or segment_frames")
+        check_number(self.top_db, "top_db", minimum=0, exclusive_minimum=True, limit="top_db")
+        check_number(self.amin, "amin", minimum=0, exclusive_minimum=True, limit="amin")
 
     @property
     def n_freq_bins(self) -> int:
@@ -200,7 +207,7 @@ class SplitConfig:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        check_integer(self.seed, "seed", minimum=0, maximum=MAX_SEED)
+        check_seed(self.seed)
         require(0 <= self.validation_fraction < 1 and 0 <= self.test_fraction < 1
                and self.validation_fraction + self.test_fraction < 1,
                "validation_fraction and test_fraction must be in [0, 1) and sum to less than 1, got "
@@ -214,8 +221,12 @@ class ModelConfig:
     Parameters
     ----------
     kind : {"vae", "autoencoder"}
-    conv_filters, conv_kernels : tuple of int
-        Filters and (square) kernel size of each encoder convolution; the decoder mirrors them.
+    conv_filters : tuple of int
+        Filters of each encoder convolution; the decoder mirrors them.
+    conv_kernels : tuple of int or (int, int)
+        Kernel of each encoder convolution: an integer for a square kernel, or a ``(frequency, time)`` pair
+        (a kernel as tall as the feature map, with the same frequency stride, spans the whole frequency
+        axis: the bins become channels, a learned spectral dictionary).
     conv_strides : tuple of (int, int)
         Stride (frequency, time) of each encoder convolution.
     latent_dim : int
@@ -248,11 +259,31 @@ class ModelConfig:
     freq_bias : bool
         A learned bias per frequency bin and channel after every decoder convolution: convolutions share
         their weights along frequency, but music's spectra are not the same at 50 Hz and 5 kHz.
+    bins_as_channels : bool
+        The encoder's first step moves the frequency bins to channels, so every convolution spans the whole
+        frequency axis (a Conv2D of height 1 over time; ``conv_kernels`` are then time lengths and the
+        frequency strides must be 1) and the decoder's last transposed convolution draws all the bins at
+        once: a learned spectral dictionary, like PCA's or NMF's bases, which can draw sharp harmonics
+        at any pitch, where 3 x 3 kernels upsampled 16x along frequency smear them.
+    spectral_weight : float
+        Weight of a linear-frequency term inside the ``"mel"`` loss: the L1 distance of the log10 magnitudes
+        averaged over ``spectral_pools`` bins along frequency (one value per pool size, averaged). The mel
+        bands are about 40 Hz wide below 1 kHz, wider than a semitone there, so the mel term alone cannot
+        tell neighbouring notes apart; the STFT bins can.
+    spectral_pools : tuple of int
+        Bins averaged (in magnitude) before the log, one term per size: 1 is the plain linear spectrum, larger
+        sizes judge the envelope. Each must divide the number of frequency bins.
+    semitone_weight : float
+        Weight of a log-frequency (CQT-like) term inside the ``"mel"`` loss: the L1 distance of log10 magnitudes
+        in 60 triangular bands one semitone apart from C3 (130.8 Hz) to B7, where the notes of most music lie.
+    chroma_weight : float
+        Weight of a pitch-class term inside the ``"mel"`` loss: per frame, the L1 distance of the L2-normalised
+        chroma vectors (a 12-class chroma filterbank on the power spectrum) of target and prediction.
     """
 
     kind: str = "vae"
     conv_filters: Tuple[int, ...] = (16, 32, 64, 128)
-    conv_kernels: Tuple[int, ...] = (3, 3, 3, 3)
+    conv_kernels: Tuple[Union[int, Tuple[int, int]], ...] = (3, 3, 3, 3)
     conv_strides: Tuple[Tuple[int, int], ...] = ((2, 2), (2, 2), (2, 2), (2, 2))
     latent_dim: int = 128
     bottleneck: str = "conv"
@@ -264,34 +295,54 @@ class ModelConfig:
     mel_bands: int = 80
     l1_weight: float = 0.1
     freq_bias: bool = True
+    bins_as_channels: bool = False
+    spectral_weight: float = 0.0
+    spectral_pools: Tuple[int, ...] = (1, 2, 4, 8)
+    semitone_weight: float = 1.0
+    chroma_weight: float = 1.0
 
     def __post_init__(self) -> None:
         _check_types(self)
         # JSON gives lists; store tuples so the config stays hashable and comparable.
         object.__setattr__(self, "conv_filters", tuple(int(f) for f in self.conv_filters))
-        object.__setattr__(self, "conv_kernels", tuple(int(k) for k in self.conv_kernels))
+        object.__setattr__(self, "conv_kernels", tuple(
+            int(k) if isinstance(k, (int, float)) else tuple(int(v) for v in k) for k in self.conv_kernels))
         object.__setattr__(self, "conv_strides", tuple(
             (int(s), int(s)) if isinstance(s, (int, float)) else tuple(int(v) for v in s)
             for s in self.conv_strides))
         require(self.kind in ("vae", "autoencoder"), f"kind must be 'vae' or 'autoencoder', got {self.kind!r}")
         n = len(self.conv_filters)
-        require(n >= 1, "conv_filters must list at least one layer")
+        layers = LIMITS["conv_layers"][0]
+        require(1 <= n <= layers, f"conv_filters must list 1 to {layers} layers, got {n}")
         require(len(self.conv_kernels) == n and len(self.conv_strides) == n,
                f"conv_filters, conv_kernels and conv_strides must have the same length, got "
                f"{n}, {len(self.conv_kernels)} and {len(self.conv_strides)}")
-        require(all(f > 0 for f in self.conv_filters), f"conv_filters must be positive, got {self.conv_filters}")
-        require(all(k > 0 for k in self.conv_kernels), f"conv_kernels must be positive, got {self.conv_kernels}")
-        require(all(len(s) == 2 and s[0] > 0 and s[1] > 0 for s in self.conv_strides),
-               f"conv_strides must be positive (frequency, time) pairs, got {self.conv_strides}")
-        require(self.latent_dim > 0, f"latent_dim must be > 0, got {self.latent_dim!r}")
+        kernel_sides = [v for k in self.conv_kernels for v in (k if isinstance(k, tuple) else (k,))]
+        require(all(len(k) == 2 for k in self.conv_kernels if isinstance(k, tuple)),
+                f"conv_kernels must be integers or (frequency, time) pairs, got {self.conv_kernels}")
+        for name, values, limit in (("conv_filters", self.conv_filters, "conv_filters"),
+                                    ("conv_kernels", kernel_sides, "conv_kernel")):
+            for value in values:
+                check_integer(value, name, minimum=1, limit=limit,
+                              what=f"integers >= 1 and <= {LIMITS[limit][0]}")
+        stride = LIMITS["conv_stride"][0]
+        require(all(len(s) == 2 and 0 < s[0] <= stride and 0 < s[1] <= stride for s in self.conv_strides),
+               f"conv_strides must be positive (frequency, time) pairs <= {stride}, got {self.conv_strides}")
+        check_integer(self.latent_dim, "latent_dim", minimum=1, limit="latent_dim")
         require(self.bottleneck in ("conv", "dense"), f"bottleneck must be 'conv' or 'dense', got {self.bottleneck!r}")
         require(self.activation in ACTIVATIONS, f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        require(self.beta >= 0, f"beta must be >= 0, got {self.beta!r}")
-        require(self.reconstruction_weight > 0,
-               f"reconstruction_weight must be > 0, got {self.reconstruction_weight!r}")
+        check_number(self.beta, "beta", minimum=0, limit="weight")
+        check_number(self.reconstruction_weight, "reconstruction_weight", minimum=0, exclusive_minimum=True,
+                     limit="weight")
         require(self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}")
-        require(self.mel_bands >= 1, f"mel_bands must be >= 1, got {self.mel_bands!r}")
-        require(self.l1_weight >= 0, f"l1_weight must be >= 0, got {self.l1_weight!r}")
+        check_integer(self.mel_bands, "mel_bands", minimum=1, limit="mel_bands")
+        check_number(self.l1_weight, "l1_weight", minimum=0, limit="weight")
+        check_number(self.spectral_weight, "spectral_weight", minimum=0, limit="weight")
+        object.__setattr__(self, "spectral_pools", tuple(int(p) for p in self.spectral_pools))
+        require(len(self.spectral_pools) >= 1 and all(p >= 1 for p in self.spectral_pools),
+                f"spectral_pools must list at least one size >= 1, got {self.spectral_pools}")
+        check_number(self.semitone_weight, "semitone_weight", minimum=0, limit="weight")
+        check_number(self.chroma_weight, "chroma_weight", minimum=0, limit="weight")
 
 
 @dataclass(frozen=True)
@@ -316,27 +367,40 @@ class TrainConfig:
         Train on windows at random frames of the songs (a new set every epoch) instead of the fixed
         segments; validation always uses the fixed segments. On real music this alone took the mel
         distance of unseen songs from 0.289 to 0.278 (see the README's design table).
+    lr_patience : int
+        Epochs without validation progress before the learning rate is halved (down to 1/32 of
+        ``learning_rate``; 0: a constant learning rate). Keep it below ``patience``.
+    minutes : float or None
+        Wall-time budget of training, in minutes: training stops once it has run this long, whatever
+        ``epochs`` says, and keeps the best-on-validation weights, as early stopping does (None: no budget).
+        With a budget, ``epochs`` and ``patience`` are upper bounds and validation decides when to stop.
     """
 
-    epochs: int = 60
+    epochs: int = 150
     batch_size: int = 16
     learning_rate: float = 2e-3
     seed: int = 0
-    patience: int = 10
+    patience: int = 15
     mixed_precision: str = "auto"
     distribution: str = "auto"
     max_train_segments: Optional[int] = None
     random_crops: bool = True
+    minutes: Optional[float] = 30.0
+    lr_patience: int = 5
 
     def __post_init__(self) -> None:
         _check_types(self)
-        check_integer(self.seed, "seed", minimum=0, maximum=MAX_SEED)
-        require(self.max_train_segments is None or self.max_train_segments >= 1,
-                f"max_train_segments must be None (all) or >= 1, got {self.max_train_segments!r}")
-        require(self.epochs >= 1, f"epochs must be >= 1, got {self.epochs!r}")
-        require(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size!r}")
-        require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate!r}")
-        require(self.patience >= 0, f"patience must be >= 0, got {self.patience!r}")
+        check_seed(self.seed)
+        if self.max_train_segments is not None:
+            check_integer(self.max_train_segments, "max_train_segments", minimum=1, limit="max_train_segments",
+                          what=f"None (all) or an integer >= 1 and <= {LIMITS['max_train_segments'][0]}")
+        check_integer(self.epochs, "epochs", minimum=1, limit="epochs")
+        check_integer(self.batch_size, "batch_size", minimum=1, limit="batch_size")
+        check_number(self.learning_rate, "learning_rate", minimum=0, exclusive_minimum=True, limit="learning_rate")
+        check_integer(self.patience, "patience", minimum=0, limit="patience")
+        require(self.minutes is None or (isinstance(self.minutes, (int, float)) and 0 < self.minutes <= 60 * 24 * 365),
+                f"minutes must be None (no budget) or > 0, got {self.minutes!r}")
+        check_integer(self.lr_patience, "lr_patience", minimum=0, limit="patience")
         require(self.mixed_precision in ("auto", "on", "off"),
                f"mixed_precision must be 'auto', 'on' or 'off', got {self.mixed_precision!r}")
         require(self.distribution in ("auto", "none", "mirrored", "multi_worker", "data_parallel"),
@@ -352,16 +416,28 @@ _SECTIONS = {
 }
 
 
+def check_settings(section: type, names, where: Optional[str] = None) -> None:
+    """The one check that every name is a setting of ``section`` (a config dataclass such as
+    :class:`ModelConfig`): config files, :meth:`GenmusicConfig.replace`, the model classes and the presets.
+
+    Raises
+    ------
+    ParameterError
+        Naming the unknown settings and the known ones.
+    """
+    known = {f.name for f in dataclasses.fields(section)}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ParameterError(f"{where or section.__name__}: unknown setting(s) {unknown}; known settings are "
+                             f"{sorted(known)}")
+
+
 def _from_dict(cls, data: dict, where: Optional[str]):
     if data is None:
         return cls()
     if not isinstance(data, dict):
         raise ParameterError(f"{where}: section must be a JSON object, got {type(data).__name__}")
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ParameterError(f"{where or cls.__name__}: unknown setting(s) {unknown}; known settings are "
-                             f"{sorted(known)}")
+    check_settings(cls, data, where)
     try:
         return cls(**data)
     except ParameterError as exc:
@@ -377,7 +453,7 @@ class GenmusicConfig:
     Examples
     --------
     >>> cfg = GenmusicConfig().replace(spectrogram={"hop_length": 512})
-    >>> GenmusicConfig.from_json(cfg.to_json()) == cfg
+    >>> GenmusicConfig.from_dict(cfg.to_dict()) == cfg
     True
     """
 
@@ -409,14 +485,6 @@ class GenmusicConfig:
             raise ParameterError(f"{where}: unknown section(s) {unknown}; known sections are {sorted(_SECTIONS)}")
         return cls(**{name: _from_dict(kind, data.get(name), f"{where} [{name}]")
                       for name, kind in _SECTIONS.items()})
-
-    @classmethod
-    def from_json(cls, text: str, *, where: str = "config") -> "GenmusicConfig":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ParameterError(f"{where}: not valid JSON ({exc})") from None
-        return cls.from_dict(data, where=where)
 
     @staticmethod
     def read_json(path: str | os.PathLike) -> dict:
@@ -483,7 +551,10 @@ def check_compatible(model, data: GenmusicConfig, *, model_name: str = "the mode
     Parameters
     ----------
     model : GenmusicConfig or model
-        The model's settings; or a model object, of which only ``spectrogram_shape`` is known.
+        The model's settings; or a model object, of which ``spectrogram_shape`` is known and, for a model
+        whose ``"mel"`` loss reads them, the ``sample_rate`` and ``db_range`` it was built with (a model
+        built by hand keeps ``AudioConfig()``'s rate and ``SpectrogramConfig()``'s 120 dB unless told
+        otherwise: ``VAE.from_config(config)`` takes them from a config or a store).
     data : GenmusicConfig
         The settings of the spectrograms (a store's config) or of a config given with the model.
     model_name, data_name : str
@@ -504,11 +575,12 @@ def check_compatible(model, data: GenmusicConfig, *, model_name: str = "the mode
     shape_d = data.spectrogram.segment_shape
     if not isinstance(model, GenmusicConfig):
         shape_m = getattr(model, "spectrogram_shape", None)
-        if shape_m is None or tuple(shape_m) == tuple(shape_d):
-            return
-        fix = fix or f"use the {theirs} the model was made with"
-        raise SettingsMismatchError(f"{model_name} reads spectrograms of shape {tuple(shape_m)} but {data_name} "
-                                    f"holds segments of shape {tuple(shape_d)}; {fix}")
+        if shape_m is not None and tuple(shape_m) != tuple(shape_d):
+            fix = fix or f"use the {theirs} the model was made with"
+            raise SettingsMismatchError(f"{model_name} reads spectrograms of shape {tuple(shape_m)} but {data_name} "
+                                        f"holds segments of shape {tuple(shape_d)}; {fix}")
+        _check_model_scale(model, data, model_name, data_name, labels)
+        return
     diffs = []
     for section in sections:
         a, b = getattr(model, section), getattr(data, section)
@@ -523,3 +595,23 @@ def check_compatible(model, data: GenmusicConfig, *, model_name: str = "the mode
         raise SettingsMismatchError(
             f"{model_name} and {data_name} were made with different settings ({'; '.join(diffs)}; segment shape "
             f"{shape_m} at {model.audio.sample_rate} Hz vs {shape_d} at {data.audio.sample_rate} Hz). {fix}")
+
+
+def _check_model_scale(model, data: GenmusicConfig, model_name: str, data_name: str, labels: Tuple[str, str]) -> None:
+    """The sample rate and dB range a model's ``"mel"`` loss reads spectrograms with must be the data's: a model
+    built for 120 dB and fed a store made with ``top_db=80`` would weigh every error by the wrong scale."""
+    model_config = getattr(model, "model_config", None)
+    if getattr(model_config, "loss", None) != "mel":
+        return  # only the mel loss reads them (models saved before these settings existed use "mse")
+    mine, theirs = labels
+    diffs = [f"{name}: {getattr(model, attr)!r} ({mine}) vs {want!r} ({theirs})"
+             for name, attr, want in (("sample_rate", "sample_rate", data.audio.sample_rate),
+                                      ("dB range (spectrogram.top_db)", "db_range", data.spectrogram.top_db))
+             if getattr(model, attr, want) != want]
+    if diffs:
+        raise SettingsMismatchError(
+            f"{model_name} was built for spectrograms of another scale than {data_name} ({'; '.join(diffs)}): its "
+            f"mel loss reads them with the model's values, so training on them weighs every error wrongly. Build the "
+            f"model from the data's settings: "
+            f"{type(model).__name__}.from_config(config_or_store, ...), or pass sample_rate=... and db_range=... "
+            f"(the config's audio.sample_rate and spectrogram.top_db)")

@@ -25,7 +25,15 @@ class GenmusicError(Exception):
 
 
 class ParameterError(GenmusicError, ValueError):
-    """A parameter has a value that cannot work; the message names it and its value."""
+    """A parameter has a value that cannot work; the message names it and its value.
+
+    ``parameter`` is the parameter's name when the message starts with it (the checks of
+    :mod:`genmusic._checks` set it), so that a command can name its own option instead.
+    """
+
+    def __init__(self, message: str = "", parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class AudioLoadError(GenmusicError):

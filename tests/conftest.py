@@ -67,7 +67,7 @@ def small_config() -> GenmusicConfig:
 class IdentityModel:
     """A stand-in model that passes spectrograms through: the latent is the flattened spectrogram.
 
-    Gives :class:`~genmusic.generation.SoundGenerator` the encode / decode path of a perfect model, so
+    Gives :class:`~genmusic.generation.generator.SoundGenerator` the encode / decode path of a perfect model, so
     whole-song decoding, overlap-add and seams can be checked without training anything.
     """
 
@@ -112,7 +112,7 @@ def tiny_store(tmp_path_factory):
     """A preprocessed store of 3 'genres' x 4 songs of 1.5 s at 8 kHz (64 x 16 spectrogram segments)."""
     import soundfile as sf
 
-    from genmusic.pipeline import PreprocessingPipeline
+    from genmusic.data.pipeline import PreprocessingPipeline
 
     config = GenmusicConfig(
         audio=AudioConfig(sample_rate=8000),
@@ -128,30 +128,25 @@ def tiny_store(tmp_path_factory):
             sf.write(root / name / f"{name}.{i:05d}.wav", _tiny_song(g, i, 8000, 1.5), 8000, subtype="FLOAT")
     out = tmp_path_factory.mktemp("tiny_store")
     PreprocessingPipeline(config).run(root, out, workers=1)
-    from genmusic.store import SpectrogramStore
+    from genmusic.data.store import SpectrogramStore
 
     return SpectrogramStore(out)
 
 
 @pytest.fixture(scope="session")
 def tiny_model_folder(tiny_store, tmp_path_factory):
-    """A model folder with a VAE trained briefly on ``tiny_store`` (written with genmusic.modelio)."""
+    """A model folder with a VAE trained briefly on ``tiny_store`` by hand (written with genmusic.save_model)."""
     import keras
 
-    from genmusic.modelio import write_model_metadata
-    from genmusic.models import build_model
+    from genmusic.models import VAE
+    from genmusic.models.modelio import save_model
 
-    config = tiny_store.config.replace(model=tiny_store.config.model)
     keras.utils.set_random_seed(0)
-    model = build_model(config.model, config.spectrogram.segment_shape, seed=0)
+    model = VAE.from_config(tiny_store, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(2e-3))
     x = tiny_store.load_segments(tiny_store.segment_index("train"))[..., None]
     model.fit(x, x, epochs=40, batch_size=8, verbose=0, shuffle=True)
-    folder = tmp_path_factory.mktemp("tiny_model")
-    model.save(folder / "model.keras")
-    write_model_metadata(folder, config, stats=tiny_store.stats, genres=tiny_store.genres,
-                         spectrograms=str(tiny_store.path))
-    return folder
+    return save_model(model, tmp_path_factory.mktemp("tiny_model"), tiny_store)
 
 
 # -- training ---------------------------------------------------------------------------------------------
@@ -192,7 +187,7 @@ def optimizer_iterations(folder) -> int:
     """Optimizer steps taken by the checkpoint of a model folder."""
     import keras
 
-    from genmusic.modelio import CHECKPOINT_DIR, LAST_MODEL_FILE
+    from genmusic.models.modelio import CHECKPOINT_DIR, LAST_MODEL_FILE
 
     model = keras.saving.load_model(folder / CHECKPOINT_DIR / LAST_MODEL_FILE, compile=True)
     return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
@@ -201,7 +196,7 @@ def optimizer_iterations(folder) -> int:
 @pytest.fixture(scope="session")
 def trained(tiny_store, tmp_path_factory):
     """2 epochs, then resumed to 4: (result after 2, iterations after 2, result after 4, folder)."""
-    from genmusic.training import train
+    from genmusic.models.training import train
 
     folder = tmp_path_factory.mktemp("trained") / "model"
     first = train(tiny_store, folder, train_config(tiny_store, epochs=2), progress=None)
@@ -252,7 +247,7 @@ def write_new_song(path, sr=22050):
 @pytest.fixture(scope="session")
 def tiny_report(tiny_store, tiny_model_folder, tmp_path_factory):
     """The report the demo's last step makes (players, latent map, new music), of the tiny VAE on the tiny
-    store with one new file: a :class:`genmusic.report.AnalysisReport`."""
+    store with one new file: a :class:`genmusic.analysis.report.AnalysisReport`."""
     from genmusic.analysis import run_analysis
 
     work = tmp_path_factory.mktemp("report")
@@ -269,8 +264,8 @@ def store_of(root, songs, config, *, test_fraction: float = 0.1):
     written as 8 kHz WAVs under ``root/audio/<genre>/``."""
     import soundfile as sf
 
-    from genmusic.pipeline import PreprocessingPipeline
-    from genmusic.store import SpectrogramStore
+    from genmusic.data.pipeline import PreprocessingPipeline
+    from genmusic.data.store import SpectrogramStore
 
     for genre, signals in songs.items():
         (root / "audio" / genre).mkdir(parents=True)

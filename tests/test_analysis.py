@@ -210,7 +210,7 @@ def test_encode_store_and_song_level_accuracy_on_tiny(tiny_store, tiny_model_fol
     songs (accuracy in steps of 1/3). Both the held-out accuracy and the cross-validated song-level
     accuracy over all 12 songs (4 stratified folds) are checked against chance (1/3).
     """
-    from genmusic.modelio import load_bundle
+    from genmusic.models.modelio import load_bundle
 
     bundle = load_bundle(tiny_model_folder)
     ls = encode_store(bundle.model, tiny_store)

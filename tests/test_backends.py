@@ -31,17 +31,18 @@ SCRIPT = textwrap.dedent("""
     assert keras.backend.backend() == "jax", keras.backend.backend()
     import numpy as np
     import genmusic
-    from genmusic.store import SpectrogramStore
-    from genmusic.training import train
-    from genmusic.modelio import load_bundle
-    from genmusic.generation import SoundGenerator
+    from genmusic.data.store import SpectrogramStore
+    from genmusic.models.training import train
+    from genmusic.models.modelio import load_bundle
+    from genmusic.generation.generator import SoundGenerator
 
     store = SpectrogramStore(sys.argv[1])
     config = store.config.replace(train={"epochs": 2, "batch_size": 8, "patience": 0})
     result = train(store, sys.argv[2], config, progress=None)
     bundle = load_bundle(sys.argv[2])
     x = store.load_segments(store.segment_index("test"))
-    np.testing.assert_allclose(bundle.model.reconstruct(x), result.model.reconstruct(x), atol=1e-6)
+    np.testing.assert_allclose(bundle.model.reconstruct(x).spectrograms, result.model.reconstruct(x).spectrograms,
+                               atol=1e-6)
     gen = SoundGenerator.from_folder(sys.argv[2], method="keras", n_iter=4)
     audio = gen.sample(1, seed=0)[0]
     assert np.isfinite(audio).all() and audio.shape[-1] > 0

@@ -1,4 +1,4 @@
-"""genmusic.callbacks: the best-model tracker (the end-to-end runs are in test_training.py)."""
+"""genmusic.models.callbacks: the best-model tracker (the end-to-end runs are in test_training.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 def test_best_model_saves_on_improvement_and_stops_after_patience(tmp_path):
     import keras
 
-    from genmusic.callbacks import BestModel
+    from genmusic.models.callbacks import BestModel
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     model.stop_training = False

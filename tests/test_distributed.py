@@ -17,8 +17,8 @@ TRAIN = textwrap.dedent("""
     import logging, sys
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     {setup}
-    from genmusic.store import SpectrogramStore
-    from genmusic.training import train
+    from genmusic.data.store import SpectrogramStore
+    from genmusic.models.training import train
     store = SpectrogramStore(sys.argv[1])
     # The MSE loss: its scale is known (< 0.2 after an epoch), so a loss summed over replicas would show.
     config = store.config.replace(model={{"loss": "mse"}}, train={{"epochs": 1, "batch_size": 8, "patience": 0,

@@ -1,4 +1,4 @@
-"""``genmusic encode`` / :func:`genmusic.encoding.encode_folder` with the local engine."""
+"""``genmusic encode`` / :func:`genmusic.encoding.folder.encode_folder` with the local engine."""
 
 import csv
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genmusic.analysis.latents import pool_segments
+from genmusic.encoding.latents import pool_segments
 from genmusic.commands.encode import main
-from genmusic.encoding import load_latents
+from genmusic.encoding.folder import load_latents
 from genmusic.errors import DataError
 from tests.conftest import make_chirp, make_sine
 
@@ -33,8 +33,8 @@ def encoded(tiny_model_folder, tmp_path_factory):
 
 
 def test_encode_writes_latents_song_vectors_and_index(encoded, tiny_model_folder):
-    from genmusic.modelio import load_bundle
-    from genmusic.pipeline import PreprocessingPipeline
+    from genmusic.models.modelio import load_bundle
+    from genmusic.data.pipeline import PreprocessingPipeline
 
     root, out = encoded
     lat = load_latents(out)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from genmusic.engines import check_engine, map_jobs
+from genmusic.data.engines import check_engine, map_jobs
 from genmusic.errors import ParameterError
 
 ray = pytest.importorskip("ray", reason='Ray is not installed (pip install "genmusic[ray]")')
@@ -25,7 +25,7 @@ def ray_instance():
 
 @pytest.fixture(scope="module")
 def audio(tmp_path_factory):
-    from genmusic.datasets import make_synthetic
+    from genmusic.data.synthetic import make_synthetic
 
     root = make_synthetic(tmp_path_factory.mktemp("synth"), n_per_genre=1, duration=1.5, sample_rate=8000,
                           genres=("blues", "metal", "techno"))
@@ -38,7 +38,7 @@ def tree(folder: Path) -> dict:
 
 
 def test_preprocess_with_ray_writes_the_local_engines_bytes(audio, tiny_store, tmp_path):
-    from genmusic.pipeline import PreprocessingPipeline
+    from genmusic.data.pipeline import PreprocessingPipeline
 
     pipeline = PreprocessingPipeline(tiny_store.config)
     local = pipeline.run(audio, tmp_path / "local", workers=2)
@@ -46,7 +46,7 @@ def test_preprocess_with_ray_writes_the_local_engines_bytes(audio, tiny_store, t
     assert len(remote.processed) == 3 and [Path(s).name for s, _ in remote.skipped] == ["corrupt.wav"]
     assert "not a readable audio file" in remote.skipped[0][1]
     assert remote.skipped == local.skipped
-    assert tree(tmp_path / "ray") == tree(tmp_path / "local") and len(tree(tmp_path / "local")) == 10
+    assert tree(tmp_path / "ray") == tree(tmp_path / "local") and len(tree(tmp_path / "local")) == 11  # with the ledger
 
 
 def test_encode_with_ray_writes_the_local_engines_bytes(audio, tiny_model_folder, tmp_path):
@@ -73,8 +73,8 @@ class KillOnce:
 
 
 def test_a_worker_killed_mid_run_is_retried_and_the_output_is_complete(audio, tiny_store, tmp_path):
-    from genmusic.pipeline import PreprocessingPipeline, find_audio_files
-    from genmusic.store import Saver, SongRecord
+    from genmusic.data.pipeline import PreprocessingPipeline, find_audio_files
+    from genmusic.data.store import Saver, SongRecord
 
     saver = Saver(tmp_path / "out", tiny_store.config)
     root, files = find_audio_files(audio)

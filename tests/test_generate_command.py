@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from genmusic._io import LEDGER_FILE
 from genmusic.commands.generate import MODES, main
 from tests.conftest import edited_store_copy, make_sine
 
@@ -28,7 +29,7 @@ def outputs(folder):
         meta = found[stem]
         assert np.all(np.isfinite(audio))
         assert np.max(np.abs(audio)) == pytest.approx(meta["peak_before"] * meta["gain"], rel=1e-6)
-    assert not list(folder.glob(".*"))  # no temporary files left
+    assert [p.name for p in folder.glob(".*")] == [LEDGER_FILE]  # no temporary files left; the ledger stays
     return found
 
 

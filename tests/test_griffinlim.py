@@ -1,7 +1,7 @@
-"""Tests of genmusic.griffinlim: both implementations, against each other, librosa and known signals.
+"""Tests of genmusic.features.griffinlim: both implementations, against each other, librosa and known signals.
 
 Runs on any Keras backend: ``KERAS_BACKEND=jax pytest tests/test_griffinlim.py``. Nothing here (or in
-genmusic.griffinlim) imports TensorFlow.
+genmusic.features.griffinlim) imports TensorFlow.
 
 Measured with seed 0 (32 iterations, librosa method; seeds 0-5 in brackets). The default
 SpectrogramConfig is n_fft 1024, hop 256, top_db 120. Sine 440 Hz and chirp 200-4000 Hz are 1 s,
@@ -35,10 +35,10 @@ import numpy as np
 import pytest
 
 from genmusic.config import SpectrogramConfig
-from genmusic.griffinlim import _Frames, _istft, _stft, griffinlim, griffinlim_keras, griffinlim_librosa
-from genmusic.inversion import resynthesize
+from genmusic.features.griffinlim import _Frames, _istft, _stft, griffinlim, griffinlim_keras, griffinlim_librosa
+from genmusic.features.inversion import resynthesize
 from genmusic.metrics import mel_distance, spectral_convergence
-from genmusic.spectrogram import LogSpectrogramExtractor, db_to_magnitude
+from genmusic.features.spectrogram import LogSpectrogramExtractor, db_to_magnitude
 from tests.conftest import SR, make_chirp, make_sine
 
 N_FFT, HOP = 1024, 256
@@ -207,7 +207,7 @@ def test_resynthesize_with_keras_and_another_config(chirp):
 
 def test_no_tensorflow_import():
     """The keras version must run on every backend: no TensorFlow imports in the module."""
-    import genmusic.griffinlim as module
+    import genmusic.features.griffinlim as module
 
     tree = ast.parse(Path(module.__file__).read_text())
     imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
@@ -223,7 +223,7 @@ def test_keras_version_runs_under_jax_without_tensorflow():
 
     pytest.importorskip("jax")
     code = ("import sys, numpy as np\n"
-            "from genmusic.griffinlim import griffinlim_keras\n"
+            "from genmusic.features.griffinlim import griffinlim_keras\n"
             "y = griffinlim_keras(np.ones((2, 65, 9), np.float32), n_fft=128, hop_length=32, n_iter=2)\n"
             "import keras\n"
             "print(keras.backend.backend(), y.shape, 'tensorflow' in sys.modules)\n")

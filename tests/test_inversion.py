@@ -1,4 +1,4 @@
-"""Tests of genmusic.inversion: spectrogram frames back to audio of an exact length."""
+"""Tests of genmusic.features.inversion: spectrogram frames back to audio of an exact length."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from genmusic.config import SpectrogramConfig
-from genmusic.inversion import db_to_audio, fit_frames, frames_to_audio
-from genmusic.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
+from genmusic.features.inversion import db_to_audio, fit_frames, frames_to_audio
+from genmusic.features.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
 from tests.conftest import make_sine
 
 CFG = SpectrogramConfig(n_fft=128, hop_length=32, segment_frames=8)

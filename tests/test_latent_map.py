@@ -1,12 +1,12 @@
-"""Tests of genmusic.latent_map: the interactive map's HTML, drawn from one model of results.json."""
+"""Tests of genmusic.analysis.latent_map: the interactive map's HTML, drawn from one model of results.json."""
 
 from __future__ import annotations
 
 import json
 import re
 
-from genmusic.latent_map import HEIGHT, MARGIN, MARGIN_BOTTOM, MARGIN_LEFT, WIDTH, render_map
-from genmusic.plotting import genre_colours
+from genmusic.analysis.latent_map import HEIGHT, MARGIN, MARGIN_BOTTOM, MARGIN_LEFT, WIDTH, render_map
+from genmusic.analysis.plotting import genre_colours
 
 SONGS = [("a.1", "jazz", "train", [0.0, 0.0], [1.0, 1.0]),
          ("a.2", "jazz", "test", [1.0, 2.0], [2.0, 0.0]),

@@ -1,11 +1,11 @@
-"""Tests of genmusic.latent_ops: the maths of each operation, and its refusals of bad shapes."""
+"""Tests of genmusic.generation.latent_ops: the maths of each operation, and its refusals of bad shapes."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from genmusic import latent_ops as ops
+from genmusic.generation import latent_ops as ops
 
 
 # ---- interpolate

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from genmusic._io import LEDGER_FILE
 from genmusic.analysis import ClipWriter, LatentSet, ListeningOptions, genre_pieces, pool_segments
 from genmusic.errors import ParameterError
 from tests.conftest import make_sine
@@ -91,6 +92,44 @@ def test_genre_pieces_with_one_genre_or_without_a_prior():
         genre_pieces(_Prior(gen.draws, vae=False), reference)
 
 
+class _Composer:
+    """A stand-in composer with a fitted prior of two genres; records what it was asked to compose."""
+
+    class prior:  # noqa: N801 - stands in for a LatentPrior
+        genres_ = ["rock", "jazz"]
+
+    def __init__(self) -> None:
+        self.calls = []
+
+    def compose(self, n, seconds, *, genre=None, temperature=1.0, seed=0):
+        from genmusic.generation.composer import Piece
+
+        self.calls.append((n, seconds, genre, temperature, seed))
+        return [Piece(np.full(int(seconds * 100), 0.2, np.float32), genre, (-60.0, 0.0), {}) for _ in range(n)]
+
+    def describe(self):
+        return {"sequence": "each segment the likeliest of 16 prior draws"}
+
+
+def test_genre_pieces_with_a_fitted_prior_are_composed_per_genre():
+    """With a fitted prior no probe sorts N(0, I) draws: each genre of the prior gets composed pieces."""
+    from genmusic.analysis.listening import FROM_PRIOR
+
+    class Gen(_Prior):
+        composer = _Composer()
+        sample_rate = 100
+
+        class spec:  # noqa: N801
+            segment_samples = 50
+
+    gen = Gen(np.zeros((4, 2), np.float32))
+    pieces, notes = genre_pieces(gen, None, per_genre=2, n_segments=3, temperature=0.5, seed=7)
+    assert [(p.genre, p.source, p.probability, p.n_segments, len(p.audio)) for p in pieces] == [
+        ("jazz", FROM_PRIOR, None, 3, 150)] * 2 + [("rock", FROM_PRIOR, None, 3, 150)] * 2
+    assert gen.composer.calls == [(2, 1.5, "jazz", 0.5, 7), (2, 1.5, "rock", 0.5, 7)] and not notes
+    assert gen.decoded == []  # no N(0, I) draw was decoded
+
+
 def test_clip_writer_removes_the_clips_of_an_earlier_report_only(tmp_path):
     earlier = ClipWriter(tmp_path, 8000)
     for name in ("kept", "gone"):
@@ -100,6 +139,6 @@ def test_clip_writer_removes_the_clips_of_an_earlier_report_only(tmp_path):
     writer = ClipWriter(tmp_path, 8000)
     writer.write(writer.path("vae", "songs", "kept"), np.zeros(80, np.float32))
     assert writer.remove_stale() == ["audio/old_model/x.ogg", "audio/vae/songs/gone.ogg"]
-    left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.name != LEDGER_FILE)
     assert left == ["audio", "audio/notes.txt", "audio/vae", "audio/vae/songs", "audio/vae/songs/kept.ogg"]
     assert ClipWriter(tmp_path / "none", 8000).remove_stale() == []

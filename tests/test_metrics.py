@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genmusic.metrics import (MEL_BANDS, MEL_FFT_SIZES, MEL_FLOOR, _mel_basis, log_spectral_distance,
+from genmusic.metrics import (MEL_BANDS, MEL_FFT_SIZES, MEL_FLOOR, log_spectral_distance,
                               mel_distance, spectral_convergence)
+from genmusic.metrics.spectral import _mel_basis
 
 from tests.conftest import SR, make_chirp, make_sine
 
@@ -141,3 +142,46 @@ def test_music_embedding_tells_noise_from_a_tone():
     assert e_tone.shape == (2 * 20 + 2 * 64,) and np.all(np.isfinite(e_tone))
     mel_means = slice(40, 104)
     assert np.argmax(e_tone[mel_means]) != np.argmax(e_noise[mel_means]) or e_tone[mel_means].std() > e_noise[mel_means].std()
+
+
+# ---------------------------------------------------------------- log-spectral distance over a band
+
+
+def test_log_spectral_distance_band_is_the_mean_over_its_bins(noise):
+    import librosa
+
+    y = make_song()
+    est = y + 0.3 * noise
+    db = [20 * np.log10(np.maximum(1e-5, np.abs(librosa.stft(s.astype(np.float64), n_fft=4096, hop_length=1024,
+                                                                   pad_mode="constant")))) for s in (y, est)]
+    band = librosa.fft_frequencies(sr=SR, n_fft=4096) >= 1000
+    expected = np.mean(np.sqrt(np.mean((db[0][band] - db[1][band]) ** 2, axis=0)))
+    assert log_spectral_distance(y, est, sr=SR, n_fft=4096, fmin=1000) == pytest.approx(expected, rel=1e-12)
+    # the default hop is n_fft // 4, as before for n_fft=1024
+    assert log_spectral_distance(y, est) == log_spectral_distance(y, est, n_fft=1024, hop_length=256)
+
+
+def test_log_spectral_distance_band_on_sines(noise):
+    low, high = make_sine(220.0), make_sine(3000.0, amplitude=0.05)
+    kw = dict(sr=SR, n_fft=4096)
+    # a 3 kHz tone lost: seen above 1 kHz (13.7 dB), not below it (0.07 dB)
+    assert log_spectral_distance(low + high, low, fmin=1000, **kw) > 10.0
+    assert log_spectral_distance(low + high, low, fmax=1000, **kw) < 0.2
+    # a 220 Hz tone doubled: 20 log10 2 where it dominates, below 1 kHz (measured 6.04 dB)
+    assert log_spectral_distance(low + high, 2 * low + high, fmax=1000, **kw) == pytest.approx(20 * LOG10_2, abs=0.05)
+    # every bin scaled: exactly 20 log10 2 in any band
+    assert log_spectral_distance(noise, 2 * noise, fmin=1000, **kw) == pytest.approx(20 * LOG10_2, abs=1e-9)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(fmin=1000), "needs sr"),
+    (dict(sr=SR, fmin=-1), "fmin must be a finite number >= 0"),
+    (dict(sr=SR, fmin=2000, fmax=1000), "fmax must be None or a number >= fmin=2000"),
+    (dict(sr=SR, n_fft=64, fmin=100, fmax=200), "no STFT bin lies between"),
+    (dict(sr=0, fmin=10), "sr must be a positive integer"),
+])
+def test_log_spectral_distance_bad_band(sine, kwargs, match):
+    from genmusic.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=match):
+        log_spectral_distance(sine, sine, **kwargs)

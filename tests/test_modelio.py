@@ -1,4 +1,4 @@
-"""genmusic.modelio: the model folder (genmusic.json + model.keras), written, read back and refused when broken."""
+"""genmusic.models.modelio: the model folder (genmusic.json + model.keras), written, read back and refused when broken."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import json
 import numpy as np
 import pytest
 
+from genmusic._io import LEDGER_FILE, SCRATCH_DIR
 from genmusic._version import __version__
 from genmusic.config import GenmusicConfig, ModelConfig, SpectrogramConfig
 from genmusic.errors import ModelFolderError
-from genmusic.modelio import (HISTORY_FILE, META_FILE, MODEL_FILE, compression_ratio, load_bundle, prepare_folder,
+from genmusic.models.modelio import (HISTORY_FILE, META_FILE, MODEL_FILE, compression_ratio, load_bundle, prepare_folder,
                               read_history, truncate_history, write_model_metadata)
 
 STATS = {"db_min": -95.0, "db_max": -5.0, "n_songs": 3}
@@ -73,7 +74,8 @@ def test_prepare_folder_keeps_removes_or_refuses(folder, tmp_path):
     prepare_folder(copy, resume=True, overwrite=False)
     assert (copy / MODEL_FILE).is_file()
     prepare_folder(copy, resume=False, overwrite=True)
-    assert sorted(p.name for p in copy.iterdir()) == ["notes.txt"]  # only the model folder's own files go
+    # only the model folder's own files go (its ledger stays: the record of what genmusic writes there)
+    assert sorted(p.name for p in copy.iterdir() if p.name not in (LEDGER_FILE, SCRATCH_DIR)) == ["notes.txt"]
     with pytest.raises(ModelFolderError, match=r"holds files genmusic did not write \(notes.txt\).*overwrite=True"):
         prepare_folder(copy, resume=False, overwrite=False)
     assert (copy / "notes.txt").read_text() == "mine"

@@ -6,6 +6,7 @@ Run it under every installed backend: ``KERAS_BACKEND=jax pytest tests/test_mode
 
 from __future__ import annotations
 
+import json
 import dataclasses
 import math
 
@@ -15,6 +16,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from genmusic.config import ACTIVATIONS, ModelConfig, SpectrogramConfig  # noqa: E402
+from genmusic.errors import ParameterError  # noqa: E402
 from genmusic.models import (PRESET_INPUT_SHAPES, PRESETS, VAE, Autoencoder, Sampling, build_model,  # noqa: E402
                              get_preset, kl_divergence, plan_architecture)
 
@@ -73,7 +75,9 @@ def test_decoder_output_shape_equals_input_shape(cls, input_shape, filters, kern
     y = model(x, training=False)
     assert tuple(y.shape) == (3, *input_shape, 1)
     assert model.encode(x).shape == (3, latent_dim)
-    assert model.reconstruct(x).shape == (3, *input_shape)
+    spectrograms, latents = model.reconstruct(x)
+    assert spectrograms.shape == (3, *input_shape)
+    np.testing.assert_array_equal(latents, model.encode(x))
     # The planned feature maps are the ones the encoder builds.
     for i, planned in enumerate(model.feature_map_shapes):
         assert tuple(model.encoder.get_layer(f"encoder_conv_{i}").output.shape[1:]) == planned
@@ -231,7 +235,7 @@ def test_vae_sampling_is_seedable_and_inference_deterministic():
     np.testing.assert_array_equal(generated, model.generate(3, temperature=0.7, seed=2))
     first = keras.ops.convert_to_numpy(model(x, training=False))
     np.testing.assert_array_equal(first, keras.ops.convert_to_numpy(model(x, training=False)))
-    np.testing.assert_array_equal(first[..., 0], model.reconstruct(x))
+    np.testing.assert_array_equal(first[..., 0], model.reconstruct(x).spectrograms)
     # training=True samples z, so the output moves away from the mean's reconstruction
     assert not np.allclose(first, keras.ops.convert_to_numpy(model(x, training=True)))
 
@@ -278,7 +282,7 @@ def test_uncompiled_model_saves_loads_and_can_be_compiled(tmp_path):
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_every_activation_builds_and_runs(activation):
     model = small(Autoencoder, activation=activation)
-    out = model.reconstruct(structured_spectrograms(2, (32, 16)))
+    out = model.reconstruct(structured_spectrograms(2, (32, 16))).spectrograms
     assert out.shape == (2, 32, 16) and np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
 
 
@@ -289,7 +293,7 @@ def test_mixed_precision_gives_float32_outputs(cls, restore_policy):
     assert model.encoder.get_layer("encoder_conv_0").compute_dtype == "bfloat16"
     x = structured_spectrograms(4, (33, 17))
     assert keras.backend.standardize_dtype(model(x, training=False).dtype) == "float32"
-    assert model.encode(x).dtype == np.float32 and model.reconstruct(x).dtype == np.float32
+    assert model.encode(x).dtype == np.float32 and model.reconstruct(x).spectrograms.dtype == np.float32
     model.compile(optimizer="adam")
     history = model.fit(x, epochs=1, batch_size=4, verbose=0).history
     assert np.isfinite(history["loss"][0])
@@ -325,7 +329,10 @@ def test_mel_loss_terms_of_a_model():
     ae = Autoencoder(input_shape=shape, **SMALL, latent_dim=8, loss="mel", l1_weight=0.1, mel_bands=20)
     x = np.random.default_rng(1).uniform(0.75, 0.95, size=(2, *shape, 1)).astype("float32")
     terms = ae.loss_terms(x, x + np.float32(0.05))          # +6 dB everywhere
-    assert float(terms["reconstruction_loss"]) == pytest.approx(0.3 + 0.1 * 0.05, abs=3e-5)
+    # mel 0.3 + L1 0.1 x 0.05 + semitone bands 0.3 (weight 1); the chroma term (weight 1) ignores loudness.
+    assert float(terms["reconstruction_loss"]) == pytest.approx(0.3 + 0.1 * 0.05 + 0.3, abs=1e-4)
+    plain = Autoencoder(input_shape=shape, **SMALL, latent_dim=8, mel_bands=20, semitone_weight=0.0, chroma_weight=0.0)
+    assert float(plain.loss_terms(x, x + np.float32(0.05))["reconstruction_loss"]) == pytest.approx(0.305, abs=3e-5)
     mse = Autoencoder(input_shape=shape, **SMALL, latent_dim=8, loss="mse")
     assert float(mse.loss_terms(x, x + np.float32(0.05))["reconstruction_loss"]) == pytest.approx(0.0025, rel=1e-4)
 
@@ -363,3 +370,119 @@ def test_models_saved_before_the_mel_loss_load_as_they_were_built(tmp_path):
     loaded = keras.saving.load_model(path)
     assert (loaded.sample_rate, loaded.db_range, loaded.model_config.loss) == (16000, 80.0, "mel")
     np.testing.assert_array_equal(loaded._mel_filters, new._mel_filters)
+
+
+# -- issue 16: linear-frequency and chroma terms, bins as channels, rectangular kernels ------------------
+
+def test_log_linear_l1_at_one_bin_is_the_normalised_l1_in_log10_units_and_pooling_sees_the_envelope():
+    from genmusic.models import log_linear_l1
+
+    rng = np.random.default_rng(3)
+    target = rng.uniform(0.6, 0.9, size=(2, 16, 4, 1)).astype("float32")
+    pred = rng.uniform(0.6, 0.9, size=(2, 16, 4, 1)).astype("float32")
+    # One bin: log10 magnitude is db_range / 20 times the normalised value.
+    expected = 120.0 / 20.0 * np.mean(np.abs(target - pred))
+    assert float(log_linear_l1(target, pred, 120.0, (1,))) == pytest.approx(expected, rel=1e-5)
+    # Two partials swapped between neighbouring bins: wrong at the bins' resolution, right in the envelope.
+    a = np.full((1, 16, 4, 1), 0.5, "float32")
+    b = a.copy()
+    a[0, 4], b[0, 5] = 0.9, 0.9
+    assert float(log_linear_l1(a, b, 120.0, (1,))) == pytest.approx(2 * 0.4 * 6.0 / 16, rel=1e-5)
+    assert float(log_linear_l1(a, b, 120.0, (2,))) == pytest.approx(0.0, abs=1e-6)
+    assert float(log_linear_l1(a, b, 120.0, (1, 2))) == pytest.approx(float(log_linear_l1(a, b, 120.0, (1,))) / 2,
+                                                                      rel=1e-5)
+    with pytest.raises(ValueError, match="does not divide"):
+        log_linear_l1(a, b, 120.0, (3,))
+
+
+def _partial_spectrum(hz, n_freq=512, sr=22050, level=0.9):
+    """A normalised spectrogram with one partial (two neighbouring bins) at ``hz`` over a quiet floor."""
+    x = np.full((1, n_freq, 4, 1), 0.2, "float32")
+    k = int(round(hz / (sr / (2 * n_freq))))
+    x[0, k:k + 2] = level
+    return x
+
+
+def test_chroma_l1_tells_pitch_classes_apart_and_ignores_loudness_and_octave():
+    from genmusic.models import chroma_filterbank, chroma_l1
+
+    fb = chroma_filterbank(22050, 512)
+    assert fb.shape == (12, 512)
+    a4 = _partial_spectrum(440.0)
+    assert float(chroma_l1(a4, a4, fb, 120.0)) == 0.0
+    # 6 dB louder: the same pitch classes.
+    assert float(chroma_l1(a4, a4 + np.float32(0.05), fb, 120.0)) < 0.01
+    # An octave up is the same pitch class; a tritone away is not.
+    octave = float(chroma_l1(a4, _partial_spectrum(880.0), fb, 120.0))
+    tritone = float(chroma_l1(a4, _partial_spectrum(622.3), fb, 120.0))
+    assert octave < 0.05 < 0.2 < tritone
+    # Near-silent frames count for nothing.
+    quiet = np.full((1, 512, 4, 1), 0.05, "float32")
+    assert float(chroma_l1(quiet, quiet * 0.5, fb, 120.0)) < 1e-3
+
+
+def test_spectral_and_chroma_terms_add_to_the_mel_loss():
+    shape = (64, 16)
+    base = Autoencoder(input_shape=shape, **SMALL, latent_dim=8, mel_bands=20)
+    both = Autoencoder(input_shape=shape, **SMALL, latent_dim=8, mel_bands=20, spectral_weight=2.0,
+                       spectral_pools=(1,), chroma_weight=0.5)
+    x = np.random.default_rng(1).uniform(0.75, 0.95, size=(2, *shape, 1)).astype("float32")
+    y = x + np.float32(0.05)                                 # +6 dB everywhere: chroma unchanged
+    assert float(both.loss_terms(x, y)["reconstruction_loss"]) == pytest.approx(
+        float(base.loss_terms(x, y)["reconstruction_loss"]) + 2.0 * 0.3, abs=1e-3)
+
+
+@pytest.mark.parametrize("cls", [Autoencoder, VAE])
+def test_bins_as_channels_spans_the_frequency_axis_and_round_trips(tmp_path, cls):
+    model = cls(input_shape=(33, 16), conv_filters=(8, 8), conv_kernels=(3, 3), conv_strides=((1, 2), (1, 2)),
+                latent_dim=8, bins_as_channels=True, seed=1)
+    conv0 = model.encoder.get_layer("encoder_conv_0")
+    assert tuple(conv0.kernel.shape) == (1, 3, 33, 8)        # every bin is an input channel
+    assert model.feature_map_shapes == ((1, 8, 8), (1, 4, 8))
+    x = structured_spectrograms(4, (33, 16))
+    assert model.reconstruct(x).spectrograms.shape == (4, 33, 16)
+    model.compile(optimizer="adam")
+    model.fit(x, epochs=1, batch_size=2, verbose=0)
+    path = tmp_path / "bins.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.model_config == model.model_config
+    np.testing.assert_array_equal(loaded.reconstruct(x).spectrograms, model.reconstruct(x).spectrograms)
+    with pytest.raises(ParameterError, match="frequency stride must be 1"):
+        cls(input_shape=(32, 16), conv_filters=(8,), conv_kernels=(3,), conv_strides=((2, 2),), latent_dim=8,
+            bins_as_channels=True)
+
+
+def test_rectangular_kernels_build_and_survive_json():
+    from genmusic.config import GenmusicConfig
+
+    cfg = ModelConfig(conv_filters=(4, 8), conv_kernels=((7, 3), 3), conv_strides=((2, 2), (2, 2)), latent_dim=8)
+    model = build_model(cfg, (32, 16))
+    assert tuple(model.encoder.get_layer("encoder_conv_0").kernel.shape[:2]) == (7, 3)
+    assert tuple(model.decoder.get_layer("decoder_output_conv").kernel.shape[:2]) == (7, 3)
+    full = GenmusicConfig(model=cfg)
+    assert GenmusicConfig.from_dict(json.loads(full.to_json())) == full
+
+
+def test_semitone_bands_are_a_semitone_apart_non_empty_and_a_level_change_moves_them_all():
+    from genmusic.models import log_mel_l1, semitone_filterbank
+
+    fb = semitone_filterbank(22050, 512)
+    assert fb.shape == (60, 512) and (fb > 0).any(axis=1).all()
+    np.testing.assert_allclose(fb.sum(axis=1), 1.0, rtol=1e-5)
+    centres = (fb * np.arange(512) * 22050 / 1024).sum(axis=1)   # each band's centre of mass, in Hz
+    high = centres[24:]                                          # above ~520 Hz a semitone spans > 1 bin
+    np.testing.assert_allclose(np.diff(np.log2(high)) * 12, 1.0, atol=0.12)
+    x = np.random.default_rng(4).uniform(0.6, 0.9, size=(2, 512, 4, 1)).astype("float32")
+    assert float(log_mel_l1(x, x + np.float32(0.05), fb, 120.0)) == pytest.approx(0.3, abs=2e-5)
+
+
+def test_models_saved_before_the_pitch_terms_load_without_them():
+    model = VAE(input_shape=(64, 16), **SMALL, latent_dim=8)
+    assert (model.model_config.semitone_weight, model.model_config.chroma_weight) == (1.0, 1.0)   # the defaults
+    config = model.get_config()
+    for key in ("semitone_weight", "chroma_weight", "spectral_weight", "spectral_pools", "bins_as_channels"):
+        config.pop(key)                                      # what genmusic wrote before issue 16
+    rebuilt = VAE.from_config(config)
+    assert (rebuilt.model_config.semitone_weight, rebuilt.model_config.chroma_weight) == (0.0, 0.0)
+    rebuilt.set_weights(model.get_weights())                 # same architecture

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genmusic.pipeline import PreprocessingPipeline, find_audio_files
-from genmusic.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
-from genmusic.store import SpectrogramStore
+from genmusic._io import SCRATCH_DIR
+from genmusic.data.pipeline import PreprocessingPipeline, find_audio_files
+from genmusic.features.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
+from genmusic.data.store import SpectrogramStore
 from tests.conftest import make_chirp, make_sine
 
 
@@ -69,12 +70,15 @@ def test_interrupted_run_is_resumed(tmp_path, small_config):
     # what a kill leaves: no manifest yet, one song without its (last-written) metadata, a temp file
     (tmp_path / "out" / "manifest.csv").unlink()
     (tmp_path / "out" / "songs" / "low.00001.json").unlink()
-    (tmp_path / "out" / "songs" / ".low.00002.npy.abc.tmp").write_bytes(b"half")
+    scratch = tmp_path / "out" / SCRATCH_DIR  # where genmusic writes its temporary files
+    scratch.mkdir(exist_ok=True)  # what a kill leaves: genmusic removes it at the end of a run that finishes
+    (scratch / ".low.00002.abc.tmp.npy").write_bytes(b"half")
+    (tmp_path / "out" / "songs" / ".mine.tmp.npy").write_bytes(b"a user's file: kept")
     again = PreprocessingPipeline(small_config).run(tmp_path / "in", tmp_path / "out", workers=1)
     assert len(again.reused) == 5 and [r.song_id for r in again.processed] == ["low.00001"]
     after = {p.name: p.read_bytes() for p in (tmp_path / "out" / "songs").glob("*.npy")}
-    assert after == before
-    assert not list((tmp_path / "out" / "songs").glob(".*"))
+    assert after == {**before, ".mine.tmp.npy": b"a user's file: kept"}
+    assert not scratch.exists()  # emptied of the killed run's file, and removed at the end
     assert len(SpectrogramStore(tmp_path / "out").songs) == len(first.processed)
 
 

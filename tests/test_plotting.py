@@ -1,11 +1,11 @@
-"""genmusic.plotting: every figure is written as a PNG, atomically, and closed."""
+"""genmusic.analysis.plotting: every figure is written as a PNG, atomically, and closed."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from genmusic import plotting
+from genmusic.analysis import plotting
 from genmusic.errors import OutputError
 
 
@@ -80,7 +80,7 @@ def test_genre_colours_are_tab10_in_sorted_order_and_tab20_beyond_ten():
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
 
-    from genmusic.plotting import genre_colours
+    from genmusic.analysis.plotting import genre_colours
 
     tab10 = [to_hex(c) for c in colormaps["tab10"].colors]
     assert genre_colours(["rock", "jazz", "rock", ""]) == {"": tab10[0], "jazz": tab10[1], "rock": tab10[2]}
@@ -91,7 +91,7 @@ def test_genre_colours_are_tab10_in_sorted_order_and_tab20_beyond_ten():
 
 def test_figure_title_never_overlaps_the_panel_title():
     """A sample's picture has one panel: its figure title must sit above the panel's title, not on it."""
-    from genmusic.plotting import spectrogram_figure
+    from genmusic.analysis.plotting import spectrogram_figure
 
     for n_panels in (1, 2, 4):
         fig = spectrogram_figure([np.zeros((64, 100))] * n_panels, titles=[f"result {i}" for i in range(n_panels)],

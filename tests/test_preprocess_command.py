@@ -4,7 +4,7 @@ import numpy as np
 import soundfile as sf
 
 from genmusic.commands.preprocess import main
-from genmusic.store import SpectrogramStore
+from genmusic.data.store import SpectrogramStore
 from tests.conftest import make_sine
 
 

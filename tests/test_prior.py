@@ -1,4 +1,4 @@
-"""Tests of genmusic.prior: per-genre Gaussian mixtures over segment latents."""
+"""Tests of genmusic.generation.prior: per-genre Gaussian mixtures over segment latents."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from genmusic.errors import ModelFolderError, ParameterError
-from genmusic.prior import LatentPrior
+from genmusic.generation.prior import LatentPrior
 
 DIM = 6
 

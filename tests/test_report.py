@@ -1,4 +1,4 @@
-"""Tests of genmusic.report: one full analysis of the tiny VAE on the tiny store (with one new file: the
+"""Tests of genmusic.analysis.report: one full analysis of the tiny VAE on the tiny store (with one new file: the
 ``tiny_report`` fixture), then checks that the files exist, the HTML is self-contained and plays what
 results.json lists, and the Markdown holds the numbers results.json claims (which are themselves recomputed
 from the saved latents). tests/test_browser.py opens the same report in Chromium."""
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from genmusic.analysis import LatentSet, model_names
-from genmusic.report import format_number
+from genmusic.analysis.report import format_number
 from tests.conftest import shows, table_rows
 
 FIGURES = ("pca2d", "pca3d", "tsne", "elbow", "clusters", "confusion")
@@ -186,7 +186,8 @@ def test_new_music_is_placed_and_its_neighbours_listed(report):
 
 
 def test_pieces_name_the_genres_the_prior_missed():
-    from genmusic.report import _Doc, _listening_section
+    from genmusic.analysis.document import Document
+    from genmusic.analysis.report import _listening_section
 
     clip = {"path": "audio/vae/pieces/a_01.ogg", "seconds": 1.0}
     songs = [{"genre": g, "split": s} for g, s in (("a", "train"), ("b", "validation"), ("c", "train"),
@@ -195,8 +196,27 @@ def test_pieces_name_the_genres_the_prior_missed():
              "listening": {"format": "OGG VORBIS", "test_songs": [], "missing": {"test_songs": "no test split"},
                            "interpolation": None, "pieces": [dict(clip, genre="a", probability=0.9)],
                            "notes": ["new pieces: 0 of 1024 prior draws were classified as b, so it has no piece"]}}
-    doc = _Doc()
+    doc = Document()
     _listening_section(doc, model)
     md = doc.markdown()
     assert "Pieces for 1 of 3 genres: no prior draw was classified as b, c" in md
+    assert "no fitted prior" in md and "N(0, I)" in md
     assert "Missing: no test split." in md and "Missing: no interpolation." in md
+
+
+def test_pieces_from_a_fitted_prior_say_so():
+    from genmusic.analysis.document import Document
+    from genmusic.analysis.listening import FROM_PRIOR
+    from genmusic.analysis.report import _listening_section
+
+    pieces = [{"path": f"audio/vae/pieces/{g}_01.ogg", "seconds": 1.0, "genre": g, "probability": None,
+               "source": FROM_PRIOR, "sequence": "each segment the likeliest of 16 prior draws"} for g in "ab"]
+    model = {"name": "vae", "latent_dim": 4, "map": {"songs": []},
+             "listening": {"format": "OGG VORBIS", "test_songs": [], "missing": {}, "interpolation": None,
+                           "pieces": pieces, "notes": []}}
+    doc = Document()
+    _listening_section(doc, model)
+    md = doc.markdown()
+    assert "`generate --mode sample --genre G`" in md and "fitted prior" in md
+    assert "after it, each segment the likeliest of 16 prior draws (the sequence model chooses)" in md
+    assert "N(0, I)" not in md and "probe" not in md

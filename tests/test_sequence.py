@@ -1,4 +1,4 @@
-"""Tests of genmusic.sequence: the genre-conditioned next-frame model over latent frames."""
+"""Tests of genmusic.generation.sequence: the genre-conditioned next-frame model over latent frames."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from genmusic.errors import ModelFolderError, ParameterError
-from genmusic.sequence import (LatentSequenceModel, choose_segments, fit_sequence_model, frames_to_windows,
+from genmusic.generation.sequence import (LatentSequenceModel, choose_segments, fit_sequence_model, frames_to_windows,
                                latents_to_frames, load_sequence_model, roll_out)
 
 STEPS, CHANNELS = 4, 3

@@ -3,7 +3,7 @@ import pytest
 
 from genmusic.audio import pad_to_segments
 from genmusic.config import SpectrogramConfig
-from genmusic.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser, db_to_magnitude, magnitude_to_db
+from genmusic.features.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser, db_to_magnitude, magnitude_to_db
 from tests.conftest import make_sine
 
 
@@ -78,7 +78,7 @@ def test_magnitude_to_db_floor():
 def test_hann_stft_is_librosas_bit_for_bit(n, n_fft, hop_length):
     import librosa
 
-    from genmusic.spectrogram import _hann_stft
+    from genmusic.features.spectrogram import _hann_stft
 
     y = np.random.default_rng(n).standard_normal(n).astype(np.float32)
     ref = librosa.stft(y, n_fft=n_fft, hop_length=hop_length, window="hann", center=True, pad_mode="constant")

@@ -3,7 +3,7 @@ import pytest
 
 from genmusic.config import SplitConfig
 from genmusic._io import atomic_save_npy
-from genmusic.store import Saver, SongRecord, SpectrogramStore, assign_splits, make_song_ids
+from genmusic.data.store import Saver, SongRecord, SpectrogramStore, assign_splits, make_song_ids
 
 
 def test_split_is_by_song_stratified_and_seeded():

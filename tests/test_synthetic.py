@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genmusic.datasets import GENRES, make_synthetic, synthesize_song
+from genmusic.data.synthetic import GENRES, make_synthetic, synthesize_song
 
 SR = 22050
 

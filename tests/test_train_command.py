@@ -48,7 +48,7 @@ def test_partial_config_takes_the_store_spectrogram(tiny_store, tmp_path):
 
 
 def test_latent_sizes_are_adjusted_to_the_time_steps():
-    from genmusic.evaluation import latent_sizes
+    from genmusic.analysis.sweep import latent_sizes
 
     sizes, notes = latent_sizes(128, [0.25, 0.5, 1, 2], steps=8)
     assert [s.latent_dim for s in sizes] == [32, 64, 128, 256] and not notes

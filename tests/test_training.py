@@ -1,4 +1,4 @@
-"""genmusic.training: train(), the model folder, resume, NaN guard, bad input.
+"""genmusic.models.training: train(), the model folder, resume, NaN guard, bad input.
 
 Runs under every backend: ``KERAS_BACKEND=jax pytest tests/test_training.py``.
 """
@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from genmusic.errors import TrainingError
-from genmusic.modelio import load_bundle
-from genmusic.callbacks import TimeLimit
-from genmusic.modelio import CHECKPOINT_DIR, STATE_FILE
-from genmusic.training import TrainResult, train
+from genmusic.models.modelio import load_bundle
+from genmusic.models.callbacks import TimeLimit
+from genmusic.models.modelio import CHECKPOINT_DIR, STATE_FILE
+from genmusic.models.training import TrainResult, train
 from tests.conftest import optimizer_iterations, train_config
 
 
@@ -97,7 +97,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_model(tiny_store, tmp_path):
         train(tiny_store, folder, train_config(tiny_store, epochs=3), progress=None, extra_callbacks=[_PoisonWeights(1)])
     model = load_bundle(folder).model  # the epoch-1 model
     x = tiny_store.load_segments(tiny_store.segment_index("test")[:4])
-    assert np.all(np.isfinite(model.reconstruct(x)))
+    assert np.all(np.isfinite(model.reconstruct(x).spectrograms))
     state = json.loads((folder / CHECKPOINT_DIR / STATE_FILE).read_text())
     assert state["epoch"] == 1
     assert json.loads((folder / "genmusic.json").read_text())["status"].startswith("stopped")
@@ -110,8 +110,22 @@ def test_time_limit_stops_training(tiny_store, tmp_path):
     assert limit.stopped and result.epochs_run == 1 and result.stopped_early
 
 
+def test_lr_patience_halves_the_learning_rate_when_validation_stalls(tiny_store, tmp_path):
+    # A learning rate too small to move the validation loss: every epoch after the first is a stall.
+    result = train(tiny_store, tmp_path / "lr", train_config(tiny_store, epochs=3, learning_rate=1e-9, lr_patience=1),
+                   progress=None)
+    lr = float(keras.ops.convert_to_numpy(result.model.optimizer.learning_rate))
+    assert lr == pytest.approx(1e-9 / 4, rel=1e-4)
+
+
+def test_train_config_minutes_is_a_time_budget(tiny_store, tmp_path):
+    # A budget far shorter than one epoch: the first epoch ends (validated), and training stops there.
+    result = train(tiny_store, tmp_path / "m", train_config(tiny_store, epochs=50, minutes=1e-7), progress=None)
+    assert result.epochs_run == 1 and result.stopped_early and np.isfinite(result.best_val_loss)
+
+
 def test_mixed_precision_on_is_restored_afterwards(tiny_store, tmp_path):
-    from genmusic.devices import visible_gpus
+    from genmusic.models.devices import visible_gpus
 
     assert visible_gpus() >= 0
     before = keras.mixed_precision.global_policy().name

@@ -1,11 +1,11 @@
-"""Tests of genmusic.windows: cutting a spectrogram into windows and joining them back with crossfades."""
+"""Tests of genmusic.features.windows: cutting a spectrogram into windows and joining them back with crossfades."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from genmusic.windows import crossfade_weights, hop_frames_for, n_windows_for, overlap_add, slice_windows
+from genmusic.features.windows import crossfade_weights, hop_frames_for, n_windows_for, overlap_add, slice_windows
 
 
 def test_hop_frames_for_overlaps():

@@ -1,14 +1,15 @@
 """The report's sound: what a user hears beside the numbers, written compressed into the report folder.
 
 * test songs: the original, the model's reconstruction, PCA's with the same floats per segment and the
-  resynthesis ceiling, from the same run of :func:`genmusic.evaluation.evaluate_reconstruction` that
+  resynthesis ceiling, from the same run of :func:`genmusic.analysis.evaluation.evaluate_reconstruction` that
   gives the report's mel distances (:func:`evaluated_song_clips` is its ``on_song`` hook);
 * map clips (:func:`map_clips`): the first ``clip_seconds`` of every song (at most ``max_clip_songs``,
   dealt over the genres) and its reconstruction: what a click on the latent map plays; and the same for
   new music (``--input``);
 * an interpolation strip (:func:`interpolation_strip`) between two songs of different genres
-  (:func:`genmusic.generate_modes.interpolate`);
-* new pieces per genre (:func:`genre_pieces`, the one place they come from).
+  (:func:`genmusic.generation.modes.interpolate`);
+* new pieces per genre (:func:`genre_pieces`, the one place they come from: ``generate --mode sample``
+  with the fitted prior; N(0, I) draws sorted by a genre probe only when no prior is fitted).
 
 Every clip is OGG Vorbis (:data:`genmusic.audio.COMPRESSED`) under ``<report>/audio/``, and the results
 name it by its path relative to the report folder, so the folder can be moved, zipped or opened from
@@ -20,6 +21,7 @@ songs, one genre, an autoencoder without a prior) is left out with a note that n
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -27,11 +29,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .._checks import check_integer, check_number
-from .._io import safe_name
+from .._io import Ledger, inner_folder, safe_name, shown
 from ..audio import COMPRESSED, write_audio
-from ..errors import GenmusicError
-from ..store import SongRecord, SpectrogramStore
-from .latents import LatentSet
+from ..data.store import SongRecord, SpectrogramStore
+from ..encoding.latents import LatentSet
+from ..errors import GenmusicError, ParameterError
+from ..generation.composer import composer_for
 from .probes import predict_genres
 
 __all__ = ["ListeningOptions", "ClipWriter", "GenrePiece", "genre_pieces", "listen", "evaluated_song_clips",
@@ -61,7 +64,7 @@ class ListeningOptions:
     temperature : float
         Standard deviation of the prior draws.
     draws : int
-        Prior draws :func:`genre_pieces` sorts into genres.
+        Without a fitted prior: the N(0, I) draws :func:`genre_pieces` sorts into genres.
     """
 
     clip_seconds: float = 10.0
@@ -73,13 +76,13 @@ class ListeningOptions:
     draws: int = 1024
 
     def __post_init__(self) -> None:
-        check_number(self.clip_seconds, "clip_seconds", minimum=0, exclusive_minimum=True)
-        check_integer(self.max_clip_songs, "max_clip_songs", minimum=1)
-        check_integer(self.steps, "steps", minimum=2)
-        check_integer(self.pieces_per_genre, "pieces_per_genre", minimum=0)
-        check_integer(self.piece_segments, "piece_segments", minimum=1)
-        check_number(self.temperature, "temperature", minimum=0)
-        check_integer(self.draws, "draws", minimum=1)
+        check_number(self.clip_seconds, "clip_seconds", minimum=0, exclusive_minimum=True, limit="clip_seconds")
+        check_integer(self.max_clip_songs, "max_clip_songs", minimum=1, limit="max_eval_songs")
+        check_integer(self.steps, "steps", minimum=2, limit="steps")
+        check_integer(self.pieces_per_genre, "pieces_per_genre", minimum=0, limit="pieces_per_genre")
+        check_integer(self.piece_segments, "piece_segments", minimum=1, limit="piece_segments")
+        check_number(self.temperature, "temperature", minimum=0, limit="temperature")
+        check_integer(self.draws, "draws", minimum=1, limit="draws")
 
 
 class ClipWriter:
@@ -90,11 +93,16 @@ class ClipWriter:
     root : path-like
         The report folder; clips go under ``root/audio/`` and are named relative to ``root``.
     sample_rate : int
+
+    ledger : genmusic._io.Ledger, optional
+        The report folder's ledger (default: read from ``root``): every clip is recorded there before it is
+        written, and only recorded clips are ever replaced or removed.
     """
 
-    def __init__(self, root, sample_rate: int) -> None:
+    def __init__(self, root, sample_rate: int, ledger: Optional[Ledger] = None) -> None:
         self.root = Path(root)
         self.sample_rate = int(sample_rate)
+        self.ledger = ledger if ledger is not None else Ledger(self.root, "report")
         self.written: Dict[str, dict] = {}
 
     def path(self, *parts: str) -> str:
@@ -111,7 +119,13 @@ class ClipWriter:
             ``{"path": rel, "seconds": ...}`` (and ``"peak_normalised": True`` when it was scaled down).
         """
         if rel not in self.written:
-            info = write_audio(self.root / rel, audio, self.sample_rate, overwrite=True,
+            target = self.root / rel
+            inner_folder(self.root, *rel.split("/")[:-1])  # never through a link out of the report folder
+            if os.path.lexists(target) and not self.ledger.owns(target):
+                raise ParameterError(f"{shown(target)} was not written by genmusic, and the report's clip would "
+                                     f"replace it: move it away, or choose another output_dir")
+            self.ledger.claim(target)
+            info = write_audio(target, audio, self.sample_rate, overwrite=True,
                                format=COMPRESSED["format"], subtype=COMPRESSED["subtype"])
             clip = {"path": rel, "seconds": round(len(audio) / self.sample_rate, 3)}
             if info["peak_normalised"]:
@@ -120,8 +134,9 @@ class ClipWriter:
         return dict(self.written[rel])
 
     def remove_stale(self) -> List[str]:
-        """Remove the clips an earlier report in this folder wrote that this one did not (``audio/**/*.ogg``
-        only; empty folders under ``audio/`` go too), so the folder holds what the page plays and no more.
+        """Remove the clips an earlier report in this folder wrote that this one did not: the clips the
+        folder's ledger records under ``audio/``, and nothing else (a file genmusic did not write stays, and
+        is named), so the folder holds what the page plays; folders left empty go too.
 
         Returns
         -------
@@ -129,21 +144,15 @@ class ClipWriter:
             The removed paths, relative to the report folder.
         """
         audio = self.root / AUDIO_DIR
-        if not audio.is_dir():
-            return []
-        removed = []
-        for path in sorted(audio.rglob("*" + COMPRESSED["suffix"])):
-            rel = path.relative_to(self.root).as_posix()
-            if rel not in self.written and path.is_file():
-                path.unlink()
-                removed.append(rel)
-        for folder in sorted((d for d in audio.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True):
-            if not any(folder.iterdir()):
-                folder.rmdir()
-        if not any(audio.iterdir()):
-            audio.rmdir()
+        stale = [p for p in self.ledger.owned() if p.relative_to(self.root).parts[:1] == (AUDIO_DIR,)
+                 and p.relative_to(self.root).as_posix() not in self.written]
+        removed = sorted(self.ledger.remove(stale))
         if removed:
-            logger.info("removed %d clip(s) of an earlier report from %s", len(removed), audio)
+            logger.info("removed %d clip(s) of an earlier report from %s", len(removed), shown(audio))
+        kept = self.ledger.unrecorded(AUDIO_DIR)
+        if kept:
+            logger.warning("%s: kept %d file(s) genmusic did not write: %s", shown(audio), len(kept),
+                           shown(", ".join(str(p.relative_to(audio)) for p in kept[:8]) + (" ..." if len(kept) > 8 else "")))
         return removed
 
 
@@ -152,7 +161,7 @@ class ClipWriter:
 
 
 def evaluated_song_clips(writer: ClipWriter, model_name: str, collected: Dict[str, dict]):
-    """An ``on_song`` hook for :func:`genmusic.evaluation.evaluate_reconstruction` that writes a test song's
+    """An ``on_song`` hook for :func:`genmusic.analysis.evaluation.evaluate_reconstruction` that writes a test song's
     original, resynthesis, model and baseline (``pca``) reconstructions, whole, into ``collected``
     (song_id -> ``{"genre", "clips": {kind: clip}}``)."""
     def hook(record: SongRecord, heard: Dict[str, Optional[np.ndarray]]) -> None:
@@ -179,7 +188,7 @@ def map_clips(model, store: SpectrogramStore, writer: ClipWriter, model_name: st
         distance of this clip's reconstruction).
     notes : list of str
     """
-    from ..evaluation import evaluate_reconstruction
+    from .evaluation import evaluate_reconstruction
 
     clips: Dict[str, dict] = {}
 
@@ -215,7 +224,7 @@ def map_clips(model, store: SpectrogramStore, writer: ClipWriter, model_name: st
 def new_song_clips(gen, sources: Sequence[str], names: Sequence[str], writer: ClipWriter, model_name: str,
                    options: ListeningOptions) -> Tuple[Dict[str, dict], List[str]]:
     """The first ``clip_seconds`` of each file from outside the data set and its reconstruction
-    (:meth:`genmusic.generation.SoundGenerator.reconstruct`: crossfaded windows, as ``generate``).
+    (:meth:`genmusic.generation.generator.SoundGenerator.reconstruct`: crossfaded windows, as ``generate``).
 
     Returns
     -------
@@ -254,7 +263,7 @@ def interpolation_strip(gen, store: SpectrogramStore, writer: ClipWriter, model_
         None when the store has fewer than two songs.
     notes : list of str
     """
-    from .. import generate_modes
+    from ..generation import modes as generate_modes
 
     try:
         inputs = generate_modes.load_inputs(gen, "interpolate", store=store, seconds=options.clip_seconds)
@@ -279,44 +288,67 @@ def interpolation_strip(gen, store: SpectrogramStore, writer: ClipWriter, model_
     return strip, notes
 
 
+#: Where a piece comes from (:attr:`GenrePiece.source`).
+FROM_PRIOR = "fitted prior"
+FROM_STANDARD_NORMAL = "standard normal"
+
+
 @dataclass
 class GenrePiece:
-    """One generated piece: its genre, its audio [shape=(n,)], and how sure the genre probe was."""
+    """One generated piece: its genre, its audio [shape=(n,)], where it came from and how sure a probe was.
+
+    Attributes
+    ----------
+    source : {"fitted prior", "standard normal"}
+        :data:`FROM_PRIOR`: ``generate --mode sample`` with the model's fitted prior and sequence model
+        (``probability`` None); :data:`FROM_STANDARD_NORMAL`: N(0, I) draws sorted into genres by a probe.
+    sampler : dict or None
+        With the fitted prior: what the composer samples from (``Composer.describe()``).
+    """
 
     genre: str
     audio: np.ndarray
     probability: Optional[float]
     n_segments: int
+    source: str = FROM_STANDARD_NORMAL
+    sampler: Optional[dict] = None
 
 
 def genre_pieces(gen, reference: LatentSet, *, per_genre: int = 1, n_segments: int = 4, temperature: float = 1.0,
                  seed: int = 0, draws: int = 1024) -> Tuple[List[GenrePiece], List[str]]:
-    """New music for each genre of ``reference``: the one place the report's generated pieces come from.
+    """New music for each genre: the one place the report's generated pieces come from.
 
-    Today the pieces come from ``generate --mode sample``: ``draws`` segment latents from the VAE's prior
-    (:meth:`SoundGenerator.sample_latents`, ``temperature``, ``seed``), sorted into genres by a probe
-    (logistic regression on the segment latents of the labelled train + validation songs); a genre's
-    piece is its ``n_segments`` most confident draws in sequence, decoded with the dataset statistics as
-    sample mode decodes. A genre-conditioned prior replaces this function's body and nothing else.
+    With a fitted prior (``genmusic fit-prior``, which the demo runs) the pieces are made by the same function
+    as ``generate --mode sample --genre G``: :meth:`~genmusic.generation.composer.Composer.compose` of the
+    generator's composer (:func:`~genmusic.generation.composer.composer_for`), ``per_genre`` pieces of
+    ``n_segments`` segments for each genre the prior was fitted on.
+
+    Without one (a VAE whose prior was not fitted) the pieces are ``draws`` segment latents of the VAE's
+    nominal prior N(0, I) (:meth:`SoundGenerator.sample_latents`), sorted into genres by a probe (logistic
+    regression on the segment latents of the labelled train + validation songs of ``reference``); a genre's
+    piece is its ``n_segments`` most confident draws in sequence, decoded with the dataset statistics.
 
     Parameters
     ----------
     gen : SoundGenerator
     reference : LatentSet
-        The store's latents (genres, splits, segment latents).
+        The store's latents (genres, splits, segment latents): the probe's training data.
 
     Returns
     -------
     pieces : list of GenrePiece
         Genres in sorted order; ``genre`` is ``""`` when the songs carry no labels.
     notes : list of str
-        What could not be made and why (no prior, one genre, a genre no draw landed in).
+        What could not be made and why (one genre, a genre no draw landed in).
 
     Raises
     ------
     ParameterError
-        The model has no prior (a plain autoencoder).
+        No fitted prior and no N(0, I) prior either (a plain autoencoder).
     """
+    composer = composer_for(gen) if getattr(gen, "bundle", None) is not None else getattr(gen, "composer", None)
+    if composer is not None and composer.prior is not None:
+        return _composed_pieces(gen, composer, per_genre, n_segments, temperature, seed), []
     gen.check_can_sample()
     z = gen.sample_latents(draws, temperature=temperature, seed=seed)[:, 0]
     songs = reference.mask("train", "validation") & (reference.genres != "")
@@ -350,6 +382,19 @@ def genre_pieces(gen, reference: LatentSet, *, per_genre: int = 1, n_segments: i
     return pieces, notes
 
 
+def _composed_pieces(gen, composer, per_genre: int, n_segments: int, temperature: float,
+                     seed: int) -> List[GenrePiece]:
+    """``per_genre`` pieces of ``n_segments`` segments for every genre of the fitted prior, as ``generate
+    --mode sample --genre G --n per_genre --seconds ... --seed seed`` makes them."""
+    seconds = n_segments * gen.spec.segment_samples / gen.sample_rate
+    sampler = composer.describe()
+    pieces = []
+    for genre in sorted(composer.prior.genres_):
+        for piece in composer.compose(per_genre, seconds, genre=genre, temperature=temperature, seed=seed):
+            pieces.append(GenrePiece(genre, piece.audio, None, int(n_segments), FROM_PRIOR, sampler))
+    return pieces
+
+
 def pieces_per_genre(gen, reference: LatentSet, writer: ClipWriter, model_name: str, options: ListeningOptions, *,
                      seed: int = 0) -> Tuple[List[dict], List[str]]:
     """:func:`genre_pieces`, written: ``[{"genre", "path", "seconds", "probability", "n_segments"}]`` and notes."""
@@ -366,7 +411,8 @@ def pieces_per_genre(gen, reference: LatentSet, writer: ClipWriter, model_name: 
         counts[piece.genre] = counts.get(piece.genre, 0) + 1
         clip = writer.write(writer.path(model_name, "pieces", f"{piece.genre or 'song'}_{counts[piece.genre]:02d}"),
                             piece.audio)
-        written.append(dict(clip, genre=piece.genre, probability=piece.probability, n_segments=piece.n_segments))
+        written.append(dict(clip, genre=piece.genre, probability=piece.probability, n_segments=piece.n_segments,
+                            source=piece.source, sequence=(piece.sampler or {}).get("sequence")))
     return written, notes
 
 
@@ -393,7 +439,7 @@ def listen(bundle, store: SpectrogramStore, study, writer: ClipWriter, options: 
         ``missing`` (part -> why it is not there: ``test_songs``, ``interpolation``, ``pieces``) and
         ``notes``; clip paths are relative to the report folder.
     """
-    from ..generation import SoundGenerator
+    from ..generation.generator import SoundGenerator
 
     name = study.name
     notes: List[str] = []
@@ -404,9 +450,10 @@ def listen(bundle, store: SpectrogramStore, study, writer: ClipWriter, options: 
     for song_id, entry in test_clips.items():
         row = per_song.get(song_id, {})
         for kind, clip in entry["clips"].items():
-            key = {"model": "mel_distance", "resynth": "resynth_mel_distance"}.get(kind, f"{kind}_mel_distance")
             if kind != "original":
-                clip["mel_distance"] = row.get(key)
+                prefix = {"model": ""}.get(kind, f"{kind}_")
+                clip["mel_distance"] = row.get(f"{prefix}mel_distance")
+                clip["chroma_similarity"] = row.get(f"{prefix}chroma_similarity")
         test_songs.append(dict(entry, seconds=row.get("seconds")))
     if not test_songs:
         missing["test_songs"] = rec.get("note") or "no test songs were evaluated"

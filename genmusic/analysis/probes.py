@@ -18,8 +18,8 @@ import numpy as np
 
 from .._checks import valid_labels, valid_matrix
 from .._io import json_float
+from ..data.store import SpectrogramStore
 from ..errors import AudioLoadError, GenmusicError, ParameterError
-from ..store import SpectrogramStore
 from .clustering import usable_labels
 
 __all__ = ["CLASSIFIERS", "ClassifierScore", "Classification", "score_predictions", "classify", "segment_vote_score",

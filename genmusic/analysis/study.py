@@ -1,5 +1,5 @@
-"""One model on one store: every analysis of its latent space (:func:`study_model`), and the whole report
-job for several models (:func:`run_analysis`).
+"""One model on one store: every analysis of its latent space (:func:`study_model`); the report of several
+models is :func:`genmusic.analysis.report.run_analysis`.
 
 Edge cases never raise inside :func:`study_model`: a part that cannot be computed (one genre only, fewer
 songs than clusters, fewer than two test songs) is skipped and says why in its ``notes``.
@@ -11,37 +11,37 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .._checks import check_integer
-from .._io import json_float, unique_safe_names
-from ..config import MAX_SEED, check_compatible
-from ..errors import GenmusicError, ParameterError
-from ..store import SpectrogramStore
+from .._io import json_float, shown
+from .._lazy import lazy_names
+from ..config import check_compatible
+from ..data.store import SpectrogramStore
+from ..encoding.latents import LatentSet, encode_files, encode_store
+from ..errors import GenmusicError, OutputError
 from .clustering import ClusterSweep, kmeans_sweep, usable_labels
-from .latents import LatentSet, encode_files, encode_store
 from .listening import ClipWriter, ListeningOptions, evaluated_song_clips, listen
-from .probes import Classification, classify, cross_validate_songs, mfcc_baseline, nearest_songs, predict_genres, \
-    segment_vote_score
+from .probes import Classification, classify, cross_validate_songs, nearest_songs, predict_genres, segment_vote_score
 from .projections import Projection, pca_projection, tsne_projection
 
-if TYPE_CHECKING:
-    from ..report import AnalysisReport
+__all__ = ["ModelStudy", "study_model"]
 
-__all__ = ["ModelStudy", "study_model", "run_analysis", "model_names", "default_spectrograms"]
+#: The report's run lived here before; its names still resolve, with a warning.
+__getattr__, _ = lazy_names(__name__, {}, deprecated={name: "genmusic.analysis.report" for name in (
+    "run_analysis", "model_names", "default_spectrograms")})
 
 logger = logging.getLogger("genmusic")
 
 
 @dataclass
 class ModelStudy:
-    """Everything :func:`study_model` found about one model; :mod:`genmusic.report` renders it.
+    """Everything :func:`study_model` found about one model; :mod:`genmusic.analysis.report` renders it.
 
     ``kmeans`` maps the space (``"latent"``, ``"pca3"``, ``"pca2"``) to its sweep; ``classification`` is
     the song-level probe on the latents (train + validation songs -> test songs); ``reconstruction`` holds
-    ``genmusic.evaluation.evaluate_reconstruction``'s numbers or ``{"available": False, "note": ...}``;
+    ``genmusic.analysis.evaluation.evaluate_reconstruction``'s numbers or ``{"available": False, "note": ...}``;
     ``new_songs`` one dict per ``inputs`` file; ``label_note`` says why label-based parts were skipped
     (one genre, unlabelled songs), None when they were not.
     """
@@ -110,7 +110,7 @@ class ModelStudy:
 
 def _pca_baseline(store: SpectrogramStore, latent_dim: int, seed: int) -> Tuple[Optional[object], Optional[str]]:
     """PCA with the model's floats per segment, fitted on (at most 512) train segments, or None and why."""
-    from ..evaluation import PCABaseline
+    from .evaluation import PCABaseline
 
     try:
         return PCABaseline(latent_dim, max_fit_segments=512, seed=seed).fit_store(store), None
@@ -120,7 +120,7 @@ def _pca_baseline(store: SpectrogramStore, latent_dim: int, seed: int) -> Tuple[
 
 def _reconstruction(model, store: SpectrogramStore, max_songs: int, n_iter: int, seed: int = 0, *,
                     pca: bool = True, on_song=None) -> dict:
-    """:func:`genmusic.evaluation.evaluate_reconstruction` on the test split (with the PCA baseline of the
+    """:func:`genmusic.analysis.evaluation.evaluate_reconstruction` on the test split (with the PCA baseline of the
     model's latent size when ``pca``), as JSON-friendly numbers; when it cannot run (no test songs, a
     failure), ``{"available": False, "note": why}``.
 
@@ -128,7 +128,7 @@ def _reconstruction(model, store: SpectrogramStore, max_songs: int, n_iter: int,
     ``n_songs``, ...), and so are JSON-friendly lists and dicts (``per_song``, ``missing_sources``);
     ``pca_note`` says why PCA is missing.
     """
-    from ..evaluation import evaluate_reconstruction
+    from .evaluation import evaluate_reconstruction
 
     if not store.songs_in("test"):
         return {"available": False, "note": "reconstruction not available: the store has no test songs"}
@@ -165,7 +165,7 @@ def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, 
     Parameters
     ----------
     bundle : ModelBundle
-        From :func:`genmusic.modelio.load_bundle`.
+        From :func:`genmusic.models.modelio.load_bundle`.
     store : SpectrogramStore
         Made with the same audio and spectrogram settings (checked: :func:`check_compatible`).
     seed : int
@@ -195,7 +195,7 @@ def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, 
     SettingsMismatchError
         The model and the store were made with different settings.
     """
-    from ..modelio import compression_ratio
+    from ..models.modelio import compression_ratio
 
     model = bundle.model
     name = name or Path(bundle.folder).name
@@ -259,7 +259,7 @@ def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, 
             coords = study.pca2.transform(new.song_latents)
             for i, song_id in enumerate(new.song_ids):
                 study.new_songs.append({
-                    "name": str(song_id), "path": new.meta["sources"][i],
+                    "name": shown(song_id), "path": new.meta["sources"][i],  # the name as people read it
                     "n_segments": int(np.sum(new.segment_song == i)),
                     "predicted_genre": None if genres is None else str(genres[i]),
                     "probability": None if probs is None else float(probs[i]),
@@ -270,109 +270,9 @@ def study_model(bundle, store: SpectrogramStore, *, name: Optional[str] = None, 
         try:
             study.listening = listen(bundle, store, study, clip_writer, listening or ListeningOptions(),
                                      test_clips=test_clips, n_iter=n_iter, seed=seed)
+        except OutputError:
+            raise  # the disk is full: the run stops with one line, the report is not half-written
         except Exception as exc:  # noqa: BLE001 - without sound the numbers still make a report
             logger.exception("model %s: the report's audio failed", name)
             study.listening = {"notes": [f"no audio: {type(exc).__name__}: {exc}"]}
     return study
-
-
-# --------------------------------------------------------------------------------------------------
-# several models: the report
-
-
-def model_names(folders: Sequence[str | os.PathLike]) -> List[str]:
-    """File-safe, unique names of model folders (their folder names; ``_2``, ``_3`` for repeats)."""
-    return unique_safe_names((Path(folder).resolve().name for folder in folders), fallback="model")
-
-
-def default_spectrograms(model_folders: Sequence[str | os.PathLike], fallback: str = "spectrograms") -> Path:
-    """The store the first model was trained on (``spectrograms`` in its ``genmusic.json``) where that
-    folder exists, else ``fallback``."""
-    from ..modelio import read_model_metadata
-
-    for folder in model_folders:
-        try:
-            named = read_model_metadata(folder).get("spectrograms")
-        except GenmusicError:
-            continue
-        if named and Path(named).is_dir():
-            return Path(named)
-    return Path(fallback)
-
-
-def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | os.PathLike, *,
-                 spectrograms: Optional[str | os.PathLike] = None, inputs: Sequence[str | os.PathLike] = (),
-                 seed: int = 0, max_eval_songs: int = 4, tsne: bool = True, n_iter: int = 32,
-                 pooling: str = "mean_std", audio: bool = True,
-                 listening: Optional[ListeningOptions] = None) -> AnalysisReport:
-    """Analyse one or more models on a spectrogram store and write the report.
-
-    Parameters
-    ----------
-    model_folders : sequence of path-like
-        Model folders (``genmusic.json`` + ``model.keras``).
-    output_dir : path-like
-    spectrograms : path-like, optional
-        The store; default :func:`default_spectrograms`.
-    inputs : sequence of path-like
-        Audio files from outside the data set, placed among the songs of every model.
-    seed : int
-    max_eval_songs : int
-        Test songs used for the reconstruction figures.
-    tsne : bool
-    pooling : {"mean", "mean_std"}
-        Song latent from segment latents (default: mean and standard deviation).
-    audio : bool
-        Put sound in the report (compressed clips under ``output_dir/audio/``: players, the latent map's
-        clicks, an interpolation strip, pieces per genre; see :mod:`~genmusic.analysis.listening`).
-    listening : ListeningOptions, optional
-        What that sound is (default ``ListeningOptions()``).
-
-    Returns
-    -------
-    genmusic.report.AnalysisReport
-        ``errors`` lists the models that could not be analysed (their sections say why); the others are
-        in the report.
-
-    Raises
-    ------
-    DataError
-        The store cannot be read (without data there is no report).
-    """
-    from ..modelio import load_bundle
-    from ..report import write_report
-
-    if not model_folders:
-        raise ParameterError("model_folders is empty: give at least one model folder")
-    check_integer(max_eval_songs, "max_eval_songs", minimum=1)
-    check_integer(seed, "seed", minimum=0, maximum=MAX_SEED)
-    store = SpectrogramStore(spectrograms if spectrograms is not None else default_spectrograms(model_folders))
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    studies: List[ModelStudy] = []
-    failures: List[dict] = []
-    clips = ClipWriter(output_dir, store.config.audio.sample_rate)
-    writer = clips if audio else None
-    for folder, name in zip(model_folders, model_names(model_folders)):
-        logger.info("analysing model %s on %s", folder, store.path)
-        try:
-            bundle = load_bundle(folder)
-            study = study_model(bundle, store, name=name, seed=seed, tsne=tsne, max_eval_songs=max_eval_songs,
-                                n_iter=n_iter, inputs=inputs, pooling=pooling, clip_writer=writer,
-                                listening=listening)
-        except GenmusicError as exc:
-            failures.append({"name": name, "folder": str(folder), "status": "error", "error": str(exc)})
-            continue
-        except Exception as exc:  # noqa: BLE001 - one model's failure must not lose the others' report
-            logger.exception("model %s: unexpected failure", folder)
-            failures.append({"name": name, "folder": str(folder), "status": "error",
-                             "error": f"unexpected {type(exc).__name__}: {exc}"})
-            continue
-        study.latents.save(output_dir / f"latents_{name}.npz", output_dir / f"songs_{name}.csv")
-        if study.new_latents is not None:
-            study.new_latents.save(output_dir / f"latents_{name}_inputs.npz", output_dir / f"songs_{name}_inputs.csv")
-        studies.append(study)
-    clips.remove_stale()  # clips of an earlier report in this folder (other songs, --input, --no-audio now)
-    baseline = mfcc_baseline(store, seed=seed) if studies else None
-    return write_report(output_dir, store, studies, failures=failures, baseline=baseline, seed=seed,
-                        inputs=[str(p) for p in inputs])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import logging
 import os
 import re
@@ -17,9 +18,10 @@ import sys
 import threading
 from typing import Callable, Mapping, Optional
 
-from ..errors import GenmusicError
+from .._io import shown
+from ..errors import GenmusicError, ParameterError
 
-__all__ = ["run_main", "setup_logging", "cli_words", "add_engine_arguments", "hide_native_logs"]
+__all__ = ["run_main", "setup_logging", "cli_words", "add_engine_arguments", "hide_native_logs", "option_names"]
 
 # The commands print their own progress; TensorFlow's C++ start-up chatter only hides it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -51,6 +53,9 @@ class _StderrHandler(logging.StreamHandler):
     @stream.setter
     def stream(self, value) -> None:  # StreamHandler sets it; the property always answers sys.stderr
         pass
+
+    def format(self, record) -> str:
+        return shown(super().format(record))  # a file name that is not UTF-8 shows as \xff escapes
 
 
 def setup_logging(verbose: bool = False, *, program: bool = False) -> None:
@@ -155,8 +160,24 @@ def cli_words(message: str, parser: Optional[argparse.ArgumentParser] = None,
     return message
 
 
+@contextlib.contextmanager
+def option_names(names: Mapping[str, str]):
+    """Errors of the library calls in the block name the options the user typed: ``names`` maps a library
+    parameter to its option where the two differ (``{"n_per_genre": "--songs-per-genre"}``), using the
+    parameter a :class:`~genmusic.errors.ParameterError` names (:attr:`ParameterError.parameter`), so that a
+    parameter called like another option (``duration`` here, ``--duration`` there) is never misnamed."""
+    try:
+        yield
+    except ParameterError as exc:
+        flag = names.get(getattr(exc, "parameter", None) or "")
+        message = str(exc)
+        if flag is None or not message.startswith(exc.parameter):
+            raise
+        raise ParameterError(flag + message[len(exc.parameter):], parameter=flag) from None
+
+
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--engine {local,ray}`` and ``--address`` (see :mod:`genmusic.engines`)."""
+    """``--engine {local,ray}`` and ``--address`` (see :mod:`genmusic.data.engines`)."""
     parser.add_argument("--engine", choices=("local", "ray"), default="local",
                         help="local: a process pool here (default); ray: Ray tasks on --address, RAY_ADDRESS, or a "
                              "Ray instance started here (pip install \"genmusic[ray]\")")
@@ -171,7 +192,7 @@ def run_main(body: Callable[[], int], parser: Optional[argparse.ArgumentParser] 
     try:
         return body()
     except GenmusicError as exc:
-        print(f"error: {cli_words(str(exc), parser, phrases)}", file=sys.stderr)
+        print(f"error: {shown(cli_words(str(exc), parser, phrases))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: finished files are kept; run the same command again to resume", file=sys.stderr)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+from .._io import shown
 from . import run_main, setup_logging
 
 DEFAULT_MODEL = str(Path("saved_models") / "vae")
@@ -64,9 +65,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         for model in report.results["models"]:  # an --input file that could not be used (not audio, ...)
             for note in model.get("notes", []):
                 if note.startswith("input "):
-                    print(f"warning: {note}", file=sys.stderr)
+                    print(f"warning: {shown(note)}", file=sys.stderr)
         for error in report.errors:
-            print(f"error: {error}", file=sys.stderr)
+            print(f"error: {shown(error)}", file=sys.stderr)
         audio = report.results["audio"]
         print(f"report: {report.markdown}")
         print(f"results: {report.results_path}")

@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-from . import setup_logging
+from ..errors import ParameterError
+from . import run_main, setup_logging
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -29,11 +30,32 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
+def check_args(args: argparse.Namespace) -> None:
+    """Every option, before the first step starts (a bad one would otherwise stop the demo minutes in)."""
+    from .._checks import check_integer, check_number, check_seed
+    from ..config import TrainConfig
+
+    if args.workdir.exists() and not args.workdir.is_dir():
+        raise ParameterError(f"workdir={args.workdir} is a file, not a folder; choose a folder (it is made if "
+                             f"needed)")
+    check_integer(args.songs_per_genre, "songs_per_genre", minimum=1, limit="songs_per_genre")
+    check_number(args.song_seconds, "song_seconds", minimum=0, exclusive_minimum=True, limit="song_seconds",
+                 noun="a finite number of seconds")
+    check_seed(args.seed)
+    TrainConfig(epochs=args.epochs, max_train_segments=args.max_train_segments)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    args = get_parser().parse_args(argv)
+    parser = get_parser()
+    args = parser.parse_args(argv)
     setup_logging(program=argv is None)
+    return run_main(lambda: _demo(args), parser)
+
+
+def _demo(args: argparse.Namespace) -> int:
     from . import analyze, generate, preprocess, train
 
+    check_args(args)
     w = args.workdir
     spectrograms, model = w / "spectrograms", w / "saved_models" / "vae"
     quiet = ["--no-progress"] if args.no_progress else []
@@ -55,7 +77,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     # --fit-prior: the per-genre prior and the sequence model that `generate --mode sample` draws from
     train_argv = ["--spectrograms", str(spectrograms), "--model-dir", str(model), "--epochs", str(args.epochs),
                   "--seed", str(args.seed), "--fit-prior", *quiet]
-    if args.max_train_segments:
+    if args.max_train_segments is not None:
         train_argv += ["--max-train-segments", str(args.max_train_segments)]
     if (model / "model.keras").is_file():
         train_argv += ["--resume"]

@@ -36,7 +36,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     setup_logging(args.verbose)
 
     def body() -> int:
-        from ..encoding import encode_folder
+        from ..encoding.folder import encode_folder
 
         report = encode_folder(args.model, args.input, args.output, engine=args.engine, workers=args.workers,
                                address=args.address, batch_size=args.batch_size, overwrite=args.overwrite,

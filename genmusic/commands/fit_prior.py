@@ -1,5 +1,5 @@
 """``python scripts/fit_prior.py``: fit a trained model's latent prior and sequence model (for ``generate
---mode sample / continue`` and ``--interpolation prior``); see :func:`genmusic.composing.fit_priors`."""
+--mode sample / continue`` and ``--interpolation prior``); see :func:`genmusic.generation.composer.fit_priors`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from ..prior import COVARIANCE_TYPES
+from ..generation.prior import COVARIANCE_TYPES
 from . import run_main, setup_logging
 
 DEFAULT_MODEL = Path("saved_models") / "vae"
@@ -46,7 +46,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     setup_logging(args.verbose)
 
     def body() -> int:
-        from ..composing import fit_priors
+        from ..generation.composer import fit_priors
 
         summary = fit_priors(args.model_dir, args.spectrograms, split=None if args.split == "all" else args.split,
                              max_components=args.components, covariance_type=args.covariance,
@@ -57,10 +57,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         if "sequence" in summary:
             print(f"sequence model: {summary['sequence']['train_windows']} windows, final loss "
                   f"{summary['sequence']['final_nll']:.3f}")
-        print(f"wrote {args.model_dir}/prior.npz" + ("" if args.no_sequence else " and sequence.keras"))
+        print(f"wrote {' and '.join(str(args.model_dir / name) for name in summary['files'])}")
         return 0
 
-    return run_main(body, parser, {"overwrite=True": "--overwrite"})
+    return run_main(body, parser, {"overwrite=True": "--overwrite", "max_components": "--components"})
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """``python scripts/generate.py``: sound from a trained model -> WAVs, spectrogram pictures, JSON sidecars.
 
-The modes and what they write are :mod:`genmusic.generate_modes`; this command parses the options, calls
-:func:`genmusic.generate_modes.plan` and :meth:`~genmusic.generate_modes.Plan.write`, and prints.
+The modes and what they write are :mod:`genmusic.generation.modes`; this command parses the options, calls
+:func:`genmusic.generation.modes.plan` and :meth:`~genmusic.generation.modes.Plan.write`, and prints.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from ..generate_modes import INTERPOLATIONS, MODES, GenerateOptions
-from ..griffinlim import METHODS
-from ..latent_ops import AVERAGE_MODES
+from ..features.griffinlim import METHODS
+from ..generation.latent_ops import AVERAGE_MODES
+from ..generation.modes import INTERPOLATIONS, MODES, GenerateOptions
+from .._io import shown
 from . import cli_words, run_main, setup_logging
 
 DEFAULT_MODEL = Path("saved_models") / "vae"
@@ -22,7 +23,8 @@ DEFAULT_OUTPUT_ROOT = Path("generated")
 DEFAULTS = GenerateOptions()
 #: Library phrases and the options that say the same on the command line.
 CLI_PHRASES = {"files=[FILE, ...]": "--input FILE ...", "files=[A, B]": "--input A B", "files are given": "--input is given",
-               "no files given": "no --input given", "another output_dir": "another --output"}
+               "no files given": "no --input given", "another output_dir": "another --output",
+               "files must be": "--input must be"}
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -86,7 +88,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     setup_logging(args.verbose, program=program)
 
     def body() -> int:
-        from ..generate_modes import plan
+        from ..generation.modes import plan
 
         options = GenerateOptions(n=args.n, steps=args.steps, interpolation=args.interpolation,
                                   average_mode=args.average_mode, temperature=args.temperature, sigma=args.sigma,
@@ -98,7 +100,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         outputs = plan(args.model, args.mode, files=args.input or (), genre=args.genre, options=options,
                        n_iter=args.n_iter, method=args.method, spool_dir=spool)
         for note in outputs.notes:
-            print(f"note: {cli_words(note, parser, CLI_PHRASES)}")
+            print(f"note: {shown(cli_words(note, parser, CLI_PHRASES))}")
         n_written = 0
         for written in outputs.write(out_dir, overwrite=args.overwrite, normalise_peak=args.normalise_peak,
                                      command=["generate", *argv]):

@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import List, Optional
 
 from ..config import GenmusicConfig
-from . import add_engine_arguments, run_main, setup_logging
+from . import add_engine_arguments, option_names, run_main, setup_logging
 
 DEFAULT_OUTPUT = "spectrograms"
 DEFAULT_SYNTHETIC_DIR = os.path.join("data", "synthetic")
+#: make_synthetic's parameters and the options that set them.
+SYNTHETIC_OPTIONS = {"n_per_genre": "--songs-per-genre", "duration": "--song-seconds", "seed": "--seed",
+                     "sample_rate": "--sample-rate"}
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -58,21 +61,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     setup_logging(args.verbose, program=program)
 
     def body() -> int:
-        from ..pipeline import PreprocessingPipeline
+        from ..data.pipeline import PreprocessingPipeline
 
         config = config_from_args(args)
         input_dir = args.input
         if input_dir is None:
-            from ..datasets import make_synthetic
+            from ..data.synthetic import make_synthetic
 
             # one folder per setting, so a different --song-seconds never meets songs of another length
             where = args.synthetic_dir / (f"{args.songs_per_genre}x{args.song_seconds:g}s"
                                           f"_{config.audio.sample_rate}hz_seed{args.seed}")
             print(f"no --input: using the embedded synthetic dataset in {where} "
                   f"({args.songs_per_genre} songs per genre, {args.song_seconds:g} s each)")
-            input_dir = make_synthetic(where, n_per_genre=args.songs_per_genre,
-                                       duration=args.song_seconds, sample_rate=config.audio.sample_rate,
-                                       seed=args.seed, progress=not args.no_progress)
+            with option_names(SYNTHETIC_OPTIONS):
+                input_dir = make_synthetic(where, n_per_genre=args.songs_per_genre,
+                                           duration=args.song_seconds, sample_rate=config.audio.sample_rate,
+                                           seed=args.seed, progress=not args.no_progress)
         report = PreprocessingPipeline(config).run(input_dir, args.output, workers=args.workers,
                                                    overwrite=args.overwrite,
                                                    progress=not args.no_progress and sys.stderr.isatty(),

@@ -1,6 +1,6 @@
 """``python scripts/sweep_latent.py``: how the latent size trades compression for sound.
 
-The study itself is :func:`genmusic.evaluation.sweep_latent_sizes`; this command parses the options,
+The study itself is :func:`genmusic.analysis.sweep.sweep_latent_sizes`; this command parses the options,
 calls it and prints its progress.
 """
 
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from ..evaluation import sweep_latent_sizes
+from ..analysis.sweep import sweep_latent_sizes
 from . import run_main, setup_logging
 from .train import add_training_arguments, config_from_args
 
@@ -49,7 +49,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     setup_logging(args.verbose, program=program)
 
     def body() -> int:
-        from ..store import SpectrogramStore
+        from ..data.store import SpectrogramStore
 
         store = SpectrogramStore(args.spectrograms)
         config = config_from_args(args, store, kind=args.kind)

@@ -1,6 +1,7 @@
 """``python scripts/train_vae.py`` / ``python scripts/train_autoencoder.py``: spectrogram store -> model folder.
 
-The settings are built in this order, each step overriding the one before:
+The settings are built in this order (:func:`genmusic.models.training.layered_config`), each step overriding
+the one before:
 
 1. the store's config (or, with ``--resume``, the config saved in the model folder);
 2. ``--config FILE`` (a partial GenmusicConfig JSON is fine; its spectrogram settings, when it has any,
@@ -36,6 +37,7 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--learning-rate", type=float, help="override train.learning_rate")
     p.add_argument("--seed", type=int, help="override train.seed")
     p.add_argument("--patience", type=int, help="override train.patience (0: no early stopping)")
+    p.add_argument("--minutes", type=float, help="override train.minutes (the wall-time budget of training)")
     p.add_argument("--max-train-segments", type=int, help="override train.max_train_segments (segments per epoch)")
     p.add_argument("--beta", type=float, help="override model.beta (VAE only)")
     p.add_argument("--mixed-precision", choices=("auto", "on", "off"), help="override train.mixed_precision")
@@ -67,36 +69,24 @@ def get_parser(kind: str = "vae") -> argparse.ArgumentParser:
     return p
 
 
-def _load_partial_config(path: Path, store) -> GenmusicConfig:
-    """A config file, with the store's audio / spectrogram sections where the file has none."""
-    data = GenmusicConfig.read_json(path)
-    base = store.config.to_dict()
-    for section in ("audio", "spectrogram"):
-        data.setdefault(section, base[section])
-    return GenmusicConfig.from_dict(data, where=str(path))
-
-
 def config_from_args(args: argparse.Namespace, store, *, kind: str,
                      base: Optional[GenmusicConfig] = None) -> GenmusicConfig:
-    """The GenmusicConfig that the command line asks for (see the module docstring for the order)."""
-    from ..models import get_preset
+    """The GenmusicConfig that the command line asks for (:func:`genmusic.models.training.layered_config`;
+    see the module docstring for the order)."""
+    from ..models.training import layered_config
 
-    config = base if base is not None else store.config
-    if args.config:
-        config = _load_partial_config(args.config, store)
-    if args.preset:
-        config = config.replace(model=get_preset(args.preset))
     train = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                ("learning_rate", args.learning_rate), ("seed", args.seed),
                                ("patience", args.patience), ("max_train_segments", args.max_train_segments),
+                               ("minutes", args.minutes),
                                ("mixed_precision", args.mixed_precision), ("distribution", args.distribution))
              if v is not None}
     model = {k: v for k, v in (("latent_dim", getattr(args, "latent_dim", None)), ("beta", args.beta))
              if v is not None}
-    model["kind"] = kind
     if args.beta is not None and kind != "vae":
         print(f"note: --beta weighs the VAE's KL term; the {kind} has none, so it changes nothing")
-    return config.replace(train=train, model=model)
+    return layered_config(store, base=base, config_file=args.config, preset=args.preset, train=train, model=model,
+                          kind=kind)
 
 
 #: Library phrases and the options that say the same on the command line.
@@ -111,9 +101,9 @@ def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
     setup_logging(args.verbose, program=program)
 
     def body() -> int:
-        from ..modelio import META_FILE, read_model_metadata
-        from ..store import SpectrogramStore
-        from ..training import train
+        from ..models.modelio import META_FILE, read_model_metadata
+        from ..data.store import SpectrogramStore
+        from ..models.training import train
 
         store = SpectrogramStore(args.spectrograms)
         base = None
@@ -130,7 +120,7 @@ def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
                        progress=not args.no_progress and sys.stdout.isatty())
         print(result.summary())
         if args.fit_prior:
-            from ..composing import fit_priors
+            from ..generation.composer import fit_priors
 
             fit_priors(args.model_dir, args.spectrograms, overwrite=True)
             print(f"fitted the latent prior and sequence model into {args.model_dir}")

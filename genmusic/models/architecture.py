@@ -1,4 +1,4 @@
-"""Shape planning of the mirrored encoder / decoder, before any layer exists.
+"""Shape planning of the mirrored encoder / decoder, before any layer exists, and what ``reconstruct`` gives.
 
 :func:`plan_architecture` works out every shape the encoder and decoder will see: how much zero padding
 makes the input divisible by the strides, the feature map after each convolution, and how the bottleneck
@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence, Tuple
+from typing import NamedTuple, Sequence, Tuple
+
+import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["ArchitecturePlan", "plan_architecture", "normalise_input_shape"]
+__all__ = ["ArchitecturePlan", "plan_architecture", "normalise_input_shape", "Reconstruction"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class ArchitecturePlan:
         Time steps of the latent (``"conv"``: those of the last feature map; ``"dense"``: 1).
     latent_channels : int
         Latent floats per time step (``latent_dim // latent_steps``).
+    bins_as_channels : bool
+        The frequency bins are the channels of the first convolution (the feature maps have height 1).
     """
 
     input_shape: Tuple[int, int]
@@ -47,6 +51,7 @@ class ArchitecturePlan:
     bottleneck: str
     latent_steps: int
     latent_channels: int
+    bins_as_channels: bool = False
 
     @property
     def bottleneck_shape(self) -> Tuple[int, int, int]:
@@ -73,7 +78,7 @@ def normalise_input_shape(input_shape) -> Tuple[int, int]:
 
 
 def plan_architecture(input_shape, conv_filters: Sequence[int], conv_strides: Sequence[Sequence[int]],
-                      latent_dim: int, bottleneck: str = "conv") -> ArchitecturePlan:
+                      latent_dim: int, bottleneck: str = "conv", *, bins_as_channels: bool = False) -> ArchitecturePlan:
     """Work out the shapes of a mirrored encoder / decoder, or refuse a config that cannot work.
 
     Each ``padding="same"`` convolution with stride ``s`` maps a size ``n`` to ``ceil(n / s)`` and the
@@ -90,6 +95,9 @@ def plan_architecture(input_shape, conv_filters: Sequence[int], conv_strides: Se
         ``(frequency, time)`` stride of each convolution.
     latent_dim : int
     bottleneck : {"conv", "dense"}
+    bins_as_channels : bool
+        The encoder moves the ``n_freq`` bins to channels first, so every convolution sees a feature map
+        of height 1 and spans the whole frequency axis; the frequency strides must then all be 1.
 
     Returns
     -------
@@ -110,6 +118,9 @@ def plan_architecture(input_shape, conv_filters: Sequence[int], conv_strides: Se
     """
     n_freq, n_frames = normalise_input_shape(input_shape)
     strides = [tuple(int(v) for v in s) for s in conv_strides]
+    if bins_as_channels and any(s[0] != 1 for s in strides):
+        raise ParameterError(f"with bins_as_channels the {n_freq} frequency bins are channels: every frequency "
+                             f"stride must be 1, got conv_strides {strides}")
     prod_f = math.prod(s[0] for s in strides)
     prod_t = math.prod(s[1] for s in strides)
     for axis, unit, size, prod in (("frequency", "bins", n_freq, prod_f), ("time", "frames", n_frames, prod_t)):
@@ -123,7 +134,7 @@ def plan_architecture(input_shape, conv_filters: Sequence[int], conv_strides: Se
     padding = ((0, padded[0] - n_freq), (0, padded[1] - n_frames))
 
     shapes = []
-    f, t = padded
+    f, t = (1 if bins_as_channels else padded[0]), padded[1]
     for filters, (sf, st) in zip(conv_filters, strides):
         f, t = f // sf, t // st
         shapes.append((f, t, int(filters)))
@@ -148,4 +159,28 @@ def plan_architecture(input_shape, conv_filters: Sequence[int], conv_strides: Se
         raise ParameterError(f"bottleneck must be 'conv' or 'dense', got {bottleneck!r}")
     return ArchitecturePlan(input_shape=(n_freq, n_frames), padded_shape=padded, padding=padding,
                             feature_shapes=tuple(shapes), latent_dim=latent_dim, bottleneck=bottleneck,
-                            latent_steps=steps, latent_channels=channels)
+                            latent_steps=steps, latent_channels=channels, bins_as_channels=bool(bins_as_channels))
+
+
+class Reconstruction(NamedTuple):
+    """What ``reconstruct`` gives (a model's, or :class:`~genmusic.analysis.evaluation.PCABaseline`'s):
+    ``spectrograms, latents = model.reconstruct(x)``, whatever the number of inputs.
+
+    Attributes
+    ----------
+    spectrograms : np.ndarray [shape=(n, n_freq, n_frames)], float32 in [0, 1]
+        The decoded spectrograms.
+    latents : np.ndarray [shape=(n, latent_dim)], float32
+        What was decoded: the latent vectors (a VAE's posterior means).
+    """
+
+    spectrograms: np.ndarray
+    latents: np.ndarray
+
+    def __getattr__(self, name: str):
+        # Only attributes a tuple lacks reach here: ``.shape`` of code written when reconstruct gave one array.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(f"reconstruct() gives a Reconstruction (spectrograms, latents), not an array, so it has "
+                             f"no {name!r}: use result.spectrograms.{name}, or `spectrograms, latents = "
+                             f"model.reconstruct(x)`")

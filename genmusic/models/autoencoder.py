@@ -21,16 +21,21 @@ import keras
 import numpy as np
 from keras import ops
 
-from .._checks import check_integer, check_number
-from ..config import AudioConfig, ModelConfig, SpectrogramConfig
+from .._checks import check_config, check_integer, check_number
+from ..config import AudioConfig, GenmusicConfig, ModelConfig, SpectrogramConfig, check_settings
 from ..errors import ParameterError
-from .architecture import plan_architecture
-from .layers import FrequencyBias, log_mel_l1, mel_filterbank, reconstruction_error
+from .architecture import Reconstruction, plan_architecture
+from .layers import (FrequencyBias, chroma_filterbank, chroma_l1, log_linear_l1, log_mel_l1, mel_filterbank,
+                     reconstruction_error, semitone_filterbank)
 
 __all__ = ["Autoencoder", "MODEL_FIELDS"]
 
 #: The names of the :class:`~genmusic.config.ModelConfig` fields: the model's hyperparameters.
 MODEL_FIELDS = tuple(f.name for f in dataclasses.fields(ModelConfig))
+#: The keyword arguments :class:`keras.Model` takes besides them.
+_KERAS_ARGUMENTS = ("name", "trainable", "dtype", "autocast")
+#: The tutorial's name of a setting -> genmusic's.
+_TUTORIAL_NAMES = {"latent_space_dim": "latent_dim"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -57,9 +62,9 @@ class Autoencoder(keras.Model):
     Parameters
     ----------
     model_config : ModelConfig, dict or None
-        The architecture (None: ``ModelConfig()``). Its ``kind`` must be this class's (``"autoencoder"``
-        for :class:`Autoencoder`, ``"vae"`` for :class:`~genmusic.models.vae.VAE`); a config without an
-        explicit kind takes the class's. :func:`genmusic.models.build_model` picks the class from the kind.
+        The architecture (None: ``ModelConfig()``). The class sets the ``kind`` (``"autoencoder"`` for
+        :class:`Autoencoder`, ``"vae"`` for :class:`~genmusic.models.vae.VAE`), whatever the config says;
+        :func:`genmusic.models.build_model` picks the class from a config's kind.
     input_shape : (int, int) or (int, int, 1), optional
         ``(n_freq, n_frames)`` of the spectrograms (default: ``SpectrogramConfig().segment_shape``).
     seed : int
@@ -80,6 +85,7 @@ class Autoencoder(keras.Model):
     --------
     >>> model = Autoencoder(input_shape=(64, 16), conv_filters=(4, 8), conv_kernels=(3, 3),
     ...                     conv_strides=((2, 2), (2, 2)), latent_dim=16)
+    >>> model = Autoencoder.from_config(SpectrogramStore("spectrograms"))  # the store's shape, rate and dB range
     >>> model.compile(optimizer="adam")
     >>> z = model.encode(np.random.rand(3, 64, 16))     # shape (3, 16)
     >>> model.decode(z).shape
@@ -92,12 +98,13 @@ class Autoencoder(keras.Model):
     def __init__(self, model_config: Union[ModelConfig, dict, None] = None, *, input_shape=None, seed: int = 0,
                  sample_rate: Optional[int] = None, db_range: Optional[float] = None, **kwargs):
         overrides = {name: kwargs.pop(name) for name in MODEL_FIELDS if name in kwargs}
+        self._check_arguments(kwargs)
         super().__init__(**kwargs)
         self._model_config = self._resolve_model_config(model_config, overrides)
         input_shape = SpectrogramConfig().segment_shape if input_shape is None else input_shape
         cfg = self._model_config
         self.plan = plan_architecture(input_shape, cfg.conv_filters, cfg.conv_strides, cfg.latent_dim,
-                                      cfg.bottleneck)
+                                      cfg.bottleneck, bins_as_channels=cfg.bins_as_channels)
         self.seed = check_integer(seed, "seed")
         self._next_seed = self.seed * 1009
         self.sample_rate = check_integer(AudioConfig().sample_rate if sample_rate is None else sample_rate,
@@ -106,6 +113,10 @@ class Autoencoder(keras.Model):
                                      minimum=0, exclusive_minimum=True)
         self._mel_filters = (mel_filterbank(self.sample_rate, self.plan.input_shape[0], cfg.mel_bands)
                              if cfg.loss == "mel" else None)
+        self._chroma_filters = (chroma_filterbank(self.sample_rate, self.plan.input_shape[0])
+                                if cfg.loss == "mel" and cfg.chroma_weight else None)
+        self._semitone_filters = (semitone_filterbank(self.sample_rate, self.plan.input_shape[0])
+                                  if cfg.loss == "mel" and cfg.semitone_weight else None)
 
         self.encoder = self._build_encoder()
         self.decoder = self._build_decoder()
@@ -116,7 +127,7 @@ class Autoencoder(keras.Model):
 
     @classmethod
     def _resolve_model_config(cls, model_config: Union[ModelConfig, dict, None], overrides: dict) -> ModelConfig:
-        """The ``ModelConfig`` of this model: ``model_config`` with ``overrides``, of this class's kind."""
+        """The ``ModelConfig`` of this model: ``model_config`` with ``overrides``, with this class's kind."""
         if model_config is None:
             fields = {}
         elif isinstance(model_config, ModelConfig):
@@ -124,18 +135,30 @@ class Autoencoder(keras.Model):
         elif isinstance(model_config, dict):
             fields = dict(model_config)
         else:
-            raise ParameterError(f"model_config must be a genmusic.config.ModelConfig, a dict of its fields or None, "
-                                 f"got {type(model_config).__name__}")
+            check_config(model_config, ModelConfig, f"{cls.__name__}(model_config)",
+                         example=f"{cls.__name__}(ModelConfig(latent_dim=64), input_shape=(512, 128)), or "
+                                 f"{cls.__name__}.from_config(store) for a store's settings",
+                         tutorial="genmusic.tutorial.VAE(input_shape, conv_filters, conv_kernels, conv_strides, "
+                                  "latent_space_dim)")
         fields.update(overrides)
-        fields.setdefault("kind", cls.kind)  # the defaults, or a dict without a kind: this class's
-        if fields["kind"] != cls.kind:
-            raise ParameterError(f"{cls.__name__} needs a ModelConfig with kind={cls.kind!r}, got "
-                                 f"kind={fields['kind']!r}; use genmusic.models.build_model to pick the class "
-                                 f"from the kind")
-        unknown = sorted(set(fields) - set(MODEL_FIELDS))
-        if unknown:
-            raise ParameterError(f"unknown ModelConfig setting(s) {unknown}; known settings are {list(MODEL_FIELDS)}")
+        check_settings(ModelConfig, fields)
+        # The class is the kind (build_model picks the class from a config's kind), so that
+        # Autoencoder(ModelConfig(latent_dim=64)) is an autoencoder although ModelConfig's default kind is "vae".
+        fields["kind"] = cls.kind
         return ModelConfig(**fields)
+
+    @classmethod
+    def _check_arguments(cls, kwargs: dict) -> None:
+        """Refuse keyword arguments that are neither ModelConfig settings nor Keras' (Keras' own error names no fix)."""
+        unknown = sorted(set(kwargs) - set(_KERAS_ARGUMENTS))
+        if unknown:
+            renamed = [f"{name} is genmusic's {_TUTORIAL_NAMES[name]}" for name in unknown if name in _TUTORIAL_NAMES]
+            raise ParameterError(f"{cls.__name__}: unknown setting(s) {unknown}"
+                                 + (f" ({', '.join(renamed)}; the tutorial's VAE(input_shape, conv_filters, "
+                                    f"conv_kernels, conv_strides, latent_space_dim) is genmusic.tutorial.VAE)"
+                                    if renamed else "")
+                                 + f"; its settings are the ModelConfig fields {sorted(MODEL_FIELDS)}, input_shape, "
+                                   f"seed, sample_rate, db_range and Keras' {list(_KERAS_ARGUMENTS)}")
 
     def _initializer(self):
         self._next_seed += 1
@@ -144,6 +167,13 @@ class Autoencoder(keras.Model):
     def _act(self, name: str):
         return keras.layers.Activation(self._model_config.activation, name=name, dtype=self.dtype_policy)
 
+    def _kernel(self, i: int):
+        """Kernel of encoder layer ``i`` (and of its mirror): with ``bins_as_channels`` a time length only."""
+        kernel = self._model_config.conv_kernels[i]
+        if self.plan.bins_as_channels:
+            return (1, kernel[1] if isinstance(kernel, tuple) else kernel)
+        return kernel
+
     def _build_encoder(self) -> keras.Model:
         cfg, plan = self._model_config, self.plan
         policy = self.dtype_policy
@@ -151,7 +181,13 @@ class Autoencoder(keras.Model):
         x = inputs
         if plan.needs_padding:
             x = keras.layers.ZeroPadding2D(plan.padding, name="encoder_pad", dtype=policy)(x)
-        for i, (filters, kernel, strides) in enumerate(zip(cfg.conv_filters, cfg.conv_kernels, cfg.conv_strides)):
+        if plan.bins_as_channels:   # (freq, time, 1) -> (1, time, freq): every convolution spans all the bins
+            x = keras.layers.Permute((3, 2, 1), name="encoder_bins_to_channels", dtype=policy)(x)
+            # Centred on 0: hundreds of all-positive inputs per output otherwise push the first updates (and a
+            # VAE's log-variance) far out in a few steps.
+            x = keras.layers.Rescaling(2.0, offset=-1.0, name="encoder_centre", dtype=policy)(x)
+        for i, (filters, strides) in enumerate(zip(cfg.conv_filters, cfg.conv_strides)):
+            kernel = self._kernel(i)
             x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
                                     kernel_initializer=self._initializer(), name=f"encoder_conv_{i}",
                                     dtype=policy)(x)
@@ -192,7 +228,7 @@ class Autoencoder(keras.Model):
             x = keras.layers.Reshape((f_last, t_last, c_last), name="decoder_reshape", dtype=policy)(x)
         n = len(cfg.conv_filters)
         for i in reversed(range(1, n)):
-            x = keras.layers.Conv2DTranspose(cfg.conv_filters[i - 1], cfg.conv_kernels[i],
+            x = keras.layers.Conv2DTranspose(cfg.conv_filters[i - 1], self._kernel(i),
                                              strides=cfg.conv_strides[i], padding="same",
                                              kernel_initializer=self._initializer(),
                                              name=f"decoder_conv_transpose_{i}", dtype=policy)(x)
@@ -201,9 +237,13 @@ class Autoencoder(keras.Model):
             if cfg.batch_norm:
                 x = keras.layers.BatchNormalization(name=f"decoder_bn_{i}", dtype=policy)(x)
             x = self._act(f"decoder_{cfg.activation}_{i}")(x)
-        x = keras.layers.Conv2DTranspose(1, cfg.conv_kernels[0], strides=cfg.conv_strides[0], padding="same",
+        # The last layer draws one channel, or with bins_as_channels every bin as a channel, moved back.
+        x = keras.layers.Conv2DTranspose(plan.padded_shape[0] if plan.bins_as_channels else 1, self._kernel(0),
+                                         strides=cfg.conv_strides[0], padding="same",
                                          kernel_initializer=self._initializer(), name="decoder_output_conv",
                                          dtype=policy)(x)
+        if plan.bins_as_channels:
+            x = keras.layers.Permute((3, 2, 1), name="decoder_channels_to_bins", dtype=policy)(x)
         if cfg.freq_bias:
             x = FrequencyBias(name="decoder_freq_bias_0", dtype=policy)(x)
         if plan.needs_padding:
@@ -222,19 +262,43 @@ class Autoencoder(keras.Model):
         config = super().get_config()
         fields = dataclasses.asdict(self._model_config)
         fields["conv_filters"] = list(fields["conv_filters"])
-        fields["conv_kernels"] = list(fields["conv_kernels"])
+        fields["conv_kernels"] = [list(k) if isinstance(k, tuple) else k for k in fields["conv_kernels"]]
+        fields["spectral_pools"] = list(fields["spectral_pools"])
         fields["conv_strides"] = [list(s) for s in fields["conv_strides"]]
         config.update(input_shape=list(self.plan.input_shape), seed=self.seed, sample_rate=self.sample_rate,
                       db_range=self.db_range, **fields)
         return config
 
     #: Settings of models saved before they existed, and the values those models were built with.
-    _LEGACY_DEFAULTS = {"loss": "mse", "freq_bias": False}
+    _LEGACY_DEFAULTS = {"loss": "mse", "freq_bias": False, "semitone_weight": 0.0, "chroma_weight": 0.0}
 
     @classmethod
-    def from_config(cls, config: dict):
-        """Rebuild from :meth:`get_config`; a file saved before a setting existed gets the value it was built with."""
-        config = dict(config)
+    def from_config(cls, config, **overrides):
+        """A new model for a :class:`~genmusic.config.GenmusicConfig` or a spectrogram store; or (Keras) the
+        model :meth:`get_config` describes.
+
+        Parameters
+        ----------
+        config : GenmusicConfig, or an object with one as ``.config`` (a ``SpectrogramStore``, a ``ModelBundle``)
+            The model takes every setting from it: the architecture (``config.model``), the segment shape, the
+            sample rate and dB range its loss reads spectrograms with, and ``config.train.seed``. (A dict is
+            Keras' config: a file saved before a setting existed gets the value it was built with.)
+        **overrides
+            Any constructor argument: ``latent_dim=64``, ``seed=1``, ...
+
+        Examples
+        --------
+        >>> vae = VAE.from_config(SpectrogramStore("spectrograms"), latent_dim=64)  # doctest: +SKIP
+        """
+        settings = config if isinstance(config, GenmusicConfig) else getattr(config, "config", None)
+        if isinstance(settings, GenmusicConfig):
+            arguments = dict(input_shape=settings.spectrogram.segment_shape, seed=settings.train.seed,
+                             sample_rate=settings.audio.sample_rate, db_range=settings.spectrogram.top_db)
+            return cls(settings.model, **{**arguments, **overrides})
+        if not isinstance(config, dict):
+            raise ParameterError(f"{cls.__name__}.from_config takes a GenmusicConfig or a spectrogram store (or "
+                                 f"Keras' config dict), got {type(config).__name__}")
+        config = dict(config, **overrides)
         for key, value in cls._LEGACY_DEFAULTS.items():
             config.setdefault(key, value)
         return cls(**config)
@@ -298,6 +362,15 @@ class Autoencoder(keras.Model):
             reconstruction = log_mel_l1(target, prediction, self._mel_filters, self.db_range)
             if cfg.l1_weight:
                 reconstruction = reconstruction + cfg.l1_weight * ops.mean(ops.abs(target - prediction))
+            if cfg.spectral_weight:
+                reconstruction = reconstruction + cfg.spectral_weight * log_linear_l1(
+                    target, prediction, self.db_range, cfg.spectral_pools)
+            if cfg.semitone_weight:  # the mel term's maths on semitone bands
+                reconstruction = reconstruction + cfg.semitone_weight * log_mel_l1(
+                    target, prediction, self._semitone_filters, self.db_range)
+            if cfg.chroma_weight:
+                reconstruction = reconstruction + cfg.chroma_weight * chroma_l1(
+                    target, prediction, self._chroma_filters, self.db_range)
         else:
             reconstruction = reconstruction_error(target, prediction)
         return {"loss": self._model_config.reconstruction_weight * reconstruction,
@@ -390,8 +463,8 @@ class Autoencoder(keras.Model):
         batch_size = self._check_batch_size(batch_size)
         return self._batched(lambda b: self.decoder(b, training=False), z, batch_size)[0][..., 0]
 
-    def reconstruct(self, spectrograms, batch_size: int = 64) -> np.ndarray:
-        """Encode then decode (a VAE uses the posterior mean).
+    def reconstruct(self, spectrograms, batch_size: int = 64) -> Reconstruction:
+        """Encode then decode (a VAE uses the posterior mean): ``spectrograms, latents = model.reconstruct(x)``.
 
         Parameters
         ----------
@@ -399,8 +472,9 @@ class Autoencoder(keras.Model):
 
         Returns
         -------
-        np.ndarray [shape=(n, n_freq, n_frames)], float32 in [0, 1]
+        Reconstruction
+            ``spectrograms`` [shape=(n, n_freq, n_frames)], float32 in [0, 1], and the ``latents`` they were
+            decoded from [shape=(n, latent_dim)] (genmusic 0.1 gave the spectrograms alone).
         """
-        x = self._check_spectrograms(spectrograms)
-        batch_size = self._check_batch_size(batch_size)
-        return self._batched(lambda b: self(b, training=False), x, batch_size)[0][..., 0]
+        latents = self.encode(spectrograms, batch_size)
+        return Reconstruction(self.decode(latents, batch_size), latents)

@@ -9,6 +9,9 @@ PyTorch backends.
 * :func:`reconstruction_error` -- mean squared error on the normalised spectrogram.
 * :func:`mel_filterbank` / :func:`log_mel_l1` -- the ``"mel"`` loss: L1 between log-mel spectrograms of
   the magnitudes that normalised spectrograms stand for.
+* :func:`log_linear_l1` -- the same on the linear-frequency bins, at several frequency resolutions.
+* :func:`chroma_filterbank` / :func:`chroma_l1` -- a pitch-class term: L1 between normalised chroma vectors.
+* :func:`semitone_filterbank` -- log-frequency bands one semitone apart (a CQT-like term with :func:`log_mel_l1`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["Sampling", "FrequencyBias", "kl_divergence", "reconstruction_error", "mel_filterbank", "log_mel_l1"]
+__all__ = ["Sampling", "FrequencyBias", "kl_divergence", "reconstruction_error", "mel_filterbank", "log_mel_l1",
+           "log_linear_l1", "chroma_filterbank", "chroma_l1", "semitone_filterbank", "normalised_to_magnitude"]
 
 #: Level in dB that a normalised value of 1 (each song's peak) stands for in the ``"mel"`` loss. Real songs
 #: peak between about 29 and 46 dB (magnitude of a 1024-point STFT of audio in [-1, 1]); the log-mel floor
@@ -179,9 +183,128 @@ def log_mel_l1(target, prediction, filterbank, db_range: float):
     fb = ops.convert_to_tensor(filterbank, dtype="float32")
 
     def log_mel(v):
-        v = ops.cast(v[..., 0], "float32")
-        magnitude = ops.power(10.0, (float(db_range) * (v - 1.0) + REFERENCE_DB) / 20.0)
-        mel = ops.einsum("bft,mf->bmt", magnitude, fb)
+        mel = ops.einsum("bft,mf->bmt", normalised_to_magnitude(v, db_range), fb)
         return ops.log10(ops.maximum(mel, MEL_FLOOR))
 
     return ops.mean(ops.abs(log_mel(target) - log_mel(prediction)))
+
+
+def normalised_to_magnitude(v, db_range: float):
+    """The STFT magnitudes a normalised spectrogram stands for (each song's peak at ``REFERENCE_DB``).
+
+    Parameters
+    ----------
+    v : tensor [shape=(batch, n_freq, n_frames, 1)], values in [0, 1]
+    db_range : float
+
+    Returns
+    -------
+    tensor [shape=(batch, n_freq, n_frames)], float32
+    """
+    v = ops.cast(v[..., 0], "float32")
+    return ops.power(10.0, (float(db_range) * (v - 1.0) + REFERENCE_DB) / 20.0)
+
+
+def log_linear_l1(target, prediction, db_range: float, pools=(1,)):
+    """Mean L1 distance of log10 linear-frequency magnitudes, each averaged over ``p`` bins, for ``p`` in ``pools``.
+
+    With ``p = 1`` this is ``db_range / 20`` times the L1 distance of the normalised spectrograms (the
+    STFT's own resolution: 21.5 Hz bins resolve semitones above about 370 Hz, where 80 mel bands do not
+    until about 1.5 kHz); larger ``p`` compare the envelope. The terms of every size are averaged.
+
+    Parameters
+    ----------
+    target, prediction : tensor [shape=(batch, n_freq, n_frames, 1)]
+    db_range : float
+    pools : sequence of int
+        Each divides ``n_freq``.
+
+    Returns
+    -------
+    scalar tensor, float32
+    """
+    a, b = normalised_to_magnitude(target, db_range), normalised_to_magnitude(prediction, db_range)
+    n_freq = int(a.shape[1])
+    terms = []
+    for p in pools:
+        p = int(p)
+        if n_freq % p:
+            raise ValueError(f"spectral pool size {p} does not divide the {n_freq} frequency bins")
+        if p > 1:
+            shape = (-1, n_freq // p, p, int(a.shape[2]))
+            pa, pb = ops.mean(ops.reshape(a, shape), axis=2), ops.mean(ops.reshape(b, shape), axis=2)
+        else:
+            pa, pb = a, b
+        terms.append(ops.mean(ops.abs(ops.log10(ops.maximum(pa, MEL_FLOOR)) - ops.log10(ops.maximum(pb, MEL_FLOOR)))))
+    return ops.mean(ops.stack(terms))
+
+
+def chroma_filterbank(sample_rate: int, n_freq: int, n_chroma: int = 12) -> np.ndarray:
+    """Chroma filters (librosa's) for spectrograms of ``n_freq`` bins (``n_fft = 2 * n_freq``, no Nyquist bin).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_chroma, n_freq)], float32
+    """
+    import librosa
+
+    fb = librosa.filters.chroma(sr=int(sample_rate), n_fft=2 * int(n_freq), n_chroma=int(n_chroma))[:, :int(n_freq)]
+    return np.ascontiguousarray(fb, dtype=np.float32)
+
+
+def semitone_filterbank(sample_rate: int, n_freq: int, fmin: float = 130.81, n_bands: int = 60) -> np.ndarray:
+    """Triangular bands centred one semitone apart from ``fmin`` (C3 by default; 60 bands: five octaves).
+
+    Each band rises from the semitone below to its centre and falls to the semitone above, on the linear
+    frequency axis of ``n_freq`` bins (``n_fft = 2 * n_freq``); where a semitone is narrower than a bin the
+    band is widened to one bin either side, so no band is empty. Each band sums to 1: a level change moves
+    every band's log by the same amount, as with the mel bands.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_bands, n_freq)], float32
+    """
+    freqs = np.arange(int(n_freq)) * float(sample_rate) / (2 * int(n_freq))
+    bin_hz = float(sample_rate) / (2 * int(n_freq))
+    centres = float(fmin) * 2.0 ** (np.arange(-1, int(n_bands) + 1) / 12.0)
+    fb = np.zeros((int(n_bands), int(n_freq)))
+    for k in range(int(n_bands)):
+        lo, mid, hi = centres[k], centres[k + 1], centres[k + 2]
+        lo, hi = min(lo, mid - bin_hz), max(hi, mid + bin_hz)
+        up = (freqs - lo) / (mid - lo)
+        down = (hi - freqs) / (hi - mid)
+        fb[k] = np.maximum(0.0, np.minimum(up, down))
+    fb = fb[:, :int(n_freq)]
+    keep = fb.sum(axis=1) > 0
+    return np.ascontiguousarray(fb[keep] / fb[keep].sum(axis=1, keepdims=True), dtype=np.float32)
+
+
+#: Chroma vectors (of power, ``REFERENCE_DB`` peak) are normalised by ``norm + CHROMA_EPS``: frames more
+#: than about 50 dB below the song's peak fade to zero instead of giving a noisy direction.
+CHROMA_EPS = 1.0
+
+
+def chroma_l1(target, prediction, filterbank, db_range: float):
+    """Mean L1 distance between the per-frame L2-normalised chroma vectors of target and prediction.
+
+    Chroma: the filterbank applied to the power spectrum; each frame's vector divided by its norm plus
+    :data:`CHROMA_EPS`, so a loud frame counts by its pitch classes alone and a near-silent one by nothing.
+
+    Parameters
+    ----------
+    target, prediction : tensor [shape=(batch, n_freq, n_frames, 1)]
+    filterbank : np.ndarray [shape=(n_chroma, n_freq)]
+        From :func:`chroma_filterbank`.
+    db_range : float
+
+    Returns
+    -------
+    scalar tensor, float32
+    """
+    fb = ops.convert_to_tensor(filterbank, dtype="float32")
+
+    def chroma(v):
+        c = ops.einsum("bft,cf->bct", ops.square(normalised_to_magnitude(v, db_range)), fb)
+        return c / (ops.sqrt(ops.sum(ops.square(c), axis=1, keepdims=True)) + CHROMA_EPS)
+
+    return ops.mean(ops.abs(chroma(target) - chroma(prediction)))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from types import MappingProxyType
 
-from ..config import ModelConfig
+from ..config import ModelConfig, check_settings
 from ..errors import ParameterError
 
 __all__ = ["PRESETS", "PRESET_INPUT_SHAPES", "get_preset"]
@@ -53,9 +53,5 @@ def get_preset(name: str, **overrides) -> ModelConfig:
     """
     if name not in PRESETS:
         raise ParameterError(f"unknown model preset {name!r}; known presets are {sorted(PRESETS)}")
-    fields = {f.name for f in dataclasses.fields(ModelConfig)}
-    unknown = sorted(set(overrides) - fields)
-    if unknown:
-        raise ParameterError(f"unknown ModelConfig setting(s) {unknown} for preset {name!r}; "
-                             f"known settings are {sorted(fields)}")
+    check_settings(ModelConfig, overrides, f"preset {name!r}")
     return dataclasses.replace(PRESETS[name], **overrides)

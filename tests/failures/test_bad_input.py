@@ -15,31 +15,31 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genmusic import latent_ops as ops
+from genmusic.generation import latent_ops as ops
 from genmusic._checks import valid_audio
 from genmusic._io import atomic_save_npy
 from genmusic.analysis import LatentSet, classify, pca_projection, pool_segments, tsne_projection
 from genmusic.audio import Loader
-from genmusic.callbacks import TimeLimit
+from genmusic.models.callbacks import TimeLimit
 from genmusic.commands import analyze, generate, preprocess, train as train_command
 from genmusic.config import AudioConfig, GenmusicConfig, SpectrogramConfig, check_compatible
-from genmusic.data import SpectrogramDataset
-from genmusic.datasets import GENRES, make_synthetic, synthesize_song
+from genmusic.models.dataset import SpectrogramDataset
+from genmusic.data.synthetic import GENRES, make_synthetic, synthesize_song
 from genmusic.errors import (AudioLoadError, DataError, ModelFolderError, ParameterError, SettingsMismatchError)
-from genmusic.evaluation import PCABaseline, evaluate_reconstruction
-from genmusic.generation import SongLatents, SoundGenerator
-from genmusic.griffinlim import griffinlim
-from genmusic.inversion import resynthesize
+from genmusic.analysis.evaluation import PCABaseline, evaluate_reconstruction
+from genmusic.generation.generator import SongLatents, SoundGenerator
+from genmusic.features.griffinlim import griffinlim
+from genmusic.features.inversion import resynthesize
 from genmusic.metrics import log_spectral_distance, mel_distance, spectral_convergence
-from genmusic.modelio import CHECKPOINT_DIR, LAST_MODEL_FILE, META_FILE, MODEL_FILE, load_bundle
+from genmusic.models.modelio import CHECKPOINT_DIR, LAST_MODEL_FILE, META_FILE, MODEL_FILE, load_bundle
 from genmusic.models import VAE, Autoencoder
-from genmusic.pipeline import PreprocessingPipeline
-from genmusic.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
-from genmusic.store import Saver, SpectrogramStore
-from genmusic.training import train
+from genmusic.data.pipeline import PreprocessingPipeline
+from genmusic.features.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
+from genmusic.data.store import Saver, SpectrogramStore
+from genmusic.models.training import train
 from tests.conftest import SR, IdentityModel, make_sine, train_config
 from tests.test_analysis import blobs
-from tests.test_generation import SEG, SMALL as SMALL_GENERATION, identity_generator
+from tests.test_generator import SEG, SMALL as SMALL_GENERATION, identity_generator
 from tests.test_griffinlim import HOP, N_FFT, magnitude_of
 from tests.test_models import small
 from tests.test_store import _store
@@ -434,7 +434,7 @@ def test_griffinlim_bad_options(chirp):
         griffinlim(mag, n_fft=N_FFT, hop_length=HOP, method="torch")
     with pytest.raises(ParameterError, match="length=1000 gives 1 \\+ length // hop_length = 4 frames"):
         griffinlim(mag, n_fft=N_FFT, hop_length=HOP, length=1000)
-    with pytest.raises(ParameterError, match="n_iter must be an integer >= 0, got -1"):
+    with pytest.raises(ParameterError, match="n_iter must be an integer >= 0 and <= 10000, got -1"):
         griffinlim(mag, n_fft=N_FFT, hop_length=HOP, n_iter=-1, method="keras")
     with pytest.raises(ParameterError, match="momentum must be a finite number >= 0, got -0.5"):
         griffinlim(mag, n_fft=N_FFT, hop_length=HOP, momentum=-0.5)
@@ -517,12 +517,10 @@ def test_replaced_latents_keep_the_window_count():
 
 
 def test_sample_needs_a_vae(tiny_store):
-    from genmusic.models import build_model
+    from genmusic.models import Autoencoder
 
-    config = tiny_store.config.replace(model={"kind": "autoencoder"})
-    ae = build_model(config.model, config.spectrogram.segment_shape)
     with pytest.raises(ParameterError, match="sampling needs a VAE"):
-        SoundGenerator(ae, config).sample(2)
+        SoundGenerator(Autoencoder.from_config(tiny_store), tiny_store.config).sample(2)
 
 
 def test_interpolate_refuses_bad_input(songs):
@@ -697,15 +695,11 @@ def test_generate_command_user_errors(tiny_model_folder, tiny_store, tmp_path, c
 
 
 def test_sample_refused_for_an_autoencoder(tiny_store, tmp_path, capsys):
-    from genmusic.modelio import write_model_metadata
-    from genmusic.models import build_model
+    from genmusic.models import Autoencoder
+    from genmusic.models.modelio import save_model
 
-    config = tiny_store.config.replace(model={"kind": "autoencoder"})
-    model = build_model(config.model, config.spectrogram.segment_shape)
-    folder = tmp_path / "ae"
-    folder.mkdir()
-    model.save(folder / "model.keras")
-    write_model_metadata(folder, config, stats=tiny_store.stats, genres=tiny_store.genres, spectrograms=None)
+    folder = save_model(Autoencoder.from_config(tiny_store.config), tmp_path / "ae", tiny_store.config,
+                        stats=tiny_store.stats, genres=tiny_store.genres)
     assert generate.main(["--model", str(folder), "--mode", "sample", "--output", str(tmp_path / "s")]) == 1
     assert "sampling needs a VAE" in capsys.readouterr().err
     assert generate.main(["--model", str(folder), "--mode", "resynth", "--output", str(tmp_path / "s")]) == 1
@@ -723,7 +717,7 @@ def test_missing_model_and_missing_store_are_clear_errors(tiny_store, tmp_path, 
     err = capsys.readouterr().err
     assert rc == 1 and f"spectrogram folder {tmp_path / 'no_store'} does not exist" in err
     assert analyze.main(["--max-eval-songs", "0"]) == 1
-    assert "--max-eval-songs must be an integer >= 1, got 0" in capsys.readouterr().err
+    assert "--max-eval-songs must be an integer >= 1 and <= 10000, got 0" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------------------------------
@@ -767,5 +761,5 @@ def test_report_of_songs_shorter_than_a_segment(short_songs_report):
 def test_bad_listening_settings_are_refused(tiny_model_folder, tiny_store, tmp_path, capsys):
     rc = analyze.main(["--model", str(tiny_model_folder), "--spectrograms", str(tiny_store.path), "--output",
                        str(tmp_path / "out"), "--clip-seconds", "0"])
-    assert rc == 1 and "--clip-seconds must be a finite number > 0, got 0.0" in capsys.readouterr().err
+    assert rc == 1 and "--clip-seconds must be a finite number > 0 and <= 600, got 0.0" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()  # refused before any work

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from genmusic.commands import generate, preprocess
-from genmusic.pipeline import PreprocessingPipeline
-from genmusic.store import SpectrogramStore
+from genmusic.data.pipeline import PreprocessingPipeline
+from genmusic.data.store import SpectrogramStore
 from tests.failures._helpers import SMALL, raw_wav
 from tests.failures.test_bad_input import CFG
 

@@ -17,11 +17,11 @@ import time
 import numpy as np
 import pytest
 
-from genmusic._io import LOCK_FILE, folder_lock
+from genmusic._io import LOCK_FILE, Ledger, folder_lock
 from genmusic.commands import generate, preprocess, train as train_command
 from genmusic.errors import FolderLockedError
-from genmusic.modelio import CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, MODEL_FILE, STATE_FILE, TENSORBOARD_DIR
-from genmusic.store import SpectrogramStore
+from genmusic.models.modelio import CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, MODEL_FILE, STATE_FILE, TENSORBOARD_DIR
+from genmusic.data.store import SpectrogramStore
 from tests.failures._helpers import SMALL, audio_folder, dead_pid, lock_held_elsewhere, run_python, snapshot
 
 
@@ -138,13 +138,16 @@ def test_2_foreign_files_refused_and_kept_even_with_overwrite(model_copy, tiny_s
 
 
 def test_2_a_run_killed_before_its_first_epoch_ended_leaves_nothing_to_protect(tiny_store, tmp_path):
+    """What such a run leaves, each file recorded in the folder's ledger before it was written."""
     folder = tmp_path / "model"
-    (folder / TENSORBOARD_DIR / "train").mkdir(parents=True)
-    (folder / TENSORBOARD_DIR / "train" / "events.out.tfevents.1.host").write_bytes(b"x")
+    events = folder / TENSORBOARD_DIR / "train" / "events.out.tfevents.1.host"
+    Ledger(folder, "model").claim(folder / HISTORY_FILE, folder / "genmusic.json", events)
+    events.parent.mkdir(parents=True)
+    events.write_bytes(b"x")
     (folder / HISTORY_FILE).write_text("epoch,loss,val_loss\n")  # header only: no epoch finished
     (folder / "genmusic.json").write_text("{}")
     assert _train(tiny_store, folder) == 0
-    assert (folder / MODEL_FILE).is_file()
+    assert (folder / MODEL_FILE).is_file() and not events.exists()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -173,7 +176,7 @@ def test_4_a_second_preprocess_run_is_refused_while_the_first_works(tmp_path, ca
     first_in = audio_folder(tmp_path / "first", tuple("abcdefgh"))
     second_in = audio_folder(tmp_path / "second", ("x", "y"))
     out = tmp_path / "store"
-    code = ("import sys, time\nfrom genmusic.pipeline import PreprocessingPipeline\n"
+    code = ("import sys, time\nfrom genmusic.data.pipeline import PreprocessingPipeline\n"
             "slow = PreprocessingPipeline.process_file\n"
             "def process_file(self, *a, **k):\n    time.sleep(0.3)\n    return slow(self, *a, **k)\n"
             "PreprocessingPipeline.process_file = process_file\n"

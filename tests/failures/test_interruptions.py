@@ -20,16 +20,19 @@ import pytest
 
 from genmusic import _io
 from genmusic.commands import generate, preprocess, train as train_command
-from genmusic.modelio import CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, MODEL_FILE, STATE_FILE
-from genmusic.pipeline import WORKER_DIED, PreprocessingPipeline
-from genmusic.store import SpectrogramStore
+from genmusic.models.modelio import CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, MODEL_FILE, STATE_FILE
+from genmusic.data.engines import WORKER_DIED
+from genmusic.data.pipeline import PreprocessingPipeline
+from genmusic.data.store import SpectrogramStore
 from tests.failures._helpers import SMALL, audio_folder, run_python
 
 FULL = OSError(errno.ENOSPC, "No space left on device")
 
 
 def leftovers(folder: Path):
-    return [p for p in folder.rglob("*") if p.match(_io.TEMPORARY_GLOB) or p.name == _io.LOCK_FILE]
+    """Temporary files (in the scratch folder or beside their targets) and lock files under ``folder``."""
+    return [p for p in folder.rglob("*") if p.match(_io.TEMPORARY_GLOB) or p.name == _io.LOCK_FILE
+            or _io.SCRATCH_DIR in p.parent.parts]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -38,9 +41,9 @@ def leftovers(folder: Path):
 
 def test_9_a_full_disk_stops_preprocessing_without_blaming_the_inputs(tmp_path, monkeypatch, capsys):
     """As reported: 38 of 40 inputs were "skipped: unexpected OSError" and the run exited 0."""
-    import genmusic.store
+    import genmusic.data.store
 
-    real = genmusic.store.atomic_save_npy_blocks
+    real = genmusic.data.store.atomic_save_npy_blocks
     calls = []
 
     def fills_up(path, shape, dtype, blocks):
@@ -53,7 +56,7 @@ def test_9_a_full_disk_stops_preprocessing_without_blaming_the_inputs(tmp_path, 
             raise FULL
         return _io.atomic_write(path, write)
 
-    monkeypatch.setattr(genmusic.store, "atomic_save_npy_blocks", fills_up)
+    monkeypatch.setattr(genmusic.data.store, "atomic_save_npy_blocks", fills_up)
     inputs = audio_folder(tmp_path / "in", tuple("abcdefgh"))
     out = tmp_path / "store"
     assert preprocess.main(["--input", str(inputs), "--output", str(out), "--workers", "2", *SMALL]) == 1
@@ -121,7 +124,7 @@ def test_9_a_full_disk_while_generating(tiny_model_folder, tmp_path, monkeypatch
                           "--output", str(out)]) == 1
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and "No space left on device" in err and "(the inputs are fine)" in err
-    assert leftovers(out) == [] and list(out.iterdir()) == []
+    assert leftovers(out) == [] and [p.name for p in out.iterdir()] == [_io.LEDGER_FILE]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -153,7 +156,7 @@ def _children(pid: int):
 def test_10_workers_die_with_their_parent(tmp_path):
     """As reported: after kill -9 of a preprocessing run both workers lived on (240 MB each)."""
     inputs = audio_folder(tmp_path / "in", tuple("abcdefghijkl"))
-    code = ("import sys, time\nfrom genmusic.pipeline import PreprocessingPipeline\n"
+    code = ("import sys, time\nfrom genmusic.data.pipeline import PreprocessingPipeline\n"
             "slow = PreprocessingPipeline.process_file\n"
             "def process_file(self, *a, **k):\n    time.sleep(2)\n    return slow(self, *a, **k)\n"
             "PreprocessingPipeline.process_file = process_file\n"
@@ -227,7 +230,7 @@ def test_11_killed_while_saving_the_first_epoch_resumes(tiny_store, tmp_path, ca
 def test_11_a_real_kill_in_the_first_checkpoint(tiny_store, tmp_path, capsys):
     """The kill itself: the training process dies (SIGKILL) right after writing checkpoint/last.keras."""
     folder = tmp_path / "model"
-    code = ("import os, signal, sys\nimport genmusic.callbacks as cb\nreal = cb.atomic_write_json\n"
+    code = ("import os, signal, sys\nimport genmusic.models.callbacks as cb\nreal = cb.atomic_write_json\n"
             "def dies(path, data):\n    os.kill(os.getpid(), signal.SIGKILL)\n"
             "cb.atomic_write_json = dies\n"
             "from genmusic.commands.train import main\nraise SystemExit(main(sys.argv[1:]))\n")

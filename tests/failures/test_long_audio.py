@@ -14,13 +14,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from genmusic import audio, generate_modes, inversion, spectrogram
+from genmusic.audio import decode as audio
+from genmusic.audio import signal as audio_signal
+from genmusic.features import inversion, spectrogram
+from genmusic.generation import outputs as generate_outputs
 from genmusic.audio import Loader
 from genmusic.commands import generate, preprocess
 from genmusic.config import AudioConfig, GenmusicConfig, SpectrogramConfig
 from genmusic.errors import AudioLoadError
-from genmusic.pipeline import PreprocessingPipeline
-from genmusic.store import Saver
+from genmusic.data.pipeline import PreprocessingPipeline
+from genmusic.data.store import Saver
 from tests.conftest import make_chirp
 from tests.failures._helpers import SMALL, raw_wav
 
@@ -32,11 +35,11 @@ CFG = GenmusicConfig(audio=AudioConfig(sample_rate=8000),
 def small_blocks(monkeypatch):
     """Blocks of a few hundred milliseconds, so that seconds of audio take the block-wise paths."""
     monkeypatch.setattr(audio, "DECODE_BLOCK_FRAMES", 1000)
-    monkeypatch.setattr(audio, "IN_MEMORY_SAMPLES", 4000)
+    monkeypatch.setattr(audio_signal, "IN_MEMORY_SAMPLES", 4000)
     monkeypatch.setattr(spectrogram, "ANALYSIS_BLOCK_FRAMES", 64)
     monkeypatch.setattr(spectrogram, "KEEP_FRAMES", 100)
     monkeypatch.setattr(inversion, "GL_BLOCK_FRAMES", 256)
-    monkeypatch.setattr(generate_modes, "PICTURE_FRAMES", 128)  # the picture's width stops growing early
+    monkeypatch.setattr(generate_outputs, "PICTURE_FRAMES", 128)  # the picture's width stops growing early
 
 
 def _song(path, seconds: float, sr: int = 22050):
@@ -109,7 +112,7 @@ def test_5_preprocessing_in_blocks_matches_one_pass(tmp_path, small_blocks, monk
 
 def test_5_griffin_lim_in_blocks_sounds_like_one_pass(small_blocks):
     from genmusic.metrics import spectral_convergence
-    from genmusic.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
+    from genmusic.features.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
 
     sr, spec = 8000, CFG.spectrogram
     y = np.concatenate([make_chirp(300, 2500, 2.0, sr), make_chirp(2500, 300, 2.0, sr)])

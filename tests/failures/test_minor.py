@@ -20,7 +20,7 @@ import pytest
 from genmusic import _io
 from genmusic.commands import analyze, generate, preprocess
 from genmusic.errors import DataError
-from genmusic.store import SpectrogramStore
+from genmusic.data.store import SpectrogramStore
 from tests.conftest import edited_store_copy
 from tests.failures._helpers import SMALL, audio_folder
 

@@ -9,7 +9,7 @@ import pytest
 
 from genmusic.commands import fit_prior
 from genmusic.commands.generate import main as generate
-from genmusic.composing import fit_priors
+from genmusic.generation.composer import fit_priors
 from genmusic.errors import ParameterError
 
 
@@ -24,10 +24,10 @@ def prior_only_folder(tiny_model_folder, tmp_path_factory):
 
 @pytest.mark.parametrize("extra, message", [
     (["--genre", "jazz"], "--genre must be one of the model's genres bass, mid, treble; got 'jazz'"),
-    (["--seconds", "0"], "--seconds must be a number of seconds > 0"),
-    (["--seconds", "-3"], "--seconds must be a number of seconds > 0"),
-    (["--seconds", "1e9"], "--seconds must be a number of seconds > 0 and <= 21600"),
-    (["--seconds", "nan"], "--seconds must be a number of seconds > 0"),
+    (["--seconds", "0"], "--seconds must be a number of seconds >= 0.01 and <= 21600"),
+    (["--seconds", "-3"], "--seconds must be a number of seconds >= 0.01 and <= 21600"),
+    (["--seconds", "1e9"], "--seconds must be a number of seconds >= 0.01 and <= 21600"),
+    (["--seconds", "nan"], "--seconds must be a number of seconds >= 0.01 and <= 21600"),
     (["--temperature", "-0.5"], "--temperature must be"),
     (["--n", "0"], "--n must be"),
 ])

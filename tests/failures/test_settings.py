@@ -17,8 +17,8 @@ import pytest
 from genmusic.commands import analyze, generate, preprocess, train as train_command
 from genmusic.config import GenmusicConfig, TrainConfig
 from genmusic.errors import ModelFolderError, ParameterError
-from genmusic.generate_modes import GenerateOptions
-from genmusic.modelio import META_FILE, MODEL_FILE, load_bundle
+from genmusic.generation.modes import GenerateOptions
+from genmusic.models.modelio import META_FILE, MODEL_FILE, load_bundle
 from tests.failures._helpers import SMALL, audio_folder
 
 # --------------------------------------------------------------------------------------------------
@@ -66,7 +66,7 @@ def test_6_python_api_is_checked_the_same_way():
         TrainConfig(epochs=1.5)
     with pytest.raises(ParameterError, match=r"seed must be an integer >= 0"):
         GenmusicConfig().replace(split={"seed": -1})
-    with pytest.raises(ParameterError, match=r"sample_rate must be an integer >= 1000 Hz, got 1"):
+    with pytest.raises(ParameterError, match=r"sample_rate must be an integer >= 1000 and <= 384000, got 1"):
         GenmusicConfig.from_dict({"audio": {"sample_rate": 1}})
 
 
@@ -128,19 +128,19 @@ def test_7_a_foreign_keras_model_is_refused(model_copy, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("bad, expected", [
-    (["--mode", "noise", "--sigma", "nan"], "--sigma must be finite numbers >= 0, got nan"),
-    (["--mode", "noise", "--sigma", "0.1", "-1"], "--sigma must be finite numbers >= 0, got -1.0"),
-    (["--mode", "scale", "--factor", "nan"], "--factor must be finite numbers, got nan"),
-    (["--mode", "scale", "--factor", "0.5", "inf"], "--factor must be finite numbers, got inf"),
+    (["--mode", "noise", "--sigma", "nan"], "--sigma must be finite numbers >= 0 and <= 100, got nan"),
+    (["--mode", "noise", "--sigma", "0.1", "-1"], "--sigma must be finite numbers >= 0 and <= 100, got -1.0"),
+    (["--mode", "scale", "--factor", "nan"], "--factor must be finite numbers >= -100 and <= 100, got nan"),
+    (["--mode", "scale", "--factor", "0.5", "inf"], "--factor must be finite numbers >= -100 and <= 100, got inf"),
     (["--mode", "sample", "--seed", "-1"], "--seed must be an integer >= 0 and <= 4294967295, got -1"),
-    (["--mode", "sample", "--temperature", "nan"], "--temperature must be a finite number >= 0, got nan"),
-    (["--mode", "sample", "--seconds", "100000"], "--seconds must be a number of seconds > 0 and <= 21600"),
-    (["--mode", "sample", "--seconds", "-2"], "--seconds must be a number of seconds > 0"),
+    (["--mode", "sample", "--temperature", "nan"], "--temperature must be a finite number >= 0 and <= 10, got nan"),
+    (["--mode", "sample", "--seconds", "100000"], "--seconds must be a number of seconds >= 0.01 and <= 21600"),
+    (["--mode", "sample", "--seconds", "-2"], "--seconds must be a number of seconds >= 0.01"),
     (["--mode", "reconstruct", "--overlap", "1"], "--overlap must be a number in [0, 1), got 1.0"),
     (["--mode", "interpolate", "--steps", "1"], "--steps must be an integer >= 2"),
-    (["--mode", "smooth", "--width", "0"], "--width must be an integer >= 1, got 0"),
-    (["--mode", "resynth", "--n-iter", "-1"], "--n-iter must be an integer >= 0, got -1"),
-    (["--mode", "resynth", "--n", "0"], "--n must be an integer >= 1, got 0"),
+    (["--mode", "smooth", "--width", "0"], "--width must be an integer >= 1 and <= 1000, got 0"),
+    (["--mode", "resynth", "--n-iter", "-1"], "--n-iter must be an integer >= 0 and <= 10000, got -1"),
+    (["--mode", "resynth", "--n", "0"], "--n must be None or an integer >= 1 and <= 1000, got 0"),
 ])
 def test_8_generate_values_are_checked_before_any_work(tiny_model_folder, tmp_path, capsys, bad, expected):
     out = tmp_path / "out"
@@ -170,7 +170,7 @@ def test_8_train_seed_out_of_range(tiny_store, tmp_path, capsys, seed):
     (["--workers", "0"], "--workers must be an integer >= 1"),
     (["--workers", "-1"], "--workers must be an integer >= 1"),
     (["--duration", "nan"], "duration must be a finite number or null, got nan"),
-    (["--sample-rate", "1"], "--sample-rate must be an integer >= 1000 Hz, got 1"),
+    (["--sample-rate", "1"], "--sample-rate must be an integer >= 1000 and <= 384000, got 1"),
 ])
 def test_8_preprocess_values(tmp_path, capsys, argv, expected):
     rc = preprocess.main(["--input", str(audio_folder(tmp_path / "in")), "--output", str(tmp_path / "o"),

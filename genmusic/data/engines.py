@@ -1,0 +1,486 @@
+"""Engines: one per-file function mapped over a file list, on this machine or on a Ray cluster.
+
+Preprocessing (:class:`~genmusic.data.pipeline.PreprocessingPipeline`) and batch encoding
+(:func:`~genmusic.encoding.folder.encode_folder`) are the same shape of work: a list of jobs
+``(path, song_id, genre)``, a picklable *task* called as ``task(path, song_id, genre)`` that writes one
+song and returns its record, and a summary (manifest, index) written at the end by the caller. An engine
+only decides where the task runs:
+
+* ``"local"`` (the default) -- a process pool on this machine (:func:`_local_map`): workers die
+  with the run, a worker that dies is reported and its files are tried again one at a time.
+* ``"ray"`` -- one Ray task per file on a Ray cluster (``address=`` or ``RAY_ADDRESS``), or on a Ray
+  instance started on this machine for the run. A task whose worker dies is retried by Ray
+  (:data:`RAY_MAX_RETRIES` times), then named and skipped. Every node must see the input and output
+  folders at the same path (a shared folder); relative paths are taken from the caller's folder.
+
+Both engines run the same :func:`run_job` around the task, so a bad file is skipped with the same named
+reason, and the files written are byte for byte the same.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+from ..errors import GenmusicError, OutputError, ParameterError
+
+__all__ = ["ENGINES", "RAY_INSTALL", "RAY_MAX_RETRIES", "RAY_CONNECT_TIMEOUT", "WORKER_DIED", "Done", "check_engine",
+           "ray_timeout", "run_job", "map_jobs", "plan_jobs", "collect"]
+
+logger = logging.getLogger("genmusic")
+
+#: The engines :func:`map_jobs` knows.
+ENGINES = ("local", "ray")
+
+#: How to install the optional Ray dependency.
+RAY_INSTALL = 'pip install "genmusic[ray]"'
+
+#: Times Ray runs a file's task again after its worker died (killed, out of memory, node lost).
+RAY_MAX_RETRIES = 3
+
+#: What a file whose worker died (twice with the local engine; after every retry with Ray) is skipped with.
+WORKER_DIED = ("the worker process died while processing this file, twice (killed, or out of memory); "
+               "skipped")
+
+Job = Tuple[str, str, str]
+Skipped = Tuple[str, str]
+
+
+def check_engine(engine: str, address: Optional[str] = None) -> None:
+    """Check ``engine`` (and that Ray can be imported when it is ``"ray"``) before any work starts.
+
+    Raises
+    ------
+    ParameterError
+        ``engine`` is not one of :data:`ENGINES`, ``address`` is given for the local engine, or Ray is
+        not installed (the message says how to install it).
+    """
+    if engine not in ENGINES:
+        raise ParameterError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "local" and address:
+        raise ParameterError(f"address={address} is for engine='ray' (a Ray cluster); the local engine runs on "
+                             f"this machine")
+    if engine == "ray":
+        _import_ray()
+        address = address or os.environ.get("RAY_ADDRESS") or None
+        if address and address != "auto":
+            _ray_host_port(address)  # a malformed address is refused before any work
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise ParameterError(f"engine='ray' needs Ray, which is not installed: {RAY_INSTALL}") from None
+    return ray
+
+
+def run_job(task: Callable, job: Job):
+    """``task(*job)``, or ``(path, reason)`` when the file cannot be used.
+
+    A :class:`~genmusic.errors.OutputError` (disk full, read-only folder) is raised: the output side
+    failed, the input is not to blame, and the run stops.
+
+    Returns
+    -------
+    The task's record, or ``(path, reason)``: the reason without the path it would start with.
+    """
+    path = job[0]
+    try:
+        return task(*job)
+    except OutputError:
+        raise
+    except GenmusicError as exc:
+        return (path, str(exc).replace(f"{path}: ", "", 1))
+    except MemoryError:
+        return (path, "out of memory while processing this file")
+    except Exception as exc:  # noqa: BLE001 - one bad file never kills the run
+        return (path, f"unexpected {type(exc).__name__}: {exc}")
+
+
+def plan_jobs(files: Sequence[Tuple[os.PathLike, str]], song_ids: Sequence[str],
+              existing: Callable[[str], Optional[object]]) -> Tuple[List[object], List[Job]]:
+    """Split files into songs an earlier run finished and jobs still to do.
+
+    Parameters
+    ----------
+    files : sequence of (path, genre)
+    song_ids : sequence of str, one per file
+    existing : callable
+        ``existing(song_id)`` -> the record an earlier run wrote (with ``source`` and ``genre``), or None.
+
+    Returns
+    -------
+    reused : list of records whose source and genre match the file
+    todo : list of (path, song_id, genre)
+    """
+    reused, todo = [], []
+    for (path, genre), song_id in zip(files, song_ids):
+        record = existing(song_id)
+        # an earlier genmusic stored sources relative to the folder it ran in: the same file all the same
+        if record is not None and os.path.abspath(record.source) == os.path.abspath(path) and record.genre == genre:
+            reused.append(record)
+        else:
+            todo.append((str(path), song_id, genre))
+    return reused, todo
+
+
+class Done:
+    """What a task returns for a file it processed that was worth a warning: its record and the warnings.
+
+    A task may return its record alone; a tuple result always means a skipped file, so this is no tuple.
+    """
+
+    def __init__(self, record, notes: Sequence[str] = ()) -> None:
+        self.record, self.notes = record, list(notes)
+
+
+def collect(task: Callable, jobs: Sequence[Job], report, **engine_options) -> None:
+    """Run ``task`` over ``jobs`` (:func:`map_jobs`) into ``report.processed`` and ``report.skipped``.
+
+    Each skipped file is logged once as a warning; ``report.skipped`` ends sorted by path, so what is
+    written from it does not depend on the order in which workers finished.
+    """
+    for result in map_jobs(task, jobs, **engine_options):
+        if isinstance(result, tuple):
+            report.skipped.append(result)
+            logger.warning("skipped %s: %s", *result)
+        else:
+            done = result if isinstance(result, Done) else Done(result)
+            report.processed.append(done.record)
+            for note in done.notes:
+                report.warnings.append((done.record.source, note))
+                logger.warning("%s: %s", done.record.source, note)
+    report.skipped.sort()
+
+
+def map_jobs(task: Callable, jobs: Sequence[Job], *, engine: str = "local", workers: int = 1,
+             address: Optional[str] = None, progress: bool = False,
+             desc: str = "files") -> Iterator[Union[object, Skipped]]:
+    """:func:`run_job` of ``task`` over ``jobs`` on ``engine``; results as they come.
+
+    Parameters
+    ----------
+    task : picklable callable ``task(path, song_id, genre) -> record``
+    jobs : sequence of (path, song_id, genre)
+    engine : {"local", "ray"}
+    workers : int >= 1
+        Local engine: processes. Ray without ``address``: CPUs of the Ray instance started for the run.
+    address : str, optional
+        A Ray cluster (``"auto"``, ``"ray://head:10001"``, ``"head:6379"``); default ``RAY_ADDRESS``, else a
+        Ray instance on this machine. A Ray instance this process already started is used as it is.
+    progress : bool
+        A progress bar (tqdm) on stderr, labelled ``desc``.
+
+    Yields
+    ------
+    The task's record for each file done, or ``(path, reason)`` for each file skipped.
+    """
+    check_engine(engine, address)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), unit="file", desc=desc, dynamic_ncols=True)
+    try:
+        if engine == "ray":
+            results = _ray_map(task, jobs, workers=workers, address=address)
+        else:
+            results = _local_map(task, jobs, workers)
+        for result in results:
+            yield result
+            if bar:
+                bar.update()
+    finally:
+        if bar:
+            bar.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# the local engine: a process pool; worker state lives in module globals set by the pool initializer
+
+_WORKER: dict = {}
+
+#: Below this many files per process, extra processes cost more to start than they save.
+MIN_FILES_PER_WORKER = 2
+
+
+def _init_worker(task, parent: Optional[int] = None) -> None:
+    if parent is not None:
+        _die_with_parent(parent)
+    _WORKER["task"] = task
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this worker process end when ``parent`` does, however it ends (``kill -9`` included).
+
+    Linux: the kernel sends SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``). Elsewhere a daemon
+    thread checks every second whether the parent is still there.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        else:
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="genmusic-parent-watch", daemon=True).start()
+
+
+def _work(job: Tuple[str, str, str]):
+    return run_job(_WORKER["task"], job)
+
+
+def _local_map(task, jobs: Sequence[tuple], workers: int):
+    """Results of ``task`` (:func:`run_job`) for every job, as they come: a record or ``(path, reason)``.
+    One process (this one) for fewer than ``2 * MIN_FILES_PER_WORKER`` files."""
+    workers = max(1, min(workers, len(jobs) // MIN_FILES_PER_WORKER))
+    if workers == 1:
+        return map(functools.partial(run_job, task), jobs)
+    _preload(task)
+    return _parallel(jobs, workers, (task, os.getpid()))
+
+
+def _preload(task) -> None:
+    """Import in this process what every worker would otherwise import again (forked workers inherit it):
+    soundfile's decoder and scipy's FFT (see ``benchmarks/bench_scale.py`` for what start-up costs)."""
+    if _start_method(task) == "fork":
+        import scipy.fft  # noqa: F401
+        import soundfile  # noqa: F401
+
+
+def _start_method(task) -> Optional[str]:
+    """``fork`` where the system has it (workers start at once with what this process imported), unless the
+    task asks for another (``task.start_method``: a task that loads TensorFlow must not be forked)."""
+    import multiprocessing
+
+    wanted = getattr(task, "start_method", None) or "fork"
+    return wanted if wanted in multiprocessing.get_all_start_methods() else None
+
+
+def _parallel(jobs: Sequence[tuple], workers: int, initargs: tuple):
+    """:func:`_work` over ``jobs`` in worker processes. When a worker dies, the files in flight are tried
+    again one at a time in a fresh process; a file whose worker dies again is named and skipped."""
+    queue = list(jobs)
+    while queue:
+        lost = yield from _pool_pass(queue, workers, initargs)
+        if lost is None:
+            return
+        in_flight, queue = lost
+        logger.warning("a worker process died (killed, or out of memory) with %d file(s) in flight; trying "
+                       "them again one at a time: %s", len(in_flight), ", ".join(job[0] for job in in_flight))
+        for job in in_flight:
+            if (yield from _pool_pass([job], 1, initargs)) is not None:
+                yield (job[0], WORKER_DIED)
+
+
+def _pool_pass(jobs: Sequence[tuple], workers: int, initargs: tuple):
+    """Run ``jobs`` in one pool, yielding results; at most two jobs per worker are submitted at a time.
+
+    Returns
+    -------
+    None when every job finished, else ``(in_flight, not_started)`` after a worker died.
+    """
+    pending = iter(jobs)
+    running: dict = {}
+    import multiprocessing
+
+    method = _start_method(initargs[0])
+    context = multiprocessing.get_context(method) if method else None
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=initargs,
+                             mp_context=context) as pool:
+        def submit_next() -> None:
+            job = next(pending, None)
+            if job is not None:
+                running[pool.submit(_work, job)] = job
+
+        for _ in range(2 * workers):
+            submit_next()
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = running.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    return [job, *running.values()], list(pending)
+                yield result
+                submit_next()
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Ray
+
+
+def _ray_job(task: Callable, job: Job, cwd: str):
+    """One file in a Ray worker, in the caller's folder when this node has it (relative paths then agree)."""
+    if os.path.isdir(cwd) and os.getcwd() != cwd:
+        os.chdir(cwd)
+    return run_job(task, job)
+
+
+def _ray_connect(ray, address: Optional[str], workers: int) -> bool:
+    """Connect to ``address`` / ``RAY_ADDRESS`` (within :func:`ray_timeout` seconds), or start a Ray instance
+    of ``workers`` CPUs here.
+
+    Returns
+    -------
+    bool : whether this call started the connection (and should end it).
+
+    Raises
+    ------
+    ParameterError
+        The address is malformed, nothing listens there, or it does not answer in time: the message names
+        the address and what to check.
+    """
+    if ray.is_initialized():
+        return False
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    options = {"include_dashboard": False, "configure_logging": False, "log_to_driver": False}
+    if address:
+        _connect(ray, address, options, ray_timeout())
+    else:
+        ray.init(num_cpus=workers, **options)
+    return True
+
+
+#: Seconds a Ray address may take to answer before the run stops (the environment variable
+#: ``GENMUSIC_RAY_TIMEOUT`` sets another).
+RAY_CONNECT_TIMEOUT = 20.0
+
+
+def ray_timeout() -> float:
+    """:data:`RAY_CONNECT_TIMEOUT`, or ``GENMUSIC_RAY_TIMEOUT`` (seconds) when it is set."""
+    value = os.environ.get("GENMUSIC_RAY_TIMEOUT")
+    if not value:
+        return RAY_CONNECT_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise ParameterError(f"GENMUSIC_RAY_TIMEOUT must be a number of seconds > 0, got {value!r}")
+    return seconds
+
+
+def _ray_host_port(address: str) -> Tuple[str, int]:
+    """``(host, port)`` of ``HOST:PORT`` or ``ray://HOST:PORT``; a ParameterError for anything else."""
+    rest = address[len("ray://"):] if address.startswith("ray://") else address
+    if rest.startswith("["):  # [IPv6]:PORT
+        host, sep, port = rest[1:].partition("]:")
+    else:
+        host, sep, port = rest.rpartition(":")
+        sep = "" if ":" in host else sep
+    if not (host and sep and port.isdigit() and 0 < int(port) < 65536):
+        raise ParameterError(f"address={address} is not a Ray address: give HOST:PORT (the head node's port, 6379 by "
+                             f"default), ray://HOST:PORT (Ray Client, port 10001 by default) or auto (the cluster "
+                             f"started on this machine with `ray start --head`)")
+    return host, int(port)
+
+
+def _connect(ray, address: str, options: dict, timeout: float) -> None:
+    """``ray.init(address=address)`` within ``timeout`` seconds, or one ParameterError saying what to check.
+
+    A TCP connection is tried first (nothing listening is told at once); ``ray.init`` then runs in a
+    daemon thread, since Ray retries an address that does not answer for minutes.
+    """
+    check = (f"check that `ray start --head` runs there and that the port is the head node's (6379 by default; "
+             f"Ray Client: ray://HOST:10001), or leave address out to start Ray on this machine")
+    if address != "auto":
+        host, port = _ray_host_port(address)
+        try:
+            socket.create_connection((host, port), timeout=min(timeout, 10.0)).close()
+        except ConnectionRefusedError:
+            raise ParameterError(f"cannot reach the Ray cluster at address={address}: nothing listens there "
+                                 f"(connection refused); {check}") from None
+        except socket.gaierror:
+            raise ParameterError(f"cannot reach the Ray cluster at address={address}: the host {host} is unknown; "
+                                 f"{check}") from None
+        except OSError as exc:
+            raise ParameterError(f"cannot reach the Ray cluster at address={address}: "
+                                 f"{exc.strerror or type(exc).__name__}; {check}") from None
+    done, outcome = threading.Event(), {}
+
+    def connect() -> None:
+        try:
+            ray.init(address=address, **options)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=connect, name="genmusic-ray-connect", daemon=True).start()
+    if not done.wait(timeout):
+        raise ParameterError(f"the Ray cluster at address={address} did not answer within {timeout:g} s: something "
+                             f"listens there, but not a Ray head node of this Ray version ({ray.__version__}); {check}. "
+                             f"A slow cluster: set GENMUSIC_RAY_TIMEOUT=SECONDS to wait longer")
+    error = outcome.get("error")
+    if error is None:
+        return
+    if address == "auto":
+        raise ParameterError("address=auto: no Ray cluster runs on this machine (`ray start --head` starts one), or "
+                             "leave address out to start Ray for this run") from None
+    raise ParameterError(f"cannot connect to the Ray cluster at address={address} ({type(error).__name__}: "
+                         f"{str(error).splitlines()[0] if str(error) else ''}); {check}") from None
+
+
+def _ray_map(task: Callable, jobs: Sequence[Job], *, workers: int, address: Optional[str]) -> Iterable:
+    ray = _import_ray()
+    from ray.exceptions import RayTaskError
+
+    started = _ray_connect(ray, address, workers)
+    running: dict = {}
+    try:
+        remote = ray.remote(num_cpus=1, max_retries=RAY_MAX_RETRIES, retry_exceptions=False)(_ray_job)
+        task_ref, cwd = ray.put(task), os.getcwd()
+        in_flight = max(4, 2 * int(ray.cluster_resources().get("CPU", 1)))  # bounded: a huge folder is fine
+        pending = iter(jobs)
+
+        def submit_next() -> None:
+            job = next(pending, None)
+            if job is not None:
+                running[remote.remote(task_ref, job, cwd)] = job
+
+        for _ in range(in_flight):
+            submit_next()
+        while running:
+            (ref,), _ = ray.wait(list(running), num_returns=1)
+            job = running.pop(ref)
+            try:
+                result = ray.get(ref)
+            except RayTaskError as exc:  # raised by run_job itself: only OutputError gets there
+                cause = getattr(exc, "cause", None)
+                if isinstance(cause, GenmusicError):
+                    raise cause from None
+                raise
+            except ray.exceptions.RayError as exc:  # the worker (or node) died every time it was tried
+                logger.warning("%s: Ray could not finish this file after %d retries (%s)", job[0],
+                               RAY_MAX_RETRIES, type(exc).__name__)
+                result = (job[0], WORKER_DIED.replace("twice", f"{RAY_MAX_RETRIES + 1} times"))
+            yield result
+            submit_next()
+    finally:
+        for ref in running:
+            ray.cancel(ref, force=True)
+        if started:
+            ray.shutdown()
