@@ -16,7 +16,7 @@ included, as a user pays it. Stages of genmusic's path (what ``PreprocessingPipe
     python benchmarks/profile_preprocess.py --audio /work/realmusic
     python benchmarks/profile_preprocess.py --audio DIR --only stages        # the stage tables only
 
-(Written for issue 21; the module paths it imports follow the layout of its time.)
+(Written for issue 21: the causes it found are in the README, "GPUs and clusters".)
 """
 
 from __future__ import annotations
@@ -91,14 +91,16 @@ def naive_stages(audio: Path, out: Path) -> None:
 def genmusic_stages(audio: Path, out: Path) -> None:
     from dataclasses import asdict
 
-    with stage("import genmusic.pipeline"):
+    with stage("import genmusic.data.pipeline"):
         import numpy as np
 
         from genmusic._io import atomic_save_npy_blocks, atomic_write_json
         from genmusic.audio import n_segments_for
-        from genmusic.pipeline import PreprocessingPipeline, find_audio_files
-        from genmusic.spectrogram import SongFrames
-        from genmusic.store import STORE_DTYPE, Saver, SongRecord, make_song_ids
+        from genmusic.data.engines import reuse_freed_memory
+        from genmusic.data.pipeline import PreprocessingPipeline, find_audio_files
+        from genmusic.data.store import STORE_DTYPE, Saver, SongRecord, make_song_ids
+        from genmusic.features.spectrogram import SongFrames
+    reuse_freed_memory()  # as every worker (and a one-worker run) does
     pipeline = PreprocessingPipeline()
     config = pipeline.config
     root, files = find_audio_files(audio)

@@ -205,7 +205,7 @@ def atomic_save_npy_blocks(path: str | os.PathLike, shape: tuple, dtype, blocks:
             if block.shape[1:] != shape[1:]:
                 raise ValueError(f"block of shape {block.shape} does not fit an array of shape {shape}")
             rows += block.shape[0]
-            handle.write(block.tobytes())
+            handle.write(block.data)  # the array's own buffer: no copy of the block
         if rows != shape[0]:
             raise ValueError(f"blocks hold {rows} rows, the array needs {shape[0]}")
 

@@ -1,4 +1,7 @@
 import json
+import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +12,8 @@ from genmusic.data.pipeline import PreprocessingPipeline, find_audio_files
 from genmusic.features.spectrogram import LogSpectrogramExtractor, MinMaxNormaliser
 from genmusic.data.store import SpectrogramStore
 from tests.conftest import make_chirp, make_sine
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _write_dataset(root, config, genres=("low", "high"), n=3, seconds=1.3):
@@ -91,3 +96,41 @@ def test_same_seed_same_split(tmp_path, small_config):
     assert m1 == m2
     meta = json.loads((tmp_path / "o1" / "songs" / "low.00000.json").read_text())
     assert meta["split"] in ("train", "validation", "test") and meta["genre"] == "low"
+
+
+_FAULTS_SCRIPT = """
+import resource, sys
+import numpy as np, soundfile as sf
+from genmusic.config import GenmusicConfig
+from genmusic.data import engines
+from genmusic.data.pipeline import PreprocessingPipeline
+from genmusic.data.store import Saver
+folder, tuned = sys.argv[1], sys.argv[2] == "tuned"
+if tuned:
+    engines.reuse_freed_memory()
+t = np.arange(20 * 22050) / 22050
+for i in range(4):
+    sf.write(f"{folder}/{i}.wav", (0.5 * np.sin(2 * np.pi * (110 + 40 * i) * t)).astype(np.float32), 22050)
+pipeline, saver = PreprocessingPipeline(), Saver(f"{folder}/out", GenmusicConfig())
+pipeline.process_file(f"{folder}/0.wav", "s0", "", saver)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for i in range(1, 4):
+    pipeline.process_file(f"{folder}/{i}.wav", f"s{i}", "", saver)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 3)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt: glibc only")
+def test_workers_reuse_the_memory_a_song_frees(tmp_path):
+    """With reuse_freed_memory (every worker calls it), the second and later songs fault in few fresh pages:
+    glibc keeps what the first song freed instead of handing it back (the system time of issue 21)."""
+    import subprocess
+
+    faults = {}
+    for mode in ("default", "tuned"):
+        (tmp_path / mode).mkdir()
+        out = subprocess.run([sys.executable, "-c", _FAULTS_SCRIPT, str(tmp_path / mode), mode], capture_output=True,
+                             text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert out.returncode == 0, out.stderr[-2000:]
+        faults[mode] = float(out.stdout.split()[-1])
+    assert faults["tuned"] < faults["default"] / 4, faults

@@ -84,3 +84,46 @@ def test_hann_stft_is_librosas_bit_for_bit(n, n_fft, hop_length):
     ref = librosa.stft(y, n_fft=n_fft, hop_length=hop_length, window="hann", center=True, pad_mode="constant")
     got = _hann_stft(y, n_fft, hop_length, n_fft // 2)
     assert got.dtype == np.complex64 and np.array_equal(got, ref[: n_fft // 2])
+
+
+@pytest.mark.parametrize("n_fft, hop_length", [(1024, 256), (128, 64)])
+def test_db_frames_are_librosas_stft_in_db_bit_for_bit(n_fft, hop_length):
+    """The block-wise analysis (no librosa import, in-place dB) gives librosa's STFT in dB exactly, for any
+    range of frames: the song's start (zeros before it), its middle, past its end, and across STFT blocks."""
+    import librosa
+
+    from genmusic.audio import AudioSignal
+
+    sr = 22050
+    t = np.arange(int(2.3 * sr)) / sr
+    y = (0.5 * np.sin(2 * np.pi * (110 * t + 900 * t ** 2)) + 0.01 * np.random.default_rng(7).standard_normal(t.size))
+    y = y.astype(np.float32)
+    cfg = SpectrogramConfig(n_fft=n_fft, hop_length=hop_length)
+    extractor, signal = LogSpectrogramExtractor(cfg), AudioSignal.from_array(y, sr, "chirp")
+    whole = librosa.stft(np.pad(y, (n_fft // 2, 700 * hop_length)), n_fft=n_fft, hop_length=hop_length,
+                         window="hann", center=False)[: n_fft // 2]
+    ref = 20.0 * np.log10(np.maximum(cfg.amin, np.abs(whole)), dtype=np.float32)
+    n = 1 + y.size // hop_length  # the signal's frames; the reference goes on past them (zeros)
+    assert ref.shape[1] > max(n + 5, 600)
+    for start, stop in ((0, n), (0, 1), (3, 600), (255, 257), (n - 9, n + 5)):
+        got = extractor.db_frames(signal, start, stop)
+        assert got.dtype == np.float32 and got.shape == (n_fft // 2, stop - start)
+        assert np.array_equal(got, ref[:, start:stop]), (start, stop)
+
+
+def test_preprocessing_a_file_imports_neither_librosa_nor_numba(tmp_path):
+    """A worker's first file pays no lazy librosa / scipy.signal / numba import (about 1.7 CPU seconds each)."""
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    sf.write(tmp_path / "a.wav", make_sine(440.0, 2.0, 22050), 22050)
+    code = ("import sys\nfrom genmusic.data.pipeline import PreprocessingPipeline\nfrom genmusic.data.store import Saver\n"
+            "from genmusic.config import GenmusicConfig\n"
+            f"saver = Saver({str(tmp_path / 'out')!r}, GenmusicConfig())\n"
+            f"PreprocessingPipeline().process_file({str(tmp_path / 'a.wav')!r}, 'a', '', saver)\n"
+            "print(sorted(m for m in ('librosa', 'numba', 'scipy.signal', 'keras', 'tensorflow') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

