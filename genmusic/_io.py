@@ -692,11 +692,17 @@ class Ledger:
 
 
     def close(self) -> None:
-        """The run is over: its scratch folder goes when it is empty (a killed run's leftovers stay there for
-        the next run to remove)."""
+        """The run is over: what its workers left half-written in the scratch folder (a worker, or a cluster
+        node, killed while it wrote; its file was done again elsewhere) is removed, then the folder. A run that
+        is itself killed leaves them for the next run (:meth:`scratch`)."""
+        if SCRATCH_DIR + "/" not in self.entries or os.path.islink(self.folder / SCRATCH_DIR):
+            return
         with contextlib.suppress(OSError):
-            if SCRATCH_DIR + "/" in self.entries and not os.path.islink(self.folder / SCRATCH_DIR):
-                (self.folder / SCRATCH_DIR).rmdir()
+            for entry in os.scandir(self.folder / SCRATCH_DIR):
+                if not entry.is_dir(follow_symlinks=False):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+            (self.folder / SCRATCH_DIR).rmdir()
 
 
 #: The kinds of output folder: what each is called, the command that writes it, and the files that mark it.

@@ -79,3 +79,19 @@ def test_encode_refuses_other_models_latents_and_reads_only_finished_folders(enc
     assert rc == 1 and "--overwrite" in capsys.readouterr().err
     with pytest.raises(DataError, match="not a finished latent folder"):
         load_latents(tmp_path)
+
+
+def test_two_workers_write_the_one_worker_folder_byte_for_byte(encoded, tiny_model_folder, tmp_path):
+    """Two local workers (each loads the model once and keeps the backend to its share of the cores) write
+    the same latents as one, bit for bit."""
+    from genmusic.encoding.folder import encode_folder
+
+    root, out = encoded
+    report = encode_folder(tiny_model_folder, root, tmp_path / "two", workers=2)
+    assert len(report.processed) == 4 and len(report.skipped) == 1
+
+    def tree(folder):
+        return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+                if p.is_file() and p.name != ".genmusic.lock"}
+
+    assert tree(tmp_path / "two") == tree(out)

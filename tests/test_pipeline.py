@@ -134,3 +134,37 @@ def test_workers_reuse_the_memory_a_song_frees(tmp_path):
         assert out.returncode == 0, out.stderr[-2000:]
         faults[mode] = float(out.stdout.split()[-1])
     assert faults["tuned"] < faults["default"] / 4, faults
+
+
+class _SetUpOnce:
+    """A task with state: ``setup(cpus)`` writes ``setup.<pid>`` (the CPUs it was given); each file writes which
+    process ran it and whether that process had been set up."""
+
+    def __init__(self, folder):
+        self.folder, self.ready = str(folder), False
+
+    def setup(self, cpus):
+        assert not self.ready, "set up twice"
+        self.ready = True
+        Path(self.folder, f"setup.{os.getpid()}").write_text(str(cpus))
+
+    def __call__(self, path, song_id, genre):
+        Path(self.folder, f"file.{song_id}").write_text(f"{os.getpid()} {self.ready}")
+        return song_id
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_task_is_set_up_once_in_each_worker_with_its_share_of_the_cpus(tmp_path, workers):
+    from genmusic.data.engines import map_jobs, worker_cpus
+
+    jobs = [(f"f{i}.wav", f"s{i}", "") for i in range(8)]
+    assert sorted(map_jobs(_SetUpOnce(tmp_path), jobs, workers=workers)) == sorted(j[1] for j in jobs)
+    setups = {p.name.split(".")[1]: p.read_text() for p in tmp_path.glob("setup.*")}
+    ran = [p.read_text().split() for p in tmp_path.glob("file.*")]
+    assert len(ran) == 8 and all(ready == "True" for _, ready in ran)
+    assert {pid for pid, _ in ran} <= set(setups)  # every process that ran a file was set up, once
+    if workers == 1:  # in this process, with every core
+        assert setups == {str(os.getpid()): "None"}
+    else:  # (the pool starts its second process when the first is busy: on a loaded machine it may not)
+        assert 1 <= len(setups) <= 2 and str(os.getpid()) not in setups
+        assert set(setups.values()) == {str(worker_cpus(2))}

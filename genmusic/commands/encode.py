@@ -20,8 +20,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", type=Path, required=True, help="audio folder")
     p.add_argument("--output", type=Path, required=True, help="latent folder to write")
     p.add_argument("--workers", type=int, default=None,
-                   help="local: processes (default 1: the model already uses every core); ray: CPUs of a Ray "
-                        "instance started here (default: number of cores)")
+                   help="local: processes, each loading the model once and using its share of the cores (default "
+                        "1: the model then uses every core); ray: CPUs of a Ray instance started here (default: "
+                        "number of cores), one model per CPU")
     add_engine_arguments(p)
     p.add_argument("--batch-size", type=int, default=64, help="segments per model call (default: %(default)s)")
     p.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")

@@ -15,6 +15,12 @@ only decides where the task runs:
 
 Both engines run the same :func:`run_job` around the task, so a bad file is skipped with the same named
 reason, and the files written are byte for byte the same.
+
+A task that holds state worth keeping between files (a model) says so with a ``setup(cpus)`` method: each
+worker then calls it once, before its first file, with the CPUs it may use (None: all of this machine's), and
+keeps the set-up task for all its files. On Ray such a task runs in a pool of actors that start once, one per
+``task.cpus_per_worker`` CPUs of the cluster, each given several files per call; the files of an actor that
+dies (its node lost) are given to the others.
 """
 
 from __future__ import annotations
@@ -243,11 +249,31 @@ def reuse_freed_memory() -> None:
         pass
 
 
-def _init_worker(task, parent: Optional[int] = None) -> None:
+def worker_cpus(workers: int) -> int:
+    """The CPUs each of ``workers`` local worker processes may use: this process's CPUs shared evenly (>= 1)."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        usable = os.cpu_count() or 1
+    return max(1, usable // max(1, workers))
+
+
+def _set_up(task, cpus: Optional[int]) -> None:
+    """``task.setup(cpus)`` when the task has one (once per worker, before its first file)."""
+    setup = getattr(task, "setup", None)
+    if setup is not None:
+        setup(cpus)
+
+
+def _init_worker(task, parent: Optional[int] = None, cpus: Optional[int] = None) -> None:
     if parent is not None:
         _die_with_parent(parent)
     reuse_freed_memory()
     _WORKER["task"] = task
+    try:
+        _set_up(task, cpus)
+    except Exception as exc:  # noqa: BLE001 - named for every file this worker is given, not a dead pool
+        _WORKER["setup_error"] = f"the worker could not start ({type(exc).__name__}: {exc})"
 
 
 def _die_with_parent(parent: int) -> None:
@@ -276,6 +302,8 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _work(job: Tuple[str, str, str]):
+    if "setup_error" in _WORKER:
+        return (job[0], _WORKER["setup_error"])
     return run_job(_WORKER["task"], job)
 
 
@@ -285,9 +313,10 @@ def _local_map(task, jobs: Sequence[tuple], workers: int):
     workers = max(1, min(workers, len(jobs) // MIN_FILES_PER_WORKER))
     if workers == 1:
         reuse_freed_memory()
+        _set_up(task, None)
         return map(functools.partial(run_job, task), jobs)
     _preload(task)
-    return _parallel(jobs, workers, (task, os.getpid()))
+    return _parallel(jobs, workers, (task, os.getpid(), worker_cpus(workers)))
 
 
 def _preload(task) -> None:
@@ -300,7 +329,7 @@ def _preload(task) -> None:
 
 def _start_method(task) -> Optional[str]:
     """``fork`` where the system has it (workers start at once with what this process imported), unless the
-    task asks for another (``task.start_method``: a task that loads TensorFlow must not be forked)."""
+    task asks for another (``task.start_method``: a process that has loaded TensorFlow must not be forked)."""
     import multiprocessing
 
     wanted = getattr(task, "start_method", None) or "fork"
@@ -475,11 +504,31 @@ def _connect(ray, address: str, options: dict, timeout: float) -> None:
                          f"{str(error).splitlines()[0] if str(error) else ''}); {check}") from None
 
 
+def _raise_cause(exc) -> None:
+    """A task's own GenmusicError (only OutputError gets out of :func:`run_job`) is raised as itself."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, GenmusicError):
+        raise cause from None
+    raise exc
+
+
 def _ray_map(task: Callable, jobs: Sequence[Job], *, workers: int, address: Optional[str]) -> Iterable:
     ray = _import_ray()
+    started = _ray_connect(ray, address, workers)
+    try:
+        if hasattr(task, "setup"):
+            yield from _ray_actor_map(ray, task, jobs)
+        else:
+            yield from _ray_task_map(ray, task, jobs)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _ray_task_map(ray, task: Callable, jobs: Sequence[Job]) -> Iterable:
+    """One Ray task per file (a task without state): Ray retries a file whose worker died."""
     from ray.exceptions import RayTaskError
 
-    started = _ray_connect(ray, address, workers)
     running: dict = {}
     try:
         remote = ray.remote(num_cpus=1, max_retries=RAY_MAX_RETRIES, retry_exceptions=False)(_ray_job)
@@ -500,10 +549,7 @@ def _ray_map(task: Callable, jobs: Sequence[Job], *, workers: int, address: Opti
             try:
                 result = ray.get(ref)
             except RayTaskError as exc:  # raised by run_job itself: only OutputError gets there
-                cause = getattr(exc, "cause", None)
-                if isinstance(cause, GenmusicError):
-                    raise cause from None
-                raise
+                _raise_cause(exc)
             except ray.exceptions.RayError as exc:  # the worker (or node) died every time it was tried
                 logger.warning("%s: Ray could not finish this file after %d retries (%s)", job[0],
                                RAY_MAX_RETRIES, type(exc).__name__)
@@ -513,5 +559,88 @@ def _ray_map(task: Callable, jobs: Sequence[Job], *, workers: int, address: Opti
     finally:
         for ref in running:
             ray.cancel(ref, force=True)
-        if started:
-            ray.shutdown()
+
+
+class _RayWorker:
+    """A Ray actor that sets a task up once (``task.setup(cpus)``) and runs it on chunks of files."""
+
+    def __init__(self, task, cwd: str, cpus: int) -> None:
+        if os.path.isdir(cwd) and os.getcwd() != cwd:  # relative paths agree with the caller's
+            os.chdir(cwd)
+        reuse_freed_memory()
+        self.task = task
+        _set_up(task, cpus)
+
+    def run(self, jobs: Sequence[Job]) -> list:
+        return [run_job(self.task, job) for job in jobs]
+
+
+#: Files an actor is given per call at most (fewer when there are few files per actor, so that the actors
+#: end together).
+RAY_FILES_PER_CALL = 8
+
+
+def _ray_actor_map(ray, task: Callable, jobs: Sequence[Job]) -> Iterable:
+    """The files on a pool of :class:`_RayWorker` actors, one per ``task.cpus_per_worker`` CPUs of the cluster.
+
+    Each actor is given a chunk of files at a time. When an actor dies (killed, out of memory, its node lost),
+    the files of its chunk go back to the queue one by one, for the actors left (a new pool is started when
+    none is left and the cluster still has CPUs); a file whose actor died :data:`RAY_MAX_RETRIES` + 1 times is
+    named and skipped. An actor whose setup fails stops the run with its error.
+    """
+    from collections import deque
+
+    from ray.exceptions import RayActorError, RayTaskError
+
+    cpus = max(1, int(getattr(task, "cpus_per_worker", 1)))
+    actor_class = ray.remote(num_cpus=cpus, max_restarts=0, max_task_retries=0)(_RayWorker)
+    task_ref, cwd = ray.put(task), os.getcwd()
+
+    def pool() -> list:
+        n = min(len(jobs), int(ray.cluster_resources().get("CPU", 0)) // cpus)
+        return [actor_class.remote(task_ref, cwd, cpus) for _ in range(n)]
+
+    actors = pool()
+    if not actors:
+        raise ParameterError(f"the Ray cluster has no node with {cpus} free CPU(s) for a worker")
+    per_call = max(1, min(RAY_FILES_PER_CALL, len(jobs) // (4 * len(actors))))
+    queue = deque(list(jobs[i:i + per_call]) for i in range(0, len(jobs), per_call))
+    deaths: dict = {}
+    idle, running = list(actors), {}
+    try:
+        while queue or running:
+            while idle and queue:
+                actor, chunk = idle.pop(), queue.popleft()
+                running[actor.run.remote(chunk)] = (actor, chunk)
+            if not running:  # every actor died: start a new pool on what the cluster has left
+                idle = actors = pool()
+                if not actors:
+                    raise ParameterError("every Ray worker died and the cluster has no CPU left for another; "
+                                         "the files done so far are kept: run the command again to finish")
+                continue
+            (ref,), _ = ray.wait(list(running), num_returns=1)
+            actor, chunk = running.pop(ref)
+            try:
+                results = ray.get(ref)
+            except RayTaskError as exc:  # raised by run_job itself: only OutputError gets there
+                _raise_cause(exc)
+            except RayActorError as exc:
+                if exc.actor_init_failed:
+                    message = [line for line in str(exc).splitlines() if line.strip()]
+                    raise ParameterError(f"a Ray worker could not start: {message[-1] if message else exc}") from None
+                logger.warning("a Ray worker died (%s) with %d file(s); giving them to the others: %s",
+                               type(exc).__name__, len(chunk), ", ".join(job[0] for job in chunk))
+                actors.remove(actor)
+                ray.kill(actor)
+                for job in reversed(chunk):
+                    deaths[job[0]] = deaths.get(job[0], 0) + 1
+                    if deaths[job[0]] > RAY_MAX_RETRIES:
+                        yield (job[0], WORKER_DIED.replace("twice", f"{RAY_MAX_RETRIES + 1} times"))
+                    else:  # alone: a file that kills its worker takes no other file with it
+                        queue.appendleft([job])
+                continue
+            idle.append(actor)
+            yield from results
+    finally:
+        for actor in actors:
+            ray.kill(actor)

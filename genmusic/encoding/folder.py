@@ -24,10 +24,11 @@ import io
 import json
 import logging
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 import numpy as np
 
@@ -159,30 +160,45 @@ def _read_json(path: Path, default=None):
         return default
 
 
-# model cache of a worker process: the model is loaded once per process, on its first file
-_MODELS: Dict[str, object] = {}
-
-
 class EncodeTask:
     """The per-file function of :func:`encode_folder`, picklable for any engine.
 
     ``task(path, song_id, genre)`` encodes the file (:func:`~genmusic.encoding.latents.encode_file`) with the
-    model in ``model_dir`` (loaded once per worker process) and writes the song; what decoding found worth a
-    warning comes back with its record (:class:`~genmusic.data.engines.Done`).
+    model in ``model_dir`` and writes the song; what decoding found worth a warning comes back with its record
+    (:class:`~genmusic.data.engines.Done`). The engines call :meth:`setup` once in each worker before its first
+    file: the model is loaded once per worker, and the backend's threads are kept to the worker's CPUs.
     """
 
-    #: Local worker processes start fresh (TensorFlow must not be forked once loaded).
-    start_method = "spawn"
+    #: CPUs a Ray worker (an actor) holds; the backend is given as many threads.
+    cpus_per_worker = 1
 
     def __init__(self, model_dir: str, config: GenmusicConfig, writer: LatentWriter, batch_size: int) -> None:
         self.model_dir, self.config, self.writer, self.batch_size = model_dir, config, writer, batch_size
+        self._model = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_model": None}  # a worker loads its own
+
+    @property
+    def start_method(self) -> str:
+        """How local workers start: forked (at once, with what this process imported) unless this process has
+        loaded a Keras backend, whose runtime must not be forked; then spawned (each imports it again)."""
+        loaded = any(name in sys.modules for name in ("tensorflow", "jax", "torch"))
+        return "spawn" if loaded else "fork"
+
+    def setup(self, cpus: Optional[int] = None) -> None:
+        """Keep the backend to ``cpus`` threads (None: all cores), then load the model (once)."""
+        from ..models.threads import limit_backend_threads
+
+        limit_backend_threads(cpus)
+        self.model()
 
     def model(self):
-        if self.model_dir not in _MODELS:
+        if self._model is None:
             from ..models.modelio import load_bundle
 
-            _MODELS[self.model_dir] = load_bundle(self.model_dir).model
-        return _MODELS[self.model_dir]
+            self._model = load_bundle(self.model_dir).model
+        return self._model
 
     def __call__(self, path: str, song_id: str, genre: str) -> Done:
         from ..data.pipeline import PreprocessingPipeline
@@ -211,7 +227,9 @@ def encode_folder(model_dir: str | os.PathLike, input_dir: str | os.PathLike, ou
     engine, workers, address
         Where the files are encoded (:func:`genmusic.data.engines.map_jobs`); the folder written is the same, byte
         for byte. ``workers`` defaults to 1 for the local engine (the model uses every core) and to the
-        number of cores for a Ray instance started here.
+        number of cores for a Ray instance started here. Each local worker loads the model once and keeps the
+        backend to its share of the cores; on Ray, a pool of actors (one per CPU of the cluster) does the same
+        and takes several files per call (:mod:`genmusic.data.engines`).
     batch_size : int >= 1
         Segments per model call.
     overwrite : bool
