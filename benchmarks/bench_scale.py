@@ -1,23 +1,35 @@
 #!/usr/bin/env python
-"""Files per second of preprocessing and encoding: the local engine vs Ray (1 and 2 CPUs), and the naive loop.
+"""How preprocessing and encoding scale: 1 and 2 local workers, Ray on 1 and 2 nodes, and the naive loop.
 
-Every variant runs in a fresh subprocess on the same folder of synthetic 30 s songs (22050 Hz mono WAV), so
-start-up (imports, pool or Ray start) is paid as a user pays it. Ray's start (``ray.init``) is timed apart
-from the work; ``x naive`` compares wall times with the tutorial's sequential loop (librosa.load -> stft ->
-amplitude_to_db -> min-max -> np.save). CPU seconds include the workers' (Ray workers' CPU is not visible
-to ``getrusage`` and is left out). Encoding uses an untrained model of the default architecture: speed does
-not depend on the weights.
+Every variant runs in a fresh process on the same folder, so start-up (imports, starting the workers, loading
+the model) is paid as a user pays it. The Ray variants connect to a cluster this script starts beforehand on
+this machine (``ray.cluster_utils.Cluster``: one node of 1 CPU, or two nodes of 1 CPU each, each with its own
+raylet) -- the cluster's own start is timed apart, as it would be running already on real machines.
 
-    nice -n 15 python benchmarks/bench_scale.py --songs 100
-    nice -n 15 python benchmarks/bench_scale.py --songs 100 --only naive local2     # a subset
+Columns: ``wall s`` the whole run; ``first s`` until the first file was done (start-up plus one file);
+``files/s*`` the rate after that (files 2..N over the time after the first), i.e. the rate with start-up
+left out; ``x base`` and ``x base*`` the speed-up over the first row (local engine, 1 worker) in wall time
+and in that rate; ``cpu s`` CPU seconds of everything the run used: the command, its worker processes, and
+the Ray cluster's processes during the run; ``same`` whether the files written are those of the first row,
+byte for byte. ``x naive`` compares preprocessing's wall time with the tutorial's loop (librosa.load ->
+stft -> amplitude_to_db -> min-max -> np.save, one process).
+
+    nice -n 5 python benchmarks/bench_scale.py --audio /work/realmusic --repeats 3
+    nice -n 5 python benchmarks/bench_scale.py --synthetic 100 --only preprocess
+    python benchmarks/bench_scale.py --make-real94 /tmp/real94     # 77 clips + 17 cut from the whole tracks
+
+Encoding uses an untrained model of the default architecture (speed does not depend on the weights).
+Runs are interleaved (every variant once, then again), the median of ``--repeats`` is shown.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,7 +39,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-VARIANTS = ("naive", "local1", "local2", "ray1", "ray2", "encode-local1", "encode-ray2")
+#: (task, variant) pairs: the variant's engine, workers and Ray nodes.
+VARIANTS = {
+    "naive": ("local", 1, 0),
+    "local1": ("local", 1, 0),
+    "local2": ("local", 2, 0),
+    "ray-1node": ("ray", 1, 1),
+    "ray-2nodes": ("ray", 2, 2),
+}
+TASKS = {"preprocess": ("naive", "local1", "local2", "ray-1node", "ray-2nodes"),
+         "encode": ("local1", "local2", "ray-1node", "ray-2nodes")}
 
 
 def _cpu_s() -> float:
@@ -35,7 +56,11 @@ def _cpu_s() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _naive(audio_dir: str, out_dir: str) -> int:
+# --------------------------------------------------------------------------------------------------
+# one variant, in a fresh process
+
+
+def _naive(audio_dir: str, out_dir: str, times: list) -> int:
     import librosa
     import numpy as np
 
@@ -46,32 +71,93 @@ def _naive(audio_dir: str, out_dir: str) -> int:
         y, _ = librosa.load(path, sr=22050, mono=True)
         db = librosa.amplitude_to_db(np.abs(librosa.stft(y, n_fft=1024, hop_length=256)))
         np.save(os.path.join(out_dir, path.stem + ".npy"), ((db - db.min()) / (db.max() - db.min())).astype(np.float64))
+        times.append(time.perf_counter())
     return len(files)
 
 
-def run_variant(variant: str, audio_dir: str, out_dir: str, model_dir: str) -> dict:
+def run_variant(task: str, variant: str, audio_dir: str, out_dir: str, model_dir: str, address: str) -> dict:
     """Runs inside a fresh subprocess; everything after the interpreter's start is timed."""
     start, cpu = time.perf_counter(), _cpu_s()
-    ray_start = 0.0
-    engine = "ray" if "ray" in variant else "local"
-    workers = int(variant[-1]) if variant != "naive" else 1
-    if engine == "ray":
-        import ray
-
-        ray.init(num_cpus=workers, include_dashboard=False, configure_logging=False, log_to_driver=False)
-        ray_start = time.perf_counter() - start
+    engine, workers, _ = VARIANTS[variant]
+    times: list = []
     if variant == "naive":
-        n = _naive(audio_dir, out_dir)
-    elif variant.startswith("encode"):
-        from genmusic.encoding.folder import encode_folder
-
-        n = len(encode_folder(model_dir, audio_dir, out_dir, engine=engine, workers=workers).processed)
+        n = _naive(audio_dir, out_dir, times)
     else:
-        from genmusic.data.pipeline import PreprocessingPipeline
+        from genmusic.data import engines
 
-        n = len(PreprocessingPipeline().run(audio_dir, out_dir, engine=engine, workers=workers).processed)
+        map_jobs = engines.map_jobs
+
+        def timed_map_jobs(*args, **kwargs):  # the time of every file done, as the engine yields it
+            for result in map_jobs(*args, **kwargs):
+                times.append(time.perf_counter())
+                yield result
+
+        engines.map_jobs = timed_map_jobs
+        options = {"engine": engine, "workers": workers, "address": address or None}
+        if task == "encode":
+            from genmusic.encoding.folder import encode_folder
+
+            n = len(encode_folder(model_dir, audio_dir, out_dir, **options).processed)
+        else:
+            from genmusic.data.pipeline import PreprocessingPipeline
+
+            n = len(PreprocessingPipeline().run(audio_dir, out_dir, **options).processed)
     wall = time.perf_counter() - start
-    return {"variant": variant, "files": n, "wall_s": wall, "ray_start_s": ray_start, "cpu_s": _cpu_s() - cpu}
+    first = times[0] - start if times else wall
+    rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else float("nan")
+    return {"task": task, "variant": variant, "files": n, "wall_s": wall, "first_s": first, "rate": rate,
+            "cpu_s": _cpu_s() - cpu, "load": os.getloadavg()[0]}
+
+
+# --------------------------------------------------------------------------------------------------
+# the driver: clusters, runs, the table
+
+
+def tree_cpu(root: int, exclude: int = -1) -> float:
+    """CPU seconds of every process under ``root`` (not ``root`` itself), their reaped children included."""
+    import psutil
+
+    total = 0.0
+    for proc in psutil.Process(root).children(recursive=True):
+        if proc.pid == exclude:
+            continue
+        try:
+            t = proc.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+        except psutil.Error:
+            pass
+    return total
+
+
+class Clusters:
+    """Ray clusters on this machine, one per node count, started on first use and kept for every run."""
+
+    def __init__(self) -> None:
+        self.held: dict = {}
+        self.started_s: dict = {}
+        self.tmp = tempfile.mkdtemp(prefix="gmbs", dir="/tmp")  # short: Ray's socket paths
+
+    def address(self, nodes: int) -> str:
+        if nodes not in self.held:
+            for other in list(self.held):  # one cluster at a time: they would share the cores
+                self.held.pop(other).shutdown()
+            os.environ["RAY_TMPDIR"] = os.path.join(self.tmp, str(nodes))
+            from ray.cluster_utils import Cluster
+
+            start = time.perf_counter()
+            cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+            for _ in range(nodes - 1):
+                cluster.add_node(num_cpus=1)
+            cluster.wait_for_nodes()
+            self.started_s[nodes] = time.perf_counter() - start
+            self.held[nodes] = cluster
+            time.sleep(2.0)  # let the nodes settle (prestarted workers) before anything is timed
+        return self.held[nodes].address
+
+    def close(self) -> None:
+        for cluster in self.held.values():
+            cluster.shutdown()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def make_model(folder: Path) -> Path:
@@ -79,8 +165,8 @@ def make_model(folder: Path) -> Path:
     if (folder / "model.keras").is_file():
         return folder
     from genmusic.config import GenmusicConfig
-    from genmusic.models.modelio import write_model_metadata
     from genmusic.models import build_model
+    from genmusic.models.modelio import write_model_metadata
 
     config = GenmusicConfig()
     model = build_model(config.model, config.spectrogram.segment_shape, seed=0)
@@ -90,47 +176,106 @@ def make_model(folder: Path) -> Path:
     return folder
 
 
+def make_real94(out: Path, clips: Path = Path("/work/realmusic"), full: Path = Path("/work/realmusic_full")) -> Path:
+    """94 real 30 s songs: every clip of ``clips`` plus 17 excerpts (30 s from 120 s in) of ``full``'s tracks."""
+    import soundfile as sf
+
+    out = out / "genres_original"
+    for p in sorted((clips / "genres_original").rglob("*.wav")):
+        (out / p.parent.name).mkdir(parents=True, exist_ok=True)
+        shutil.copy(p, out / p.parent.name / p.name)
+    for p in sorted((full / "genres_original").rglob("*.wav"))[::4][:17]:
+        info = sf.info(p)
+        start = int(min(120.0, max(0.0, info.duration - 30.0)) * info.samplerate)
+        y, sr = sf.read(p, start=start, frames=30 * info.samplerate, dtype="int16")
+        (out / p.parent.name).mkdir(parents=True, exist_ok=True)
+        sf.write(out / p.parent.name / f"{p.stem}.cut120.wav", y, sr, subtype="PCM_16")
+    return out.parent
+
+
+def digest(folder: Path) -> str:
+    """A hash of every file genmusic wrote (names and bytes; the lock file left out)."""
+    h = hashlib.sha1()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and p.name != ".genmusic.lock":
+            h.update(str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--songs", type=int, default=100, help="files in the folder (30 s songs)")
-    p.add_argument("--seconds", type=float, default=30.0)
-    p.add_argument("--only", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--audio", type=Path, help="a folder of audio (genre folders allowed)")
+    source.add_argument("--synthetic", type=int, metavar="SONGS", help="that many synthetic 30 s songs (default 100)")
+    source.add_argument("--make-real94", type=Path, metavar="OUT", help="write the 94-song real set there and stop")
+    p.add_argument("--only", nargs="+", choices=sorted({*TASKS, *VARIANTS}), help="tasks and/or variants to run")
     p.add_argument("--repeats", type=int, default=1, help="runs per variant (the median is shown)")
     p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "genmusic-bench-scale")
-    p.add_argument("--_child", nargs=4, help=argparse.SUPPRESS)
+    p.add_argument("--_child", nargs=6, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args._child:
         print(json.dumps(run_variant(*args._child)))
         return 0
+    if args.make_real94:
+        print(f"{len(list(make_real94(args.make_real94).rglob('*.wav')))} songs in {args.make_real94}")
+        return 0
+    if args.audio:
+        audio = args.audio
+    else:
+        from genmusic.data.synthetic import GENRES, make_synthetic
 
-    from genmusic.data.synthetic import GENRES, make_synthetic
-
-    per_genre = -(-args.songs // len(GENRES))
-    audio = make_synthetic(args.cache / f"audio_{per_genre}x{args.seconds:g}", n_per_genre=per_genre,
-                           duration=args.seconds)
-    model = make_model(args.cache / "model") if any(v.startswith("encode") for v in args.only) else ""
-    rows = []
-    for variant in args.only:
-        runs = []
+        per_genre = -(-(args.synthetic or 100) // len(GENRES))
+        audio = make_synthetic(args.cache / f"audio_{per_genre}x30", n_per_genre=per_genre, duration=30.0)
+    chosen = set(args.only or [*TASKS, *VARIANTS])
+    tasks = [t for t in TASKS if t in chosen or not chosen & set(TASKS)]
+    runs = [(t, v) for t in tasks for v in TASKS[t] if v in chosen or not chosen & set(VARIANTS)]
+    model = str(make_model(args.cache / "model")) if any(t == "encode" for t, _ in runs) else ""
+    clusters, results, same = Clusters(), {}, {}
+    try:
         for _ in range(args.repeats):
-            with tempfile.TemporaryDirectory() as out:
-                proc = subprocess.run([sys.executable, __file__, "--_child", variant, str(audio), out, str(model)],
-                                      capture_output=True, text=True)
+            for task, variant in sorted(runs, key=lambda r: VARIANTS[r[1]][2]):  # one cluster size at a time
+                nodes = VARIANTS[variant][2]
+                address = clusters.address(nodes) if nodes else ""
+                out = Path(tempfile.mkdtemp(prefix="gmbs-out-"))
+                before = tree_cpu(os.getpid())
+                proc = subprocess.Popen([sys.executable, __file__, "--_child", task, variant, str(audio), str(out),
+                                         model, address], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        env={**os.environ, "PYTHONPATH": str(ROOT)})
+                stdout, stderr = proc.communicate()
                 if proc.returncode:
-                    print(proc.stderr[-3000:], file=sys.stderr)
+                    print(stderr[-3000:], file=sys.stderr)
                     return 1
-                runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        rows.append(sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2])
-    naive = next((r["wall_s"] for r in rows if r["variant"] == "naive"), None)
-    print(f"{'variant':<14} {'files':>6} {'wall s':>8} {'ray start s':>12} {'files/s':>8} {'files/s*':>9} "
-          f"{'x naive':>8} {'cpu s':>7}")
-    for r in rows:
-        work = r["wall_s"] - r["ray_start_s"]
-        ratio = f"{naive / r['wall_s']:.2f}" if naive and not r["variant"].startswith("encode") else "-"
-        print(f"{r['variant']:<14} {r['files']:>6} {r['wall_s']:>8.2f} {r['ray_start_s']:>12.2f} "
-              f"{r['files'] / r['wall_s']:>8.2f} {r['files'] / work:>9.2f} {ratio:>8} {r['cpu_s']:>7.2f}")
-    print(f"(files/s* leaves Ray's start out; cores: {os.cpu_count()}; load average "
-          f"{os.getloadavg()[0]:.1f}; {args.seconds:g} s songs at 22050 Hz, n_fft 1024, hop 256)")
+                row = json.loads(stdout.strip().splitlines()[-1])
+                if nodes:  # the cluster's processes (workers, actors) are not the command's children
+                    row["cpu_s"] += max(0.0, tree_cpu(os.getpid(), exclude=proc.pid) - before)
+                results.setdefault((task, variant), []).append(row)
+                if variant != "naive":
+                    same.setdefault((task, variant), set()).add(digest(out))
+                shutil.rmtree(out, ignore_errors=True)
+    finally:
+        clusters.close()
+    songs = len(list(Path(audio).rglob("*.wav")))
+    print(f"{audio}: {songs} files; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}; "
+          f"medians of {args.repeats}; Ray cluster start (not in the rows): "
+          + ", ".join(f"{n} node(s) {s:.1f} s" for n, s in sorted(clusters.started_s.items())))
+    for task in tasks:
+        rows = [(v, results[(task, v)]) for v in TASKS[task] if (task, v) in results]
+        if not rows:
+            continue
+        median = {v: sorted(r, key=lambda x: x["wall_s"])[len(r) // 2] for v, r in rows}
+        base = median.get("local1")
+        naive = median.get("naive")
+        reference = same.get((task, "local1"))
+        print(f"\n{task}\n{'variant':<11} {'files':>5} {'wall s':>7} {'first s':>8} {'files/s*':>9} {'x base':>7} "
+              f"{'x base*':>8} {'x naive':>8} {'cpu s':>7} {'same':>5} {'load':>5}")
+        for v, r in median.items():
+            x_base = f"{base['wall_s'] / r['wall_s']:.2f}" if base else "-"
+            x_rate = f"{r['rate'] / base['rate']:.2f}" if base else "-"
+            x_naive = f"{naive['wall_s'] / r['wall_s']:.2f}" if naive and task == "preprocess" else "-"
+            ok = "-" if v == "naive" or not reference else ("yes" if same[(task, v)] == reference and
+                                                            len(reference) == 1 else "NO")
+            print(f"{v:<11} {r['files']:>5} {r['wall_s']:>7.2f} {r['first_s']:>8.2f} {r['rate']:>9.2f} {x_base:>7} "
+                  f"{x_rate:>8} {x_naive:>8} {r['cpu_s']:>7.2f} {ok:>5} {r['load']:>5.2f}")
     return 0
 
 

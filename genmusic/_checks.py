@@ -21,6 +21,7 @@ This module imports only :mod:`genmusic.errors`.
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -29,7 +30,7 @@ from .errors import ParameterError
 
 __all__ = ["require", "is_integer", "check_integer", "MAX_SEED", "check_seed", "check_number", "check_choice", "valid_array", "valid_audio",
            "valid_matrix", "valid_labels", "check_stft", "LIMITS", "MAX_SECONDS", "format_limit",
-           "check_config"]
+           "check_config", "env_seconds"]
 
 #: Longest audio genmusic reads or makes in one piece, in seconds (6 hours). Memory does not limit it (long
 #: audio is processed in blocks), but a request beyond it is a typo or a damaged header, and is refused.
@@ -354,3 +355,23 @@ def check_config(value: Any, cls: type, owner: str, *, example: str = "", tutori
     if tutorial:
         message += f"; the tutorial's call is {tutorial}"
     raise ParameterError(message)
+
+
+def env_seconds(name: str, default: float) -> float:
+    """Seconds from the environment variable ``name`` (a number > 0), or ``default`` when it is not set.
+
+    Raises
+    ------
+    ParameterError
+        The variable holds anything but a finite number of seconds > 0.
+    """
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise ParameterError(f"{name} must be a number of seconds > 0, got {value!r}")
+    return seconds

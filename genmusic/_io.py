@@ -55,7 +55,7 @@ __all__ = ["atomic_path", "atomic_write", "atomic_write_text", "atomic_write_jso
            "atomic_save_npy_blocks", "atomic_save_npz", "make_folder", "inner_folder", "output_failure",
            "OUTPUT_ERRNOS", "folder_lock", "json_float", "safe_name", "unique_safe_names", "shown", "read_text",
            "Ledger", "LEDGER_FILE", "SCRATCH_DIR", "FOLDER_KINDS", "folder_kinds", "check_folder_kind",
-           "TEMPORARY_GLOB", "LOCK_FILE"]
+           "TEMPORARY_GLOB", "LOCK_FILE", "real_stderr", "set_real_stderr"]
 
 logger = logging.getLogger("genmusic")
 
@@ -66,6 +66,22 @@ LOCK_FILE = ".genmusic.lock"
 TEMPORARY_GLOB = ".*.tmp*"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+#: The file descriptor of this process's own standard error when a command passes file descriptor 2 through a
+#: filter thread (:func:`genmusic.commands.hide_native_logs`); None otherwise.
+_REAL_STDERR: list = [None]
+
+
+def set_real_stderr(fd: Optional[int]) -> None:
+    """Record where this process's standard error really goes (see :func:`real_stderr`)."""
+    _REAL_STDERR[0] = fd
+
+
+def real_stderr() -> int:
+    """A file descriptor for messages that must reach the user even when no Python thread can run (a helper
+    process writes there): this process's standard error, past any filter on file descriptor 2."""
+    return _REAL_STDERR[0] if _REAL_STDERR[0] is not None else 2
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -67,3 +68,57 @@ def test_jax_data_parallel_on_two_cpu_devices(tiny_store, tmp_path):
     replicas, epochs, loss, _ = _result(output)
     assert replicas == 2 and epochs == 1 and 0 < loss < 0.2
     assert (tmp_path / "dp" / "model.keras").is_file()
+
+
+# -- multi-worker training: the parts that need no second worker (the whole run: benchmarks/bench_multiworker.py)
+
+
+def test_a_worker_that_waits_too_long_for_the_others_is_stopped_with_a_message():
+    """TensorFlow waits for the workers of TF_CONFIG in C++ for hours; genmusic's watchdog (a separate process)
+    stops the waiting process once the timeout has passed, and says why."""
+    import time
+
+    from genmusic.models.devices import _WATCHDOG
+
+    waiting = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    start = time.monotonic()
+    watchdog = subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(waiting.pid), "0.5", "not every worker joined"],
+                                stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # stdin open: not joined
+    try:
+        assert waiting.wait(timeout=30) == -15 and time.monotonic() - start < 20  # SIGTERM
+    finally:
+        waiting.kill()
+        watchdog.stdin.close()
+    assert watchdog.stderr.read().strip() == "not every worker joined"
+    assert watchdog.wait(timeout=10) == 0
+
+
+def test_the_watchdog_leaves_a_worker_that_joined_in_time_alone(monkeypatch):
+    from genmusic.models.devices import _join_watchdog
+
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["localhost:1", "localhost:2"]}, '
+                                    '"task": {"type": "worker", "index": 1}}')
+    with _join_watchdog(0.5):
+        pass  # joined at once: the watchdog ends with the block
+    import time
+
+    time.sleep(1.0)  # past the timeout: this process is still here
+
+
+def test_chief_and_lost_worker_errors(monkeypatch):
+    import tensorflow as tf
+
+    from genmusic.errors import TrainingError
+    from genmusic.models.devices import is_chief_task, multi_worker_failure
+
+    cluster = {"cluster": {"worker": ["host0:2222", "host1:2222"]}}
+    for task, chief in (({"type": "worker", "index": 0}, True), ({"type": "worker", "index": 1}, False)):
+        monkeypatch.setenv("TF_CONFIG", json.dumps({**cluster, "task": task}))
+        assert is_chief_task() is chief
+    monkeypatch.delenv("TF_CONFIG")
+    assert is_chief_task()
+    lost = tf.errors.UnavailableError(None, None, "Collective ops is aborted by: The following tasks are unhealthy "
+                                                  "(stopped sending heartbeats):\n/job:worker/replica:0/task:1\n")
+    error = multi_worker_failure(lost)
+    assert isinstance(error, TrainingError) and "a worker is gone" in str(error) and "task:1" in str(error)
+    assert multi_worker_failure(ValueError("a bad batch")) is None

@@ -18,7 +18,7 @@ import sys
 import threading
 from typing import Callable, Mapping, Optional
 
-from .._io import shown
+from .._io import set_real_stderr, shown
 from ..errors import GenmusicError, ParameterError
 
 __all__ = ["run_main", "setup_logging", "cli_words", "add_engine_arguments", "hide_native_logs", "option_names"]
@@ -102,6 +102,7 @@ def hide_native_logs() -> None:
         os.close(write)
     except OSError:  # no usable file descriptor 2: nothing to filter
         return
+    set_real_stderr(real)
 
     def pump() -> None:
         pending = b""
@@ -126,6 +127,7 @@ def hide_native_logs() -> None:
         except (OSError, ValueError):
             pass
         os.dup2(real, 2)  # closes the pipe's write end: the thread reads to its end and stops
+        set_real_stderr(None)
         _native_filter.join(timeout=2.0)
 
     _native_filter = threading.Thread(target=pump, name="genmusic-stderr-filter", daemon=True)

@@ -38,6 +38,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from .._checks import env_seconds
 from ..errors import GenmusicError, OutputError, ParameterError
 
 __all__ = ["ENGINES", "RAY_INSTALL", "RAY_MAX_RETRIES", "RAY_CONNECT_TIMEOUT", "WORKER_DIED", "Done", "check_engine",
@@ -431,16 +432,7 @@ RAY_CONNECT_TIMEOUT = 20.0
 
 def ray_timeout() -> float:
     """:data:`RAY_CONNECT_TIMEOUT`, or ``GENMUSIC_RAY_TIMEOUT`` (seconds) when it is set."""
-    value = os.environ.get("GENMUSIC_RAY_TIMEOUT")
-    if not value:
-        return RAY_CONNECT_TIMEOUT
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = float("nan")
-    if not 0 < seconds < float("inf"):
-        raise ParameterError(f"GENMUSIC_RAY_TIMEOUT must be a number of seconds > 0, got {value!r}")
-    return seconds
+    return env_seconds("GENMUSIC_RAY_TIMEOUT", RAY_CONNECT_TIMEOUT)
 
 
 def _ray_host_port(address: str) -> Tuple[str, int]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -39,7 +40,8 @@ from ..errors import GenmusicError, ModelFolderError, ParameterError, TrainingEr
 from .callbacks import (BestModel, EpochLine, NaNGuard, RecordNewFiles, ResumeCheckpoint, ThroughputMeter,
                         TimeLimit)
 from .dataset import SpectrogramDataset, split_indices
-from .devices import Devices, distribution, mixed_precision, scale_loss_for_replicas, visible_gpus
+from .devices import (Devices, distribution, is_chief_task, mixed_precision, multi_worker_failure,
+                      scale_loss_for_replicas, visible_gpus)
 from .modelio import (CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, LOSS_PLOT_FILE, MODEL_FILE, TENSORBOARD_DIR,
                       prepare_folder, read_history, read_resume_state, truncate_history,
                       write_model_metadata)
@@ -316,7 +318,10 @@ def _fit(model, train_ds: SpectrogramDataset, val_ds: SpectrogramDataset, callba
         if exc.errno in OUTPUT_ERRNOS:  # the logs (history.csv, TensorBoard) could not be written
             raise output_failure(callbacks.best.path.parent, exc) from exc
         raise
-    except Exception:
+    except Exception as exc:
+        lost = multi_worker_failure(exc) if run.config.train.distribution == "multi_worker" else None
+        if lost is not None:  # a worker of the cluster is gone: one message, not TensorFlow's traceback
+            raise lost from None
         # tf.data wraps exceptions raised inside the generator; give the user the original message.
         for ds in (train_ds, val_ds):
             if ds.last_error is not None:
@@ -403,6 +408,10 @@ def train(spectrograms: Union[str, os.PathLike, SpectrogramStore], model_dir: Un
     model_dir = Path(model_dir)
     if model_dir.exists() and not model_dir.is_dir():
         raise ModelFolderError(f"model folder {model_dir} exists and is not a folder")
+    if config is not None and config.train.distribution == "multi_worker" and not is_chief_task():
+        # a worker other than the chief writes to a temporary folder: the chief alone locks and writes model_dir
+        return _train(store, model_dir, config, kind=kind, resume=resume, overwrite=overwrite, progress=progress,
+                      extra_callbacks=extra_callbacks)
     created = not model_dir.exists()
     try:
         with folder_lock(model_dir, purpose="training"):
@@ -473,7 +482,10 @@ def _train(store: SpectrogramStore, model_dir: Path, config: Optional[GenmusicCo
                samples_per_second=json_float(sps), audio_seconds_per_second=json_float(sps * segment_seconds),
                wall_seconds=wall)
     ledger.close()
+    if not devices.is_chief:  # this worker's copy goes; the model is the chief's
+        shutil.rmtree(write_dir, ignore_errors=True)
+        result.model_dir = model_dir
     _raise_if_diverged(callbacks.guard, result)
     logger.info("trained %d epoch(s); best validation loss %.6g; %s; model folder %s", epochs_run, best_val,
-                _throughput(sps, sps * segment_seconds), write_dir)
+                _throughput(sps, sps * segment_seconds), result.model_dir)
     return result
