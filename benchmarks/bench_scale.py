@@ -10,7 +10,7 @@ Columns: ``wall s`` the whole run; ``first s`` until the first file was done (st
 ``files/s*`` the rate after that (files 2..N over the time after the first), i.e. the rate with start-up
 left out; ``x base`` and ``x base*`` the speed-up over the first row (local engine, 1 worker) in wall time
 and in that rate; ``cpu s`` CPU seconds of everything the run used: the command, its worker processes, and
-the Ray cluster's processes during the run; ``same`` whether the files written are those of the first row,
+the Ray cluster's processes during the run, and ``cpu s/h`` the same per hour of audio; ``same`` whether the files written are those of the first row,
 byte for byte. ``x naive`` compares preprocessing's wall time with the tutorial's loop (librosa.load ->
 stft -> amplitude_to_db -> min-max -> np.save, one process).
 
@@ -67,12 +67,14 @@ def _naive(audio_dir: str, out_dir: str, times: list) -> int:
     from genmusic.data.pipeline import find_audio_files
 
     _, files = find_audio_files(audio_dir)
+    seconds = 0.0
     for path, _ in files:
         y, _ = librosa.load(path, sr=22050, mono=True)
+        seconds += len(y) / 22050
         db = librosa.amplitude_to_db(np.abs(librosa.stft(y, n_fft=1024, hop_length=256)))
         np.save(os.path.join(out_dir, path.stem + ".npy"), ((db - db.min()) / (db.max() - db.min())).astype(np.float64))
         times.append(time.perf_counter())
-    return len(files)
+    return len(files), seconds
 
 
 def run_variant(task: str, variant: str, audio_dir: str, out_dir: str, model_dir: str, address: str) -> dict:
@@ -81,7 +83,7 @@ def run_variant(task: str, variant: str, audio_dir: str, out_dir: str, model_dir
     engine, workers, _ = VARIANTS[variant]
     times: list = []
     if variant == "naive":
-        n = _naive(audio_dir, out_dir, times)
+        n, seconds = _naive(audio_dir, out_dir, times)
     else:
         from genmusic.data import engines
 
@@ -97,36 +99,81 @@ def run_variant(task: str, variant: str, audio_dir: str, out_dir: str, model_dir
         if task == "encode":
             from genmusic.encoding.folder import encode_folder
 
-            n = len(encode_folder(model_dir, audio_dir, out_dir, **options).processed)
+            report = encode_folder(model_dir, audio_dir, out_dir, **options)
         else:
             from genmusic.data.pipeline import PreprocessingPipeline
 
-            n = len(PreprocessingPipeline().run(audio_dir, out_dir, **options).processed)
+            report = PreprocessingPipeline().run(audio_dir, out_dir, **options)
+        n = len(report.processed)
+        seconds = sum(r.n_samples for r in report.processed) / report.sample_rate
     wall = time.perf_counter() - start
     first = times[0] - start if times else wall
     rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else float("nan")
     return {"task": task, "variant": variant, "files": n, "wall_s": wall, "first_s": first, "rate": rate,
-            "cpu_s": _cpu_s() - cpu, "load": os.getloadavg()[0]}
+            "cpu_s": _cpu_s() - cpu, "audio_h": seconds / 3600, "load": os.getloadavg()[0]}
 
 
 # --------------------------------------------------------------------------------------------------
 # the driver: clusters, runs, the table
 
 
-def tree_cpu(root: int, exclude: int = -1) -> float:
-    """CPU seconds of every process under ``root`` (not ``root`` itself), their reaped children included."""
-    import psutil
+def _processes() -> dict:
+    """``{(pid, start time): (parent pid, own CPU ticks)}`` of every process (``/proc``: Linux only)."""
+    found = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found[(int(entry), fields[19])] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return found
 
-    total = 0.0
-    for proc in psutil.Process(root).children(recursive=True):
-        if proc.pid == exclude:
-            continue
-        try:
-            t = proc.cpu_times()
-            total += t.user + t.system + t.children_user + t.children_system
-        except psutil.Error:
-            pass
-    return total
+
+class TreeCPU:
+    """CPU seconds used by the processes under ``root`` (not ``root`` itself, not ``exclude`` and its own) while the block
+    runs, processes that start and end within it included: ``/proc`` is read every 0.1 s, and each process
+    counts from its CPU when first seen (0 when it started in the block) to its CPU when last seen."""
+
+    def __init__(self, root: int) -> None:
+        self.root, self.exclude = root, -1
+        self.first: dict = {}
+        self.last: dict = {}
+        self.seconds = 0.0
+
+    def _sample(self, initial: bool = False) -> None:
+        found = _processes()
+        below, frontier = set(), {self.root}
+        while frontier:
+            frontier = {key[0] for key, (parent, _) in found.items()
+                        if parent in frontier and key[0] not in below and key[0] != self.exclude}
+            below |= frontier
+        for key, (_, ticks) in found.items():
+            if key[0] in below:
+                self.first.setdefault(key, ticks if initial else 0)
+                self.last[key] = ticks
+
+    def __enter__(self) -> "TreeCPU":
+        import threading
+
+        self._sample(initial=True)
+        self._stop = threading.Event()
+
+        def poll() -> None:
+            while not self._stop.wait(0.1):
+                self._sample()
+
+        self._thread = threading.Thread(target=poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        ticks = sum(self.last[key] - self.first[key] for key in self.last)
+        self.seconds = ticks / os.sysconf("SC_CLK_TCK")
 
 
 class Clusters:
@@ -237,17 +284,18 @@ def main(argv=None) -> int:
                 nodes = VARIANTS[variant][2]
                 address = clusters.address(nodes) if nodes else ""
                 out = Path(tempfile.mkdtemp(prefix="gmbs-out-"))
-                before = tree_cpu(os.getpid())
-                proc = subprocess.Popen([sys.executable, __file__, "--_child", task, variant, str(audio), str(out),
-                                         model, address], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        env={**os.environ, "PYTHONPATH": str(ROOT)})
-                stdout, stderr = proc.communicate()
+                with TreeCPU(os.getpid()) as cluster_cpu:
+                    proc = subprocess.Popen([sys.executable, __file__, "--_child", task, variant, str(audio),
+                                             str(out), model, address], stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                    cluster_cpu.exclude = proc.pid  # the command counts its own CPU and its children's
+                    stdout, stderr = proc.communicate()
                 if proc.returncode:
                     print(stderr[-3000:], file=sys.stderr)
                     return 1
                 row = json.loads(stdout.strip().splitlines()[-1])
                 if nodes:  # the cluster's processes (workers, actors) are not the command's children
-                    row["cpu_s"] += max(0.0, tree_cpu(os.getpid(), exclude=proc.pid) - before)
+                    row["cpu_s"] += cluster_cpu.seconds
                 results.setdefault((task, variant), []).append(row)
                 if variant != "naive":
                     same.setdefault((task, variant), set()).add(digest(out))
@@ -267,7 +315,7 @@ def main(argv=None) -> int:
         naive = median.get("naive")
         reference = same.get((task, "local1"))
         print(f"\n{task}\n{'variant':<11} {'files':>5} {'wall s':>7} {'first s':>8} {'files/s*':>9} {'x base':>7} "
-              f"{'x base*':>8} {'x naive':>8} {'cpu s':>7} {'same':>5} {'load':>5}")
+              f"{'x base*':>8} {'x naive':>8} {'cpu s':>7} {'cpu s/h':>8} {'same':>5} {'load':>5}")
         for v, r in median.items():
             x_base = f"{base['wall_s'] / r['wall_s']:.2f}" if base else "-"
             x_rate = f"{r['rate'] / base['rate']:.2f}" if base else "-"
@@ -275,7 +323,8 @@ def main(argv=None) -> int:
             ok = "-" if v == "naive" or not reference else ("yes" if same[(task, v)] == reference and
                                                             len(reference) == 1 else "NO")
             print(f"{v:<11} {r['files']:>5} {r['wall_s']:>7.2f} {r['first_s']:>8.2f} {r['rate']:>9.2f} {x_base:>7} "
-                  f"{x_rate:>8} {x_naive:>8} {r['cpu_s']:>7.2f} {ok:>5} {r['load']:>5.2f}")
+                  f"{x_rate:>8} {x_naive:>8} {r['cpu_s']:>7.2f} {r['cpu_s'] / r['audio_h']:>8.1f} {ok:>5} "
+                  f"{r['load']:>5.2f}")
     return 0
 
 
