@@ -302,7 +302,9 @@ def main(argv=None) -> int:
                 shutil.rmtree(out, ignore_errors=True)
     finally:
         clusters.close()
-    songs = len(list(Path(audio).rglob("*.wav")))
+    from genmusic.data.pipeline import find_audio_files
+
+    songs = len(find_audio_files(audio)[1])
     print(f"{audio}: {songs} files; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}; "
           f"medians of {args.repeats}; Ray cluster start (not in the rows): "
           + ", ".join(f"{n} node(s) {s:.1f} s" for n, s in sorted(clusters.started_s.items())))

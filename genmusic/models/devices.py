@@ -269,7 +269,9 @@ def multi_worker_failure(exc: BaseException) -> Optional[TrainingError]:
 
     text = re.sub(r"\{\{.*?\}\}\s*", "", str(exc))  # TensorFlow's name of the operation
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    lost = " ".join(lines[:2])
+    first = next((i for i, line in enumerate(lines) if re.search(  # TensorFlow's words on the peer, and the next line
+        r"aborted|unhealthy|heartbeat|reset by peer|failed to connect", line, re.IGNORECASE)), 0)
+    lost = " ".join(lines[first:first + 2])
     return TrainingError(f"multi-worker training stopped: a worker is gone (killed, its machine lost, or unreachable; "
                          f"{type(exc).__name__}: {lost[:300]}). Every worker stops with it ({_cluster_text()}); "
                          f"what the chief saved of the finished epochs is kept. Start every worker again")
