@@ -46,6 +46,10 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--work-dir", type=Path, required=True)
     p.add_argument("--minutes", type=float, nargs="+", default=[5.0, 10.0], help="fine-tuning budgets")
     p.add_argument("--finetune-lr", type=float, default=5e-4, help="fine-tuning learning rate (default: %(default)s)")
+    p.add_argument("--scratch-model", action="append", default=[], metavar="NAME=FOLDER",
+                   help="the from-scratch row of set NAME from a model folder trained already (e.g. while the "
+                        "machine was shared: train_vae.py's defaults without the wall-time budget) instead of "
+                        "training it here")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-iter", type=int, default=32, help="Griffin-Lim iterations (default: %(default)s)")
     return p
@@ -76,7 +80,7 @@ def main(argv=None) -> int:
     from genmusic.data.pipeline import PreprocessingPipeline
     from genmusic.data.store import SpectrogramStore
     from genmusic.models import build_model
-    from genmusic.models.modelio import load_bundle
+    from genmusic.models.modelio import load_bundle, read_history
 
     bundle = load_bundle(args.model)
     pretrained = bundle.model
@@ -102,19 +106,29 @@ def main(argv=None) -> int:
             ft_config = store.config.replace(model=bundle.config.model,
                                              train={"epochs": 100000, "seed": args.seed, "minutes": None,
                                                     "learning_rate": args.finetune_lr})
-            runs = [("fine-tuned", _train(store, work / "finetuned", ft_config, args.minutes, init_from=args.model)),
-                    ("from scratch (train_vae.py defaults)",
-                     _train(store, work / "scratch", store.config.replace(train={"seed": args.seed}),
-                            sorted({*args.minutes, store.config.train.minutes or 30.0})))]
+            scratch = dict(s.split("=", 1) for s in args.scratch_model).get(name)
+            runs = [("fine-tuned", _train(store, work / "finetuned", ft_config, args.minutes, init_from=args.model))]
+            if scratch is None:
+                runs.append(("from scratch (train_vae.py defaults)",
+                             _train(store, work / "scratch", store.config.replace(train={"seed": args.seed}),
+                                    sorted({*args.minutes, store.config.train.minutes or 30.0}))))
+            else:
+                val = read_history(Path(scratch) / "history.csv")["val_loss"]
+                best = min(range(len(val)), key=val.__getitem__)
+                runs.append(("from scratch (train_vae.py defaults)",
+                             ({f"best of {len(val)} epochs": (load_bundle(scratch).model.get_weights(), best + 1,
+                                                              val[best], float("nan"))}, None)))
             for label, (points, result) in runs:
-                timings[label] = {"epochs": result.epochs_run, "minutes": result.wall_seconds / 60}
-                print(f"{label}: {result.epochs_run} epochs in {result.wall_seconds / 60:.1f} min", flush=True)
+                if result is not None:
+                    timings[label] = {"epochs": result.epochs_run, "minutes": result.wall_seconds / 60}
+                    print(f"{label}: {result.epochs_run} epochs in {result.wall_seconds / 60:.1f} min", flush=True)
                 for budget, snap in points.items():
                     if snap is None or snap[0] is None:
                         continue
                     weights, epochs, val, secs = snap
                     model.set_weights(weights)
-                    row = f"{label}, {budget} ({secs / 60:.1f} min, {epochs} epochs)"
+                    row = (f"{label}, {budget} ({secs / 60:.1f} min, {epochs} epochs)" if secs == secs
+                           else f"{label}, {budget} (epoch {epochs})")
                     timings[row] = {"epochs": epochs, "minutes": secs / 60, "val_loss": val}
                     evaluate_reconstruction(model, store, **kw, ceiling=False, on_song=ears.hook(row))
         from _ears import Ears

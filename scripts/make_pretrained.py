@@ -24,6 +24,7 @@ Nobody has to trust a blob: given the same corpus, seed and machine, this script
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -75,9 +76,14 @@ def main(argv=None) -> int:
         PreprocessingPipeline(config).run(corpus, store_dir, workers=2)
     store = SpectrogramStore(store_dir)
     print({s: len(store.songs_in(s)) for s in ("train", "validation", "test")}, f"{time.time() - t0:.0f} s", flush=True)
-    resume = (model_dir / "checkpoint" / "state.json").is_file()
-    result = train(store, model_dir, config, resume=resume, progress=False)
-    print(f"trained: {result.epochs_run} epochs, {result.wall_seconds / 60:.1f} min", flush=True)
+    state = model_dir / "checkpoint" / "state.json"
+    done = json.loads(state.read_text())["epoch"] if state.is_file() else 0
+    if done < args.epochs:  # a killed run resumes where it stopped, with the same result
+        result = train(store, model_dir, config, resume=done > 0, progress=False)
+        print(f"trained: {result.epochs_run} epochs, {result.wall_seconds / 60:.1f} min", flush=True)
+    elif done > args.epochs:
+        raise SystemExit(f"{model_dir} was trained for {done} epochs, more than --epochs {args.epochs}: use another "
+                         f"--work-dir")
     fit_priors(model_dir, store_dir, seed=args.seed, overwrite=True)
     args.install.mkdir(parents=True, exist_ok=True)
     for name in SHIPPED:
