@@ -145,38 +145,48 @@ def test_the_commands_refuse_to_write_into_an_installed_model(installed, tiny_st
 # -- fine-tuning ---------------------------------------------------------------------------------------------
 
 
-def test_init_from_starts_from_the_weights_and_records_the_source(installed, tiny_store, tmp_path):
-    from genmusic.models.training import train
+def test_fine_tuning_starts_from_the_weights_records_the_source_and_resumes(installed, tiny_store,
+                                                                              tiny_model_folder, tmp_path, capsys):
+    """train_vae.py --init-from (genmusic.models.training.train(..., init_from=...)): 1 epoch at a learning rate
+    so small that no weight can move visibly, so the model written is the source's weights; then resumed."""
+    from genmusic.commands import train
 
     source = genmusic.load_bundle(NAME)
-    # a learning rate so small that an epoch cannot move a weight visibly: the weights are the source's
-    config = train_config(tiny_store, epochs=1, learning_rate=1e-9)
-    config = config.replace(model={"latent_dim": 32, "conv_filters": (4, 4)})  # not used: the source's are
-    result = train(tiny_store, tmp_path / "tuned", config, init_from=NAME, progress=None)
-    assert result.config.model == source.config.model
-    ours, theirs = result.model.get_weights(), source.model.get_weights()
+    folder = tmp_path / "tuned"
+    args = ["--spectrograms", str(tiny_store.path), "--model-dir", str(folder), "--batch-size", "8", "--no-progress"]
+    assert train.main([*args, "--init-from", NAME, "--epochs", "1", "--learning-rate", "1e-9"]) == 0
+    assert f"fine-tuning {NAME}" in capsys.readouterr().out
+    tuned = genmusic.load_bundle(folder)
+    assert tuned.config.model == source.config.model  # the source's architecture, not the store's config's
+    ours, theirs = tuned.model.get_weights(), source.model.get_weights()
     assert len(ours) == len(theirs) and all(np.allclose(a, b, atol=1e-6) for a, b in zip(ours, theirs))
     from genmusic.models import build_model
 
     fresh = build_model(source.config.model, tiny_store.segment_shape, seed=1)
     assert not all(np.allclose(a, b, atol=1e-3) for a, b in zip(fresh.get_weights(), theirs))
-    meta = json.loads((tmp_path / "tuned" / "genmusic.json").read_text())
-    assert meta["init_from"]["model"] == NAME and meta["init_from"]["installed"] is True
-    assert meta["init_from"]["folder"] == str(installed.resolve())
-    assert meta["stats"] == tiny_store.stats  # the user's store's statistics
+    assert tuned.meta["init_from"] == {"model": NAME, "folder": str(installed.resolve()), "installed": True,
+                                       "genmusic_version": source.meta["genmusic_version"], "epochs_run": None}
+    assert tuned.meta["stats"] == tiny_store.stats  # the user's store's statistics
+    assert tuned.meta["config"]["train"]["learning_rate"] == 1e-9  # the user's training settings
 
-
-def test_resume_keeps_init_from_and_refuses_another(installed, tiny_store, tiny_model_folder, tmp_path):
-    from genmusic.models.training import train
-
-    folder = tmp_path / "tuned"
-    train(tiny_store, folder, train_config(tiny_store, epochs=1), init_from=NAME, progress=None)
-    with pytest.raises(ParameterError, match=r"init_from=.* with resume=True: the model in .* started from tiny-v1"):
-        train(tiny_store, folder, train_config(tiny_store, epochs=2), resume=True, init_from=tiny_model_folder,
-              progress=None)
-    result = train(tiny_store, folder, train_config(tiny_store, epochs=2), resume=True, init_from=NAME, progress=None)
-    assert result.epochs_run == 2
+    # resume: another source is refused, the same one continues (and stays recorded)
+    assert train.main([*args, "--resume", "--epochs", "2", "--init-from", str(tiny_model_folder)]) == 1
+    assert f"--init-from {tiny_model_folder} with --resume: the model in {folder} started from {NAME}" \
+        in capsys.readouterr().err
+    assert train.main([*args, "--resume", "--epochs", "2", "--init-from", NAME]) == 0
     assert json.loads((folder / "genmusic.json").read_text())["init_from"]["model"] == NAME
+    assert json.loads((folder / "genmusic.json").read_text())["epochs_run"] == 2
+
+
+def test_fine_tuning_refuses_architecture_flags_and_another_kind(installed, tiny_store, tmp_path, capsys):
+    from genmusic.commands import train
+
+    args = ["--spectrograms", str(tiny_store.path), "--model-dir", str(tmp_path / "m"), "--init-from", NAME]
+    assert train.main([*args, "--latent-dim", "8", "--preset", "large"]) == 1
+    assert "--preset and --latent-dim cannot go with --init-from" in capsys.readouterr().err
+    assert train.main(args, kind="autoencoder") == 1
+    assert f"--init-from {NAME} is a vae, but kind='autoencoder'" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
 
 
 def test_init_from_refuses_other_spectrogram_settings_naming_each(installed, tiny_store, tmp_path):
@@ -193,21 +203,6 @@ def test_init_from_refuses_other_spectrogram_settings_naming_each(installed, tin
     assert "spectrogram.top_db: 80.0 (model) vs 120.0 (store)" in message
     assert f"init_from={NAME} (the installed model {NAME})" in message and "preprocess your audio again" in message
     assert not (tmp_path / "tuned").exists()
-
-
-def test_the_train_command_fine_tunes_and_refuses_architecture_flags(installed, tiny_store, tmp_path, capsys):
-    from genmusic.commands import train
-
-    args = ["--spectrograms", str(tiny_store.path), "--model-dir", str(tmp_path / "m"), "--init-from", NAME]
-    assert train.main([*args, "--latent-dim", "8", "--preset", "large"]) == 1
-    assert "--preset and --latent-dim cannot go with --init-from" in capsys.readouterr().err
-    assert train.main(args + ["--epochs", "1", "--batch-size", "8", "--no-progress"]) == 0
-    assert f"fine-tuning {NAME}" in capsys.readouterr().out
-    assert train.main(args + ["--epochs", "2", "--resume", "--no-progress"]) == 0
-    # the autoencoder command: another kind than the source's
-    assert train.main(["--spectrograms", str(tiny_store.path), "--model-dir", str(tmp_path / "ae"),
-                           "--init-from", NAME], kind="autoencoder") == 1
-    assert "is a vae, but kind='autoencoder'" in capsys.readouterr().err
 
 
 # -- the model shipped in the package ------------------------------------------------------------------------
