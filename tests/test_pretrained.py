@@ -84,6 +84,10 @@ def test_the_commands_take_a_name(installed, tmp_path, capsys):
     assert generate.main(["--model", NAME, "--mode", "reconstruct", "--input", str(tmp_path / "audio" / "mid" / "tune.wav"),
                           "--n-iter", "2", "--output", str(tmp_path / "gen")]) == 0
     assert (tmp_path / "gen" / "tune_reconstruct.wav").is_file()
+    # its training store is not installed with it (genmusic.json names a folder of the machine that made it)
+    assert generate.main(["--model", NAME, "--mode", "reconstruct", "--output", str(tmp_path / "gen2")]) == 1
+    assert f"error: {NAME} is an installed model: the spectrograms it was trained on are not installed with it; " \
+           f"no --input given: pass --input FILE ..." in capsys.readouterr().err
     assert encode.main(["--model", NAME, "--input", str(tmp_path / "audio"), "--output", str(tmp_path / "z"),
                         "--no-progress"]) == 0
     latents = genmusic.load_latents(tmp_path / "z")

@@ -282,10 +282,15 @@ def find_training_store(model_dir: str | os.PathLike, *, fix: str = "pass spectr
     ParameterError
         ``genmusic.json`` records no store.
     DataError
-        The recorded store is in none of those places.
+        The recorded store is in none of those places, or the model is an installed one (its store is not
+        installed with it).
     """
     model_dir = pretrained.resolve(model_dir)
     recorded = read_model_metadata(model_dir).get("spectrograms")
+    installed = pretrained.installed_name(model_dir)
+    if installed is not None:  # its genmusic.json names a folder of the machine that made it
+        raise DataError(f"{installed} is an installed model: the spectrograms it was trained on are not installed "
+                        f"with it; {fix}")
     if not recorded:
         raise ParameterError(f"{model_dir / META_FILE} records no training spectrograms; {fix}")
     recorded_path = Path(recorded)

@@ -107,9 +107,9 @@ def resolve(model: str | os.PathLike) -> Path:
     key = (given.name, str(given.resolve()))
     if key not in _warned and given.resolve() != installed:
         _warned.add(key)
-        logger.warning("%s is both a folder here (%s) and an installed model (%s): the folder is used; to use the "
-                       "installed model pass its full path %s, or rename the folder", given.name,
-                       shown(given.resolve()), given.name, shown(installed))
+        logger.warning("%s names both a folder here (%s) and an installed model (%s): the folder is used; to use "
+                       "the installed model, pass its full path instead of the name, or rename the folder",
+                       given.name, shown(given.resolve()), shown(installed))
     return given
 
 
