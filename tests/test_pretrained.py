@@ -74,10 +74,11 @@ def test_neither_a_folder_nor_a_name_lists_the_installed_models(installed):
         pretrained.path_of("nope")
 
 
-def test_the_commands_take_a_name(installed, tmp_path, capsys):
+def test_the_commands_take_a_name(installed, tiny_store, tmp_path, capsys, monkeypatch):
     import soundfile as sf
 
-    from genmusic.commands import encode, generate
+    from genmusic.analysis import report
+    from genmusic.commands import analyze, encode, generate
 
     (tmp_path / "audio" / "mid").mkdir(parents=True)
     sf.write(tmp_path / "audio" / "mid" / "tune.wav", _tiny_song(1, 0, 8000, 1.0), 8000)
@@ -90,6 +91,15 @@ def test_the_commands_take_a_name(installed, tmp_path, capsys):
            f"no --input given: pass --input FILE ..." in capsys.readouterr().err
     assert encode.main(["--model", NAME, "--input", str(tmp_path / "audio"), "--output", str(tmp_path / "z"),
                         "--no-progress"]) == 0
+    seen = {}
+
+    def study(folders, names, *args, **kwargs):  # the analysis itself has tests of its own
+        seen.update(folders=folders, names=names)
+        raise genmusic.GenmusicError("stopped here")
+
+    monkeypatch.setattr(report, "_analyse", study)
+    assert analyze.main(["--model", NAME, "--spectrograms", str(tiny_store.path), "--output", str(tmp_path / "r")]) == 1
+    assert seen == {"folders": [installed], "names": [NAME]}
     latents = genmusic.load_latents(tmp_path / "z")
     assert latents.song_vectors.shape == (1, 32) and latents.meta["model"] == str(installed)
 
