@@ -8,6 +8,10 @@ the one before:
    must match the store's);
 3. ``--preset NAME`` (replaces the model architecture);
 4. the single-setting flags (``--epochs``, ``--latent-dim``, ...); the script sets the model kind.
+
+``--init-from MODEL`` fine-tunes: the model is built from MODEL's architecture (a model folder, or an installed
+model's name such as ``realmusic-v1``) and starts from its weights; the training settings are built as above
+(the model settings come from MODEL, so ``--preset``, ``--latent-dim`` and ``--beta`` are refused with it).
 """
 
 from __future__ import annotations
@@ -60,6 +64,10 @@ def get_parser(kind: str = "vae") -> argparse.ArgumentParser:
     p.add_argument("--model-dir", type=Path, default=Path(DEFAULT_MODEL_DIRS[kind]),
                    help="model folder (default: %(default)s)")
     p.add_argument("--latent-dim", type=int, help="override model.latent_dim")
+    p.add_argument("--init-from", metavar="MODEL",
+                   help="fine-tune: start from the weights (and architecture) of this model folder or installed model "
+                        "(`genmusic models` lists them, e.g. realmusic-v1) instead of random weights; the store's "
+                        "spectrogram settings must be the model's")
     p.add_argument("--resume", action="store_true",
                    help="continue the model in --model-dir from its last checkpoint (raise --epochs to train longer)")
     p.add_argument("--overwrite", action="store_true", help="replace a model already in --model-dir")
@@ -105,6 +113,13 @@ def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
         from ..data.store import SpectrogramStore
         from ..models.training import train
 
+        architecture = [flag for flag, value in (("--preset", args.preset), ("--latent-dim", args.latent_dim),
+                                                 ("--beta", args.beta)) if value is not None]
+        if args.init_from and architecture:
+            raise ParameterError(f"{' and '.join(architecture)} cannot go with --init-from: the model settings come "
+                                 f"from {args.init_from} (its weights fit only its own architecture); leave "
+                                 f"{'them' if len(architecture) > 1 else 'it'} out, or train from scratch without "
+                                 f"--init-from")
         store = SpectrogramStore(args.spectrograms)
         base = None
         if args.resume and (args.model_dir / META_FILE).is_file():
@@ -112,12 +127,16 @@ def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
             base = GenmusicConfig.from_dict(meta["config"], where=str(args.model_dir / META_FILE))
         config = config_from_args(args, store, kind=kind, base=base)
         m = config.model
-        print(f"training a {kind} (latent_dim={m.latent_dim}, {m.bottleneck} bottleneck, "
-              f"filters {list(m.conv_filters)}) "
-              f"on {store} for up to {config.train.epochs} epoch(s) -> {args.model_dir}")
+        if args.init_from and not args.resume:
+            print(f"fine-tuning {args.init_from} (its architecture and weights) "
+                  f"on {store} for up to {config.train.epochs} epoch(s) -> {args.model_dir}")
+        else:
+            print(f"training a {kind} (latent_dim={m.latent_dim}, {m.bottleneck} bottleneck, "
+                  f"filters {list(m.conv_filters)}) "
+                  f"on {store} for up to {config.train.epochs} epoch(s) -> {args.model_dir}")
         # a progress bar on a terminal; one line per epoch in a log file or a pipe
         result = train(store, args.model_dir, config, kind=kind, resume=args.resume, overwrite=args.overwrite,
-                       progress=not args.no_progress and sys.stdout.isatty())
+                       progress=not args.no_progress and sys.stdout.isatty(), init_from=args.init_from)
         print(result.summary())
         if args.fit_prior:
             from ..generation.composer import fit_priors
