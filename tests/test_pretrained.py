@@ -228,7 +228,7 @@ def test_the_shipped_model_encodes_and_decodes_a_chord():
         pytest.skip(f"the shipped model is not in this checkout ({folder / 'model.keras'} is missing: "
                     f"scripts/make_pretrained.py writes it)")
     assert SHIPPED in pretrained.names()
-    gen = genmusic.SoundGenerator.from_folder(SHIPPED, n_iter=4)
+    gen = genmusic.SoundGenerator.from_folder(SHIPPED, n_iter=32)
     assert gen.bundle.folder.resolve() == folder.resolve()
     sr = gen.sample_rate
     t = np.arange(int(3.0 * sr)) / sr
@@ -237,3 +237,18 @@ def test_the_shipped_model_encodes_and_decodes_a_chord():
     assert song.latents.shape[1] == gen.bundle.config.model.latent_dim and np.isfinite(song.latents).all()
     audio = gen.decode_song(song)
     assert audio.shape == chord.shape and np.isfinite(audio).all() and np.abs(audio).max() > 1e-3
+    # the notes survive: the rebuilt chord's three strongest pitch classes (CQT chroma) are C, E and G
+    import librosa
+
+    chroma = librosa.feature.chroma_cqt(y=audio[sr // 2:-sr // 2], sr=sr).mean(axis=1)
+    assert set(np.argsort(chroma)[-3:]) == {0, 4, 7}, np.round(chroma, 2)
+
+
+def test_fine_tuning_without_a_learning_rate_uses_the_fine_tuning_one(installed, tiny_store, tmp_path, capsys):
+    from genmusic.commands import train
+
+    folder = tmp_path / "tuned"
+    assert train.main(["--spectrograms", str(tiny_store.path), "--model-dir", str(folder), "--batch-size", "8",
+                       "--no-progress", "--init-from", NAME, "--epochs", "1"]) == 0
+    assert f"learning rate {train.FINETUNE_LEARNING_RATE:g}" in capsys.readouterr().out
+    assert genmusic.load_bundle(folder).meta["config"]["train"]["learning_rate"] == train.FINETUNE_LEARNING_RATE

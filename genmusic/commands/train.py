@@ -67,7 +67,8 @@ def get_parser(kind: str = "vae") -> argparse.ArgumentParser:
     p.add_argument("--init-from", metavar="MODEL",
                    help="fine-tune: start from the weights (and architecture) of this model folder or installed model "
                         "(`genmusic models` lists them, e.g. realmusic-v1) instead of random weights; the store's "
-                        "spectrogram settings must be the model's")
+                        "spectrogram settings must be the model's; the learning rate is then "
+                        f"{FINETUNE_LEARNING_RATE:g} unless --learning-rate or --config gives one")
     p.add_argument("--resume", action="store_true",
                    help="continue the model in --model-dir from its last checkpoint (raise --epochs to train longer)")
     p.add_argument("--overwrite", action="store_true", help="replace a model already in --model-dir")
@@ -96,6 +97,10 @@ def config_from_args(args: argparse.Namespace, store, *, kind: str,
     return layered_config(store, base=base, config_file=args.config, preset=args.preset, train=train, model=model,
                           kind=kind)
 
+
+#: ``--init-from``'s learning rate unless ``--learning-rate`` or ``--config`` gives one: a quarter of the
+#: default from-scratch rate.
+FINETUNE_LEARNING_RATE = 5e-4
 
 #: Library phrases and the options that say the same on the command line.
 CLI_PHRASES = {"another model_dir": "another --model-dir", "config.train.epochs": "--epochs",
@@ -128,8 +133,11 @@ def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
         config = config_from_args(args, store, kind=kind, base=base)
         m = config.model
         if args.init_from and not args.resume:
-            print(f"fine-tuning {args.init_from} (its architecture and weights) "
-                  f"on {store} for up to {config.train.epochs} epoch(s) -> {args.model_dir}")
+            if args.learning_rate is None and args.config is None:
+                # from-scratch steps would throw away much of what the weights know (bench_pretrained.py)
+                config = config.replace(train={"learning_rate": FINETUNE_LEARNING_RATE})
+            print(f"fine-tuning {args.init_from} (its architecture and weights) on {store} for up to "
+                  f"{config.train.epochs} epoch(s), learning rate {config.train.learning_rate:g} -> {args.model_dir}")
         else:
             print(f"training a {kind} (latent_dim={m.latent_dim}, {m.bottleneck} bottleneck, "
                   f"filters {list(m.conv_filters)}) "
