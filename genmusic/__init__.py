@@ -11,7 +11,8 @@ The package tree is the pipeline, one package per stage, in the order data flows
     analysis/    the latent-space study, reconstruction quality, the latent-size sweep, the report
     commands/    the command line (``genmusic <command>``, ``scripts/*.py``)
 
-with ``_io``, ``_checks``, ``errors`` and ``config`` under all of them and ``metrics`` beside features. A
+with ``_io``, ``_checks``, ``errors``, ``config`` and ``pretrained`` (the models installed with genmusic, used by
+name: ``load_bundle("realmusic-v1")``) under all of them and ``metrics`` beside features. A
 module imports only from its own stage and the stages before it (``tests/test_layout.py`` checks it).
 
 The names below are the public API, in the order data flows. Configuration: :class:`GenmusicConfig` and its

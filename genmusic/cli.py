@@ -17,6 +17,7 @@ COMMANDS = {
     "generate": ("generate", "reconstruct, resynthesise, sample, interpolate, ... -> WAVs and pictures"),
     "analyze": ("analyze", "latent-space study and report"),
     "demo": ("demo", "the whole job on the embedded dataset"),
+    "models": ("models", "the trained models installed with genmusic (usable by name)"),
 }
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "TrainingError",
     "OutputError",
     "FolderLockedError",
+    "InstalledModelError",
 ]
 
 
@@ -64,3 +65,8 @@ class OutputError(GenmusicError):
 
 class FolderLockedError(OutputError):
     """Another genmusic run is writing to the same folder; the message names its lock file and owner."""
+
+
+class InstalledModelError(ModelFolderError):
+    """A run would write into a model installed with genmusic (``genmusic models``), which genmusic never
+    changes; the message names it and the copy to make instead."""

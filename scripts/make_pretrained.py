@@ -14,7 +14,7 @@ Nobody has to trust a blob: given the same corpus, seed and machine, this script
 
    It preprocesses the corpus with genmusic's defaults and a seeded song split (10 % validation, 20 % test:
    the same songs as ``bench_quality.py``'s split of the 30 s clips, so the clips of the test tracks are
-   unseen by the model), trains the default VAE for a fixed number of epochs (TensorFlow's deterministic
+   unseen by the model), trains the default VAE for a fixed number of epochs (44) (TensorFlow's deterministic
    ops, a fixed seed; each epoch draws ``--segments-per-epoch`` training segments), fits the latent prior
    and the sequence model on the training songs, and copies the model folder to ``--install`` (default:
    ``genmusic/pretrained/realmusic-v1``).
@@ -24,6 +24,7 @@ Nobody has to trust a blob: given the same corpus, seed and machine, this script
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -42,13 +43,32 @@ def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="make_pretrained", description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", type=Path, required=True, help="the LEN=full dev corpus (GTZAN layout)")
     p.add_argument("--work-dir", type=Path, required=True, help="store and model folder (reused by a rerun)")
-    p.add_argument("--epochs", type=int, default=80, help="training epochs (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=44, help="training epochs (default: %(default)s)")
     p.add_argument("--segments-per-epoch", type=int, default=2048,
                    help="training segments drawn per epoch (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="split, weights and prior seed (default: %(default)s)")
     p.add_argument("--install", type=Path, default=ROOT / "genmusic" / "pretrained" / "realmusic-v1",
                    help="where the finished model folder is copied (default: %(default)s)")
     return p
+
+
+def _finish_metadata(model_dir: Path, epochs: int) -> None:
+    """A run stopped (killed) right after epoch ``epochs`` and rerun with ``--epochs`` that number: its weights are
+    those of a run asked for ``epochs`` epochs from the start; its ``genmusic.json`` says so (finished)."""
+    from genmusic.config import GenmusicConfig
+    from genmusic.models.modelio import read_model_metadata, write_model_metadata
+
+    meta = read_model_metadata(model_dir)
+    if meta.get("status") == "finished":
+        return
+    state = json.loads((model_dir / "checkpoint" / "state.json").read_text())
+    config = GenmusicConfig.from_dict(meta["config"]).replace(train={"epochs": epochs})
+    own = {"genmusic_model_version", "genmusic_version", "kind", "input_shape", "latent_dim", "compression_ratio",
+           "config", "stats", "genres", "spectrograms"}
+    extra = {k: v for k, v in meta.items() if k not in own}
+    extra.update(status="finished", epochs_run=int(state["epoch"]), best_val_loss=state["best_val_loss"])
+    write_model_metadata(model_dir, config, stats=meta["stats"], genres=meta["genres"],
+                         spectrograms=meta.get("spectrograms"), extra=extra)
 
 
 def main(argv=None) -> int:
@@ -58,7 +78,7 @@ def main(argv=None) -> int:
     from genmusic.config import GenmusicConfig, SplitConfig, TrainConfig
     from genmusic.data.pipeline import PreprocessingPipeline
     from genmusic.data.store import SpectrogramStore
-    from genmusic.generation.composer import fit_priors
+    from genmusic.generation.composer import fit_priors, fitted_unit
     from genmusic.models.training import train
 
     if keras.backend.backend() == "tensorflow":
@@ -75,10 +95,18 @@ def main(argv=None) -> int:
         PreprocessingPipeline(config).run(corpus, store_dir, workers=2)
     store = SpectrogramStore(store_dir)
     print({s: len(store.songs_in(s)) for s in ("train", "validation", "test")}, f"{time.time() - t0:.0f} s", flush=True)
-    resume = (model_dir / "checkpoint" / "state.json").is_file()
-    result = train(store, model_dir, config, resume=resume, progress=False)
-    print(f"trained: {result.epochs_run} epochs, {result.wall_seconds / 60:.1f} min", flush=True)
-    fit_priors(model_dir, store_dir, seed=args.seed, overwrite=True)
+    state = model_dir / "checkpoint" / "state.json"
+    done = json.loads(state.read_text())["epoch"] if state.is_file() else 0
+    if done > args.epochs:
+        raise SystemExit(f"{model_dir} was trained for {done} epochs, more than --epochs {args.epochs}: use another "
+                         f"--work-dir")
+    if done < args.epochs:  # a killed run resumes where it stopped, with the same result
+        result = train(store, model_dir, config, resume=done > 0, progress=False)
+        print(f"trained: {result.epochs_run} epochs, {result.wall_seconds / 60:.1f} min", flush=True)
+    else:
+        _finish_metadata(model_dir, args.epochs)
+    if not fitted_unit(model_dir).complete:
+        fit_priors(model_dir, store_dir, seed=args.seed, overwrite=True)
     args.install.mkdir(parents=True, exist_ok=True)
     for name in SHIPPED:
         shutil.copy2(model_dir / name, args.install / name)

@@ -29,3 +29,39 @@ def test_demo_runs_the_steps_marks_new_music_and_ends_with_the_report_path(tmp_p
     assert analyze_argv[analyze_argv.index("--input") + 1] == str(tmp_path / "generated" / "remix" / "remix_a_b.wav")
     out = capsys.readouterr().out
     assert out.splitlines()[-1] == str((tmp_path / "reports" / "analysis" / "report.html").resolve())
+
+
+def _analyze_argv(tmp_path, monkeypatch, *argv):
+    """The demo's steps replaced by stand-ins; returns the argv the demo gives ``analyze``."""
+    calls = []
+    for module in (preprocess, train, generate, analyze):
+        monkeypatch.setattr(module, "main", lambda a, _name=module.__name__, **k: calls.append((_name, list(a))) or 0)
+    assert demo.main(["--workdir", str(tmp_path), "--no-progress", *argv]) == 0
+    return calls[-1][1]
+
+
+def test_the_report_compares_with_the_installed_pretrained_model(tiny_store, tiny_model_folder, tmp_path,
+                                                                 monkeypatch, capsys):
+    import json
+    import shutil
+
+    from genmusic import pretrained
+
+    root = tmp_path / "installed"
+    shutil.copytree(tiny_model_folder, root / demo.PRETRAINED)
+    monkeypatch.setattr(pretrained, "ROOT", root)
+    shutil.copytree(tiny_store.path, tmp_path / "work" / "spectrograms")  # what the demo's preprocess step writes
+    argv = _analyze_argv(tmp_path / "work", monkeypatch)
+    models = [argv[i + 1] for i, a in enumerate(argv) if a == "--model"]
+    assert models == [str(tmp_path / "work" / "saved_models" / "vae"), str(root / demo.PRETRAINED)]
+    assert f"compared:     {demo.PRETRAINED}" in capsys.readouterr().out
+    argv = _analyze_argv(tmp_path / "work", monkeypatch, "--no-pretrained")
+    assert argv.count("--model") == 1
+    # a pretrained model of other spectrogram settings is left out, with the reason
+    meta = json.loads((root / demo.PRETRAINED / "genmusic.json").read_text())
+    meta["config"]["spectrogram"]["hop_length"] = 32
+    (root / demo.PRETRAINED / "genmusic.json").write_text(json.dumps(meta))
+    argv = _analyze_argv(tmp_path / "work", monkeypatch)
+    assert argv.count("--model") == 1
+    assert "left out of the report: realmusic-v1 and the demo's spectrograms were made with different settings " \
+           "(spectrogram.hop_length: 32 (model) vs 64 (spectrograms)" in capsys.readouterr().out

@@ -25,7 +25,8 @@ ROOT = pathlib.Path(genmusic.__file__).parent
 #: module or a package (which stands for every module under it).
 STAGES = [
     ("plumbing", ["genmusic._version", "genmusic._lazy", "genmusic.errors", "genmusic._checks", "genmusic._io",
-                  "genmusic._plot", "genmusic.config"]),
+                  "genmusic._plot", "genmusic.config",
+                  "genmusic.pretrained"]),  # installed models by name: files and JSON only
     ("audio", ["genmusic.audio"]),
     ("features", ["genmusic.features"]),
     ("metrics", ["genmusic.metrics"]),

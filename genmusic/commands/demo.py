@@ -3,6 +3,10 @@
 preprocess (synthetic GTZAN-shaped songs) -> train the VAE -> generate WAVs and pictures -> analyse the
 latent space; prints where everything is. Each step is the same command a user runs by hand, and a
 finished step is reused when the demo runs again.
+
+When genmusic was installed with its pretrained model (realmusic-v1, trained on real music; ``genmusic
+models``), the analysis also encodes the same songs with it, so the report compares the two models: the
+table, each model's latent map and its players (``--no-pretrained`` leaves it out).
 """
 
 from __future__ import annotations
@@ -12,8 +16,12 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-from ..errors import ParameterError
+from .. import pretrained
+from ..errors import GenmusicError, ParameterError
 from . import run_main, setup_logging
+
+#: The installed model the demo's report compares with the model it trains (when it is installed).
+PRETRAINED = "realmusic-v1"
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -27,7 +35,28 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-train-segments", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-pretrained", action="store_true",
+                   help=f"do not compare with the installed pretrained model ({PRETRAINED}) in the report")
     return p
+
+
+def pretrained_for(spectrograms: Path) -> tuple:
+    """``(folder, note)``: the installed pretrained model to compare in the report when it reads the store's
+    spectrograms (else None), and what to say about it."""
+    from ..config import GenmusicConfig, check_compatible
+    from ..data.store import SpectrogramStore
+    from ..models.modelio import read_model_metadata
+
+    if PRETRAINED not in pretrained.names():
+        return None, f"{PRETRAINED} is not installed: the report shows the demo's model alone"
+    folder = pretrained.path_of(PRETRAINED)
+    try:
+        theirs = GenmusicConfig.from_dict(read_model_metadata(folder)["config"])
+        check_compatible(theirs, SpectrogramStore(spectrograms).config, model_name=PRETRAINED,
+                         data_name="the demo's spectrograms")
+    except GenmusicError as exc:
+        return None, f"{PRETRAINED} left out of the report: {exc}"
+    return folder, f"the report compares the demo's model with {PRETRAINED} (trained on real music) on the same songs"
 
 
 def check_args(args: argparse.Namespace) -> None:
@@ -90,14 +119,19 @@ def _demo(args: argparse.Namespace) -> int:
              ["--model", str(model), "--mode", mode, "--output", str(out / mode), "--overwrite", *extra])
     report_dir = w / "reports" / "analysis"
     new_music = sorted((out / "remix").glob("*.wav"))[:1]  # music the model never saw: a star on the latent map
+    compare, note = pretrained_for(spectrograms) if not args.no_pretrained else (None, None)
+    if note:
+        print(f"\nnote: {note}")
     step("4/4 analyse the latent space", analyze.main,
-         ["--model", str(model), "--spectrograms", str(spectrograms), "--output", str(report_dir),
-          *(["--input", *map(str, new_music)] if new_music else [])])
+         ["--model", str(model), *(["--model", str(compare)] if compare else []), "--spectrograms", str(spectrograms),
+          "--output", str(report_dir), *(["--input", *map(str, new_music)] if new_music else [])])
     print("\n=== done in {:.0f} s".format(time.perf_counter() - t0))
     for title, seconds in steps:
         print(f"  {title:<32} {seconds:6.1f} s")
-    print(f"spectrograms: {spectrograms}\nmodel:        {model}\nsounds:       {out}\n"
-          f"report (open in a browser: map, players):")
+    print(f"spectrograms: {spectrograms}\nmodel:        {model}\nsounds:       {out}")
+    if compare:
+        print(f"compared:     {PRETRAINED} ({compare})")
+    print("report (open in a browser: map, players):")
     print((report_dir / "report.html").resolve())
     return 0
 

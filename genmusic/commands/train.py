@@ -8,6 +8,10 @@ the one before:
    must match the store's);
 3. ``--preset NAME`` (replaces the model architecture);
 4. the single-setting flags (``--epochs``, ``--latent-dim``, ...); the script sets the model kind.
+
+``--init-from MODEL`` fine-tunes: the model is built from MODEL's architecture (a model folder, or an installed
+model's name such as ``realmusic-v1``) and starts from its weights; the training settings are built as above
+(the model settings come from MODEL, so ``--preset``, ``--latent-dim`` and ``--beta`` are refused with it).
 """
 
 from __future__ import annotations
@@ -60,6 +64,11 @@ def get_parser(kind: str = "vae") -> argparse.ArgumentParser:
     p.add_argument("--model-dir", type=Path, default=Path(DEFAULT_MODEL_DIRS[kind]),
                    help="model folder (default: %(default)s)")
     p.add_argument("--latent-dim", type=int, help="override model.latent_dim")
+    p.add_argument("--init-from", metavar="MODEL",
+                   help="fine-tune: start from the weights (and architecture) of this model folder or installed model "
+                        "(`genmusic models` lists them, e.g. realmusic-v1) instead of random weights; the store's "
+                        "spectrogram settings must be the model's; the learning rate is then "
+                        f"{FINETUNE_LEARNING_RATE:g} unless --learning-rate or --config gives one")
     p.add_argument("--resume", action="store_true",
                    help="continue the model in --model-dir from its last checkpoint (raise --epochs to train longer)")
     p.add_argument("--overwrite", action="store_true", help="replace a model already in --model-dir")
@@ -89,6 +98,10 @@ def config_from_args(args: argparse.Namespace, store, *, kind: str,
                           kind=kind)
 
 
+#: ``--init-from``'s learning rate unless ``--learning-rate`` or ``--config`` gives one: a quarter of the
+#: default from-scratch rate.
+FINETUNE_LEARNING_RATE = 5e-4
+
 #: Library phrases and the options that say the same on the command line.
 CLI_PHRASES = {"another model_dir": "another --model-dir", "config.train.epochs": "--epochs",
                "config.train.learning_rate": "--learning-rate"}
@@ -105,6 +118,13 @@ def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
         from ..data.store import SpectrogramStore
         from ..models.training import train
 
+        architecture = [flag for flag, value in (("--preset", args.preset), ("--latent-dim", args.latent_dim),
+                                                 ("--beta", args.beta)) if value is not None]
+        if args.init_from and architecture:
+            raise ParameterError(f"{' and '.join(architecture)} cannot go with --init-from: the model settings come "
+                                 f"from {args.init_from} (its weights fit only its own architecture); leave "
+                                 f"{'them' if len(architecture) > 1 else 'it'} out, or train from scratch without "
+                                 f"--init-from")
         store = SpectrogramStore(args.spectrograms)
         base = None
         if args.resume and (args.model_dir / META_FILE).is_file():
@@ -112,12 +132,19 @@ def main(argv: Optional[List[str]] = None, kind: str = "vae") -> int:
             base = GenmusicConfig.from_dict(meta["config"], where=str(args.model_dir / META_FILE))
         config = config_from_args(args, store, kind=kind, base=base)
         m = config.model
-        print(f"training a {kind} (latent_dim={m.latent_dim}, {m.bottleneck} bottleneck, "
-              f"filters {list(m.conv_filters)}) "
-              f"on {store} for up to {config.train.epochs} epoch(s) -> {args.model_dir}")
+        if args.init_from and not args.resume:
+            if args.learning_rate is None and args.config is None:
+                # from-scratch steps would throw away much of what the weights know (bench_pretrained.py)
+                config = config.replace(train={"learning_rate": FINETUNE_LEARNING_RATE})
+            print(f"fine-tuning {args.init_from} (its architecture and weights) on {store} for up to "
+                  f"{config.train.epochs} epoch(s), learning rate {config.train.learning_rate:g} -> {args.model_dir}")
+        else:
+            print(f"training a {kind} (latent_dim={m.latent_dim}, {m.bottleneck} bottleneck, "
+                  f"filters {list(m.conv_filters)}) "
+                  f"on {store} for up to {config.train.epochs} epoch(s) -> {args.model_dir}")
         # a progress bar on a terminal; one line per epoch in a log file or a pipe
         result = train(store, args.model_dir, config, kind=kind, resume=args.resume, overwrite=args.overwrite,
-                       progress=not args.no_progress and sys.stdout.isatty())
+                       progress=not args.no_progress and sys.stdout.isatty(), init_from=args.init_from)
         print(result.summary())
         if args.fit_prior:
             from ..generation.composer import fit_priors

@@ -35,6 +35,7 @@ import numpy as np
 from .._checks import check_integer
 from .._io import (Ledger, atomic_save_npy, atomic_write_json, atomic_write_text, check_folder_kind, folder_lock,
                    inner_folder, read_text, safe_name, shown)
+from .. import pretrained
 from ..config import GenmusicConfig
 from ..data.engines import Done, check_engine, collect, plan_jobs
 from ..data.store import SongRecord, make_song_ids
@@ -262,7 +263,7 @@ def encode_folder(model_dir: str | os.PathLike, input_dir: str | os.PathLike, ou
         if value is not None:
             check_integer(value, name, minimum=1, limit=name)
     check_engine(engine, address)
-    model_dir = Path(model_dir).resolve()
+    model_dir = pretrained.resolve(model_dir).resolve()  # an installed model's name works too
     meta = read_model_metadata(model_dir)
     if not (model_dir / MODEL_FILE).is_file():
         raise ModelFolderError(f"{model_dir} has no {MODEL_FILE}: training did not finish an epoch")

@@ -30,6 +30,7 @@ import numpy as np
 
 from .._checks import LIMITS, check_choice, check_integer, check_number, check_seed
 from .._io import atomic_path, atomic_write_json, folder_lock, shown
+from .. import pretrained
 from ..config import GenmusicConfig, check_compatible
 from ..errors import ModelFolderError, ParameterError
 from ..models.modelio import MODEL_FILE, PRIOR_FILE, PRIORS_SUMMARY_FILE, SEQUENCE_FILE
@@ -82,7 +83,8 @@ def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.P
     from ..models.modelio import find_training_store, load_bundle, model_ledger, read_model_metadata
     from .sequence import fit_sequence_model, latents_to_frames
 
-    model_dir = Path(model_dir)
+    model_dir = pretrained.resolve(model_dir)
+    pretrained.check_writable(model_dir, action="fitting a prior into it")
     check_integer(epochs, "epochs", minimum=1, limit="epochs")
     check_integer(context_frames, "context_frames", minimum=1, limit="context_frames",
                   what=f"an integer >= 1 and <= {LIMITS['context_frames'][0]} (latent frames the sequence model "
@@ -258,7 +260,9 @@ class Composer:
         if not unit.complete:
             return cls(generator, **kwargs)
         prior_path, model_path = model_dir / PRIOR_FILE, model_dir / MODEL_FILE
-        if model_path.exists() and model_path.stat().st_mtime > prior_path.stat().st_mtime:
+        # (an installed model's files are one shipped unit: installing may write them in any order)
+        if model_path.exists() and model_path.stat().st_mtime > prior_path.stat().st_mtime \
+                and pretrained.installed_name(model_dir) is None:
             logger.warning(f"{model_path} is newer than {prior_path}: the prior was fitted on an older model; fit it "
                            f"again with `genmusic fit-prior --model-dir {model_dir} --overwrite`")
         prior = load_prior(model_dir, latent_dim=getattr(generator.model, "latent_dim", None))

@@ -229,7 +229,8 @@ class SoundGenerator:
 
     @classmethod
     def from_folder(cls, model_dir: Union[str, os.PathLike], **kwargs) -> "SoundGenerator":
-        """A generator for a model folder (model, config and dataset statistics from ``genmusic.json``).
+        """A generator for a model folder (model, config and dataset statistics from ``genmusic.json``), or
+        for an installed model by name (``SoundGenerator.from_folder("realmusic-v1")``; ``genmusic models``).
 
         Raises
         ------

@@ -39,6 +39,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .._checks import LIMITS, check_choice, check_integer, check_number, check_seed, require
 from .._io import Ledger, check_folder_kind, folder_lock, safe_name, shown, unique_safe_names
+from .. import pretrained
 from ..errors import ParameterError
 from . import latent_ops
 from .composer import composer_for
@@ -540,6 +541,7 @@ def plan(model_dir: str | os.PathLike, mode: str, *, files: Sequence[str | os.Pa
         raise ParameterError("mode=sample composes new music and reads no audio, but files are given; to extend a "
                              "file with new music use mode=continue, to change one use mode=reconstruct, noise, "
                              "scale or smooth")
+    model_dir = pretrained.resolve(model_dir)  # an installed model's name works too
     meta = read_model_metadata(model_dir)  # a missing or foreign folder is reported before Keras is imported
     if mode in ("sample", "continue") and (genre or options.genre):
         options = replace(options, genre=options.genre or genre)

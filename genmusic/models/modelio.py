@@ -34,6 +34,7 @@ from .._checks import check_config, is_integer
 from .._io import (Ledger, atomic_path, atomic_write_json, atomic_write_text, check_folder_kind, inner_folder,
                   make_folder, shown)
 from .._version import __version__
+from .. import pretrained
 from ..config import GenmusicConfig, check_compatible
 from ..errors import DataError, ModelFolderError, ParameterError, SettingsMismatchError
 from ..features.spectrogram import MinMaxNormaliser
@@ -191,6 +192,7 @@ def save_model(model, folder: str | os.PathLike, config, stats: Optional[dict] =
     check_compatible(model, config, model_name="the model", data_name="the config", labels=("model", "config"),
                      fix="pass the config of the spectrograms the model was trained on")
     folder = Path(folder)
+    pretrained.check_writable(folder, action="saving a model")
     if folder.exists() and not folder.is_dir():
         raise ModelFolderError(f"model folder {shown(folder)} exists and is not a folder")
     if (folder / META_FILE).is_file() and not overwrite:
@@ -214,7 +216,8 @@ def save_model(model, folder: str | os.PathLike, config, stats: Optional[dict] =
 
 
 def read_model_metadata(folder: str | os.PathLike) -> dict:
-    """``genmusic.json`` of a model folder, checked field by field.
+    """``genmusic.json`` of a model folder (or of an installed model, by name: :mod:`genmusic.pretrained`),
+    checked field by field.
 
     Raises
     ------
@@ -222,7 +225,7 @@ def read_model_metadata(folder: str | os.PathLike) -> dict:
         The folder or the file is missing, the file is not a JSON object written by this model-folder
         version, or a field has the wrong type or value (the message names the field).
     """
-    folder = Path(folder)
+    folder = pretrained.resolve(folder)
     meta_path = folder / META_FILE
     if folder.is_file() and folder.suffix == ".keras":
         where = (f"pass its folder {folder.parent}" if (folder.parent / META_FILE).is_file() else
@@ -231,8 +234,8 @@ def read_model_metadata(folder: str | os.PathLike) -> dict:
                  f"spectrograms' (a store's config)")
         raise ModelFolderError(f"{folder} is a model file, not a model folder: {where}")
     if not folder.is_dir():
-        raise ModelFolderError(f"model folder {folder} does not exist; train a model into it first "
-                               f"(genmusic.train(spectrograms, model_dir))")
+        raise ModelFolderError(f"model folder {folder} does not exist, {pretrained.missing_message(folder)}; train a "
+                               f"model into it first (genmusic.train(spectrograms, model_dir))")
     if not meta_path.is_file():
         has = (f"it has {MODEL_FILE} but no {META_FILE} (model.save() writes the model alone, without its settings)"
                if (folder / MODEL_FILE).is_file() else f"it has no {META_FILE}")
@@ -279,10 +282,15 @@ def find_training_store(model_dir: str | os.PathLike, *, fix: str = "pass spectr
     ParameterError
         ``genmusic.json`` records no store.
     DataError
-        The recorded store is in none of those places.
+        The recorded store is in none of those places, or the model is an installed one (its store is not
+        installed with it).
     """
-    model_dir = Path(model_dir)
+    model_dir = pretrained.resolve(model_dir)
     recorded = read_model_metadata(model_dir).get("spectrograms")
+    installed = pretrained.installed_name(model_dir)
+    if installed is not None:  # its genmusic.json names a folder of the machine that made it
+        raise DataError(f"{installed} is an installed model: the spectrograms it was trained on are not installed "
+                        f"with it; {fix}")
     if not recorded:
         raise ParameterError(f"{model_dir / META_FILE} records no training spectrograms; {fix}")
     recorded_path = Path(recorded)
@@ -336,6 +344,9 @@ def _check_metadata(meta: dict, meta_path: Path) -> None:
 def load_bundle(folder: str | os.PathLike, *, model_file: str = MODEL_FILE) -> ModelBundle:
     """Load a model folder: the model (safe mode, no pickle) and its config, statistics and genres.
 
+    ``folder`` may be an installed model's name (``load_bundle("realmusic-v1")``; ``genmusic models`` lists
+    them): a folder of the same name in the working folder wins, with a warning (:mod:`genmusic.pretrained`).
+
     Raises
     ------
     ModelFolderError
@@ -347,7 +358,7 @@ def load_bundle(folder: str | os.PathLike, *, model_file: str = MODEL_FILE) -> M
     from . import vae  # noqa: F401 - registers the genmusic classes with Keras
     from .autoencoder import Autoencoder
 
-    folder = Path(folder)
+    folder = pretrained.resolve(folder)
     meta = read_model_metadata(folder)
     config = GenmusicConfig.from_dict(meta["config"], where=str(folder / META_FILE))
     path = folder / model_file

@@ -9,6 +9,8 @@
 2. the seed, mixed precision and devices (:mod:`genmusic.models.devices`);
 3. :func:`_datasets` -- the training and validation batches (:mod:`genmusic.models.dataset`);
 4. :func:`_build_model` / :func:`_restore_model` -- a fresh model from ``ModelConfig``, or the checkpoint;
+   fine-tuning (``init_from``) builds the source model's architecture and starts from its weights
+   (:func:`_start_from`);
 5. :func:`_callbacks` -- NaN guard, throughput, the best-model tracker, logs, resume checkpoints
    (:mod:`genmusic.models.callbacks`);
 6. :func:`_fit` -- ``Model.fit``;
@@ -33,7 +35,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import keras
 import numpy as np
 
-from .._io import OUTPUT_ERRNOS, folder_lock, json_float, output_failure
+from .. import pretrained
+from .._io import OUTPUT_ERRNOS, folder_lock, json_float, output_failure, shown
 from ..config import GenmusicConfig, check_compatible
 from ..data.store import SpectrogramStore
 from ..errors import GenmusicError, ModelFolderError, ParameterError, TrainingError
@@ -42,9 +45,9 @@ from .callbacks import (BestModel, EpochLine, NaNGuard, RecordNewFiles, ResumeCh
 from .dataset import SpectrogramDataset, split_indices
 from .devices import (Devices, distribution, is_chief_task, mixed_precision, multi_worker_failure,
                       scale_loss_for_replicas, visible_gpus)
-from .modelio import (CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, LOSS_PLOT_FILE, MODEL_FILE, TENSORBOARD_DIR,
-                      prepare_folder, read_history, read_resume_state, truncate_history,
-                      write_model_metadata)
+from .modelio import (CHECKPOINT_DIR, HISTORY_FILE, LAST_MODEL_FILE, LOSS_PLOT_FILE, META_FILE, MODEL_FILE,
+                      TENSORBOARD_DIR, load_bundle, prepare_folder, read_history, read_model_metadata,
+                      read_resume_state, truncate_history, write_model_metadata)
 
 __all__ = ["TrainResult", "train", "layered_config"]
 
@@ -189,10 +192,64 @@ class _Run:
     initial_epoch: int
     seed: int
     checkpoint: Optional[Path] = None
+    #: Fine-tuning: the model folder the weights start from, and how ``genmusic.json`` records it.
+    init_from: Optional[Path] = None
+    init_record: Optional[dict] = None
+
+
+def _init_source(init_from: Union[str, os.PathLike], store: SpectrogramStore, config: GenmusicConfig,
+                 kind: Optional[str]) -> Tuple[Path, dict, GenmusicConfig]:
+    """Fine-tuning: the source model folder (a path or an installed model's name), what ``genmusic.json``
+    records of it, and the run's config with the source's model section.
+
+    Raises
+    ------
+    SettingsMismatchError
+        The source reads spectrograms made with other audio or spectrogram settings than the store's (the
+        message names each setting and both values).
+    ParameterError
+        ``kind`` is not the source's kind.
+    """
+    source = pretrained.resolve(init_from)
+    meta = read_model_metadata(source)
+    theirs = GenmusicConfig.from_dict(meta["config"], where=str(source / META_FILE))
+    name = pretrained.installed_name(source)
+    shown_source = f"the installed model {name}" if name else f"the model {shown(source)}"
+    check_compatible(theirs, store.config, model_name=f"init_from={shown(init_from)} ({shown_source})",
+                     data_name=f"the store {shown(store.path)}", labels=("model", "store"),
+                     fix=f"Fine-tuning reads spectrograms made with the model's own settings: preprocess your audio "
+                         f"again with them (genmusic preprocess --config FILE, FILE holding the 'audio' and "
+                         f"'spectrogram' sections of the 'config' in {shown(source / META_FILE)})")
+    if kind is not None and kind != theirs.model.kind:
+        raise ParameterError(f"init_from={shown(init_from)} is a {theirs.model.kind}, but kind={kind!r} was asked "
+                             f"for; fine-tune it as a {theirs.model.kind} (kind={theirs.model.kind!r})",
+                             parameter="init_from")
+    changed = [f for f in theirs.model.__dataclass_fields__ if getattr(theirs.model, f) != getattr(config.model, f)]
+    if changed:
+        logger.info("fine-tuning %s: its model settings are used (%s differ from the config's)", shown_source,
+                    ", ".join(changed))
+    record = {"model": name or str(init_from), "folder": str(source.resolve()), "installed": name is not None,
+              "genmusic_version": meta.get("genmusic_version"), "epochs_run": meta.get("epochs_run")}
+    return source, record, config.replace(model=theirs.model)
+
+
+def _check_resumed_init(init_from: Union[str, os.PathLike], saved_meta: dict, model_dir: Path) -> None:
+    """``resume`` with ``init_from``: the resumed model must have started from that model (then ``init_from``
+    changes nothing: the checkpoint holds the fine-tuned weights); anything else is refused."""
+    recorded = saved_meta.get("init_from") or {}
+    given = pretrained.resolve(init_from).resolve()
+    if recorded.get("folder") and Path(recorded["folder"]) == given:
+        logger.info("resuming %s, which started from %s: its checkpoint holds the fine-tuned weights", model_dir,
+                    recorded.get("model"))
+        return
+    started = f"started from {recorded.get('model')}" if recorded else "was trained from scratch"
+    raise ParameterError(f"init_from={shown(init_from)} with resume=True: the model in {shown(model_dir)} {started}, "
+                         f"and resume continues it as it is; leave init_from out to resume it, or fine-tune "
+                         f"{shown(init_from)} into another model_dir (without resume)", parameter="init_from")
 
 
 def _plan_run(store: SpectrogramStore, model_dir: Path, config: Optional[GenmusicConfig], *, kind: Optional[str],
-              resume: bool, overwrite: bool) -> _Run:
+              resume: bool, overwrite: bool, init_from: Union[str, os.PathLike, None] = None) -> _Run:
     """Step 1: the settings and every check that can refuse the run; nothing on disk is changed."""
     if resume and overwrite:
         raise ParameterError("resume and overwrite exclude each other: resume continues the model in the folder, "
@@ -200,6 +257,11 @@ def _plan_run(store: SpectrogramStore, model_dir: Path, config: Optional[Genmusi
     saved = read_resume_state(model_dir) if resume else None
     state = saved.state if saved else {}
     config = _resolve_config(store, config, kind, saved.config if saved else None)
+    source, record = None, saved.meta.get("init_from") if saved else None
+    if init_from is not None and resume:
+        _check_resumed_init(init_from, saved.meta, model_dir)
+    elif init_from is not None:
+        source, record, config = _init_source(init_from, store, config, kind)
     if resume:
         _check_resumable(model_dir, saved.config, config, store)
     else:
@@ -216,7 +278,7 @@ def _plan_run(store: SpectrogramStore, model_dir: Path, config: Optional[Genmusi
     seed = int(state.get("seed", config.train.seed))
     if resume and seed != config.train.seed:
         logger.info("resuming with the saved seed %d (the config says %d)", seed, config.train.seed)
-    return _Run(config, state, initial_epoch, seed, saved.checkpoint if saved else None)
+    return _Run(config, state, initial_epoch, seed, saved.checkpoint if saved else None, source, record)
 
 
 def _datasets(store: SpectrogramStore, run: _Run, devices: Devices) -> Tuple[SpectrogramDataset, SpectrogramDataset,
@@ -242,6 +304,16 @@ def _build_model(config: GenmusicConfig, store: SpectrogramStore, seed: int):
                         db_range=config.spectrogram.top_db)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.train.learning_rate))
     return model
+
+
+def _start_from(model, source: Path) -> None:
+    """Step 4, fine-tuning: the freshly built model takes the weights of the model in ``source``."""
+    theirs = load_bundle(source).model
+    try:
+        model.set_weights(theirs.get_weights())
+    except ValueError as exc:
+        raise ModelFolderError(f"{source / MODEL_FILE}: its weights do not fit the model its {META_FILE} describes "
+                               f"({exc})") from None
 
 
 def _restore_model(last: Path, learning_rate: float):
@@ -359,7 +431,8 @@ def _raise_if_diverged(guard: NaNGuard, result: TrainResult) -> None:
 def train(spectrograms: Union[str, os.PathLike, SpectrogramStore], model_dir: Union[str, os.PathLike],
           config: Optional[GenmusicConfig] = None, *, kind: Optional[str] = None, resume: bool = False,
           overwrite: bool = False, progress: Optional[bool] = True,
-          extra_callbacks: Sequence[keras.callbacks.Callback] = ()) -> TrainResult:
+          extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+          init_from: Union[str, os.PathLike, None] = None) -> TrainResult:
     """Train an autoencoder or VAE on a spectrogram store and write a model folder.
 
     Parameters
@@ -385,6 +458,13 @@ def train(spectrograms: Union[str, os.PathLike, SpectrogramStore], model_dir: Un
         logs and pipes) or nothing (None).
     extra_callbacks : sequence of keras.callbacks.Callback
         Added after genmusic's own (e.g. :class:`TimeLimit`).
+    init_from : path-like or str, optional
+        Fine-tune: start from the weights of this model folder, or of an installed model by name
+        (``"realmusic-v1"``; ``genmusic models`` lists them), instead of random ones. The model is built
+        from its model settings (``config``'s model section is not used), and trained on the store with
+        ``config``'s training settings; its audio and spectrogram settings must be the store's.
+        ``genmusic.json`` records it (``init_from``). With ``resume``, it must be the model the folder
+        started from (the checkpoint already holds the fine-tuned weights); another is refused.
 
     Returns
     -------
@@ -398,6 +478,10 @@ def train(spectrograms: Union[str, os.PathLike, SpectrogramStore], model_dir: Un
     ModelFolderError
         The folder holds a model and neither ``resume`` nor ``overwrite`` is set; nothing to resume; the
         folder was written by another version or for another input shape / architecture.
+    InstalledModelError
+        ``model_dir`` is an installed model (genmusic never writes into one: copy it first).
+    SettingsMismatchError
+        ``init_from`` reads spectrograms made with other settings than the store's.
     TrainingError
         The loss became NaN or infinite; the last good model is kept.
     ParameterError
@@ -405,18 +489,22 @@ def train(spectrograms: Union[str, os.PathLike, SpectrogramStore], model_dir: Un
         the replicas, ...).
     """
     store = spectrograms if isinstance(spectrograms, SpectrogramStore) else SpectrogramStore(spectrograms)
-    model_dir = Path(model_dir)
+    model_dir = pretrained.resolve(model_dir) if resume else Path(model_dir)
+    pretrained.check_writable(model_dir, action="resuming its training" if resume else "training into it")
+    if not resume and not os.path.lexists(model_dir) and str(model_dir) in pretrained.names():
+        logger.warning("the new model folder %s has the name of an installed model: where a model is read by that "
+                       "name, this folder will be used (choose another name to keep both reachable by name)", model_dir)
     if model_dir.exists() and not model_dir.is_dir():
         raise ModelFolderError(f"model folder {model_dir} exists and is not a folder")
     if config is not None and config.train.distribution == "multi_worker" and not is_chief_task():
         # a worker other than the chief writes to a temporary folder: the chief alone locks and writes model_dir
         return _train(store, model_dir, config, kind=kind, resume=resume, overwrite=overwrite, progress=progress,
-                      extra_callbacks=extra_callbacks)
+                      extra_callbacks=extra_callbacks, init_from=init_from)
     created = not model_dir.exists()
     try:
         with folder_lock(model_dir, purpose="training"):
             return _train(store, model_dir, config, kind=kind, resume=resume, overwrite=overwrite, progress=progress,
-                          extra_callbacks=extra_callbacks)
+                          extra_callbacks=extra_callbacks, init_from=init_from)
     finally:
         if created:  # refused before anything was written: leave no empty folder behind
             with contextlib.suppress(OSError):
@@ -425,9 +513,10 @@ def train(spectrograms: Union[str, os.PathLike, SpectrogramStore], model_dir: Un
 
 def _train(store: SpectrogramStore, model_dir: Path, config: Optional[GenmusicConfig], *, kind: Optional[str],
            resume: bool, overwrite: bool, progress: Optional[bool],
-           extra_callbacks: Sequence[keras.callbacks.Callback]) -> TrainResult:
+           extra_callbacks: Sequence[keras.callbacks.Callback],
+           init_from: Union[str, os.PathLike, None] = None) -> TrainResult:
     """:func:`train` inside the model folder's lock: every check first, then the folder, then the fit."""
-    run = _plan_run(store, model_dir, config, kind=kind, resume=resume, overwrite=overwrite)
+    run = _plan_run(store, model_dir, config, kind=kind, resume=resume, overwrite=overwrite, init_from=init_from)
     config, tcfg = run.config, run.config.train
     keras.utils.set_random_seed(run.seed)
     backend = keras.backend.backend()
@@ -443,6 +532,8 @@ def _train(store: SpectrogramStore, model_dir: Path, config: Optional[GenmusicCo
         with devices.scope():
             model = _restore_model(run.checkpoint, tcfg.learning_rate) if resume else _build_model(config, store,
                                                                                                     run.seed)
+            if run.init_from is not None:
+                _start_from(model, run.init_from)
             if devices.strategy is not None and devices.replicas > 1:
                 scale_loss_for_replicas(model)
         # Every setting has been checked: only now is anything in the folder removed.
@@ -450,6 +541,8 @@ def _train(store: SpectrogramStore, model_dir: Path, config: Optional[GenmusicCo
 
         base_extra = {"backend": backend, "train_segments": train_ds.n_segments, "val_segments": val_ds.n_segments,
                       "n_replicas": devices.replicas, "mixed_precision": policy, "validation": val_note}
+        if run.init_record is not None:
+            base_extra["init_from"] = run.init_record
 
         def write_meta(status: str, **extra) -> None:
             write_model_metadata(write_dir, config, stats=store.stats, genres=store.genres,
