@@ -18,12 +18,12 @@ clip() {  # clip STYLE DIR N
   mkdir -p "$OUT/genres_original/$style"
   while IFS= read -r f; do
     [ "$i" -ge "$n" ] && break
-    dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$f" 2>/dev/null | cut -d. -f1)
+    dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$f" 2>/dev/null | cut -d. -f1 || true)
     [ -z "$dur" ] && continue
     [ "$dur" -lt 35 ] && continue
     off=$(( dur > 70 ? 30 : 5 ))
-    ffmpeg -nostdin -v error -y -ss "$off" -t 30 -i "$f" -ac 1 -ar 22050 -sample_fmt s16 \
-        "$OUT/genres_original/$style/$style.$(printf %05d "$i").wav" && i=$((i + 1))
+    if ffmpeg -nostdin -v error -y -ss "$off" -t 30 -i "$f" -ac 1 -ar 22050 -sample_fmt s16 \
+        "$OUT/genres_original/$style/$style.$(printf %05d "$i").wav"; then i=$((i + 1)); fi
   done < <(find "$dir" -maxdepth 1 \( -name '*.ogg' -o -name '*.wav' \) | sort)
   echo "$style: $i clips"
 }
