@@ -29,6 +29,7 @@ import ctypes
 import functools
 import logging
 import os
+from pathlib import Path
 import signal
 import socket
 import sys
@@ -317,7 +318,21 @@ def _local_map(task, jobs: Sequence[tuple], workers: int):
         _set_up(task, None)
         return map(functools.partial(run_job, task), jobs)
     _preload(task)
+    _warm_librosa_cache()
     return _parallel(jobs, workers, (task, os.getpid(), worker_cpus(workers)))
+
+
+def _warm_librosa_cache() -> None:
+    """librosa compiles its numba functions when it is first imported and caches them beside its code. Worker
+    processes of a fresh install that import it at once write that cache together and can corrupt it: a
+    later process then dies of a segmentation fault in a numba gufunc (seen: ``make demo`` on a fresh clone,
+    in ``analyze``). So while the cache is cold, this process imports librosa first, once."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("librosa")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if locations and not any(Path(locations[0]).glob("util/__pycache__/*.nbi")):
+        import librosa  # noqa: F401
 
 
 def _preload(task) -> None:
