@@ -58,18 +58,13 @@ def chroma_similarity(original, rebuilt, sr):
     return float(library_version(original, rebuilt, sr))
 
 
-def lsd_above(original, rebuilt, sr, *, min_hz=LSD_MIN_HZ, n_fft=LSD_FFT, amin=1e-5):
-    """Log-spectral distance (dB) over the bins >= ``min_hz`` of an ``n_fft``-point STFT (hop n_fft / 4)."""
-    import librosa
+def lsd_above(original, rebuilt, sr, *, min_hz=LSD_MIN_HZ, n_fft=LSD_FFT):
+    """Log-spectral distance (dB) over the bins >= ``min_hz`` of an ``n_fft``-point STFT (hop n_fft / 4):
+    :func:`genmusic.metrics.log_spectral_distance`."""
+    from genmusic.metrics import log_spectral_distance
 
     n = min(len(original), len(rebuilt))
-    keep = librosa.fft_frequencies(sr=sr, n_fft=n_fft) >= min_hz
-
-    def db(y):
-        s = np.abs(librosa.stft(np.asarray(y[:n], np.float64), n_fft=n_fft, hop_length=n_fft // 4))
-        return 20 * np.log10(np.maximum(amin, s[keep]))
-
-    return float(np.mean(np.sqrt(np.mean((db(original) - db(rebuilt)) ** 2, axis=0))))
+    return log_spectral_distance(original[:n], rebuilt[:n], sr=sr, n_fft=n_fft, fmin=min_hz)
 
 
 # --------------------------------------------------------------------------------------------------
