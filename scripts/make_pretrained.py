@@ -55,20 +55,17 @@ def get_parser() -> argparse.ArgumentParser:
 def _finish_metadata(model_dir: Path, epochs: int) -> None:
     """A run stopped (killed) right after epoch ``epochs`` and rerun with ``--epochs`` that number: its weights are
     those of a run asked for ``epochs`` epochs from the start; its ``genmusic.json`` says so (finished)."""
+    from genmusic._io import atomic_write_json
     from genmusic.config import GenmusicConfig
-    from genmusic.models.modelio import read_model_metadata, write_model_metadata
+    from genmusic.models.modelio import META_FILE, read_model_metadata
 
     meta = read_model_metadata(model_dir)
     if meta.get("status") == "finished":
         return
     state = json.loads((model_dir / "checkpoint" / "state.json").read_text())
-    config = GenmusicConfig.from_dict(meta["config"]).replace(train={"epochs": epochs})
-    own = {"genmusic_model_version", "genmusic_version", "kind", "input_shape", "latent_dim", "compression_ratio",
-           "config", "stats", "genres", "spectrograms"}
-    extra = {k: v for k, v in meta.items() if k not in own}
-    extra.update(status="finished", epochs_run=int(state["epoch"]), best_val_loss=state["best_val_loss"])
-    write_model_metadata(model_dir, config, stats=meta["stats"], genres=meta["genres"],
-                         spectrograms=meta.get("spectrograms"), extra=extra)
+    meta["config"] = GenmusicConfig.from_dict(meta["config"]).replace(train={"epochs": epochs}).to_dict()
+    meta.update(status="finished", epochs_run=int(state["epoch"]), best_val_loss=state["best_val_loss"])
+    atomic_write_json(model_dir / META_FILE, meta)
 
 
 def main(argv=None) -> int:
