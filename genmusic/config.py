@@ -374,6 +374,10 @@ class TrainConfig:
         Wall-time budget of training, in minutes: training stops once it has run this long, whatever
         ``epochs`` says, and keeps the best-on-validation weights, as early stopping does (None: no budget).
         With a budget, ``epochs`` and ``patience`` are upper bounds and validation decides when to stop.
+    ema : float
+        Momentum of an exponential moving average of the weights (Polyak averaging, Keras' ``use_ema``), in
+        [0, 1): validation, the best-model tracker and the saved model use the averaged weights, training
+        goes on with the raw ones. 0: off.
     """
 
     epochs: int = 150
@@ -387,6 +391,7 @@ class TrainConfig:
     random_crops: bool = True
     minutes: Optional[float] = 30.0
     lr_patience: int = 5
+    ema: float = 0.0
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -401,6 +406,8 @@ class TrainConfig:
         require(self.minutes is None or (isinstance(self.minutes, (int, float)) and 0 < self.minutes <= 60 * 24 * 365),
                 f"minutes must be None (no budget) or > 0, got {self.minutes!r}")
         check_integer(self.lr_patience, "lr_patience", minimum=0, limit="patience")
+        require(isinstance(self.ema, (int, float)) and not isinstance(self.ema, bool) and 0 <= self.ema < 1,
+                f"ema must be a number in [0, 1) (0: no weight averaging), got {self.ema!r}")
         require(self.mixed_precision in ("auto", "on", "off"),
                f"mixed_precision must be 'auto', 'on' or 'off', got {self.mixed_precision!r}")
         require(self.distribution in ("auto", "none", "mirrored", "multi_worker", "data_parallel"),

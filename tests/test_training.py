@@ -136,3 +136,85 @@ def test_mixed_precision_on_is_restored_afterwards(tiny_store, tmp_path):
     assert np.isfinite(result.best_val_loss)
     meta = json.loads((tmp_path / "mp" / "genmusic.json").read_text())
     assert meta["mixed_precision"] == expected
+
+
+# --------------------------------------------------------------------------------------------------
+# weight averaging
+
+
+class _RawWeights(keras.callbacks.Callback):
+    """The raw (trained) weights after every batch, and the validation losses Keras reports."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.after_batch = []
+
+    def on_train_begin(self, logs=None):
+        self.start = [np.array(w) for w in self.model.get_weights()]
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.after_batch.append([np.array(w) for w in self.model.get_weights()])
+
+
+def test_ema_keeps_and_saves_the_moving_average_of_the_weights(tiny_store, tmp_path):
+    # With momentum m the average after steps w_1..w_n is w_1 weighted m^(n-1), then (1 - m) m^(n-k) w_k:
+    # computed here from the raw weights of every batch, it must be what the saved model holds.
+    momentum = 0.6
+    raw = _RawWeights()
+    folder = tmp_path / "ema"
+    result = train(tiny_store, folder, train_config(tiny_store, epochs=1, ema=momentum), progress=None,
+                   extra_callbacks=[raw])
+    steps = raw.after_batch
+    assert len(steps) >= 3
+    expected = [np.array(w, np.float64) for w in steps[0]]
+    for weights in steps[1:]:
+        expected = [momentum * e + (1 - momentum) * w for e, w in zip(expected, weights)]
+    trainable = {id(v) for v in result.model.trainable_weights}
+    saved = load_bundle(folder).model
+    checked = 0
+    for var, ours, average, last in zip(saved.weights, saved.get_weights(), expected, steps[-1]):
+        if id(result.model.weights[checked]) in trainable and not np.allclose(average, last):
+            np.testing.assert_allclose(ours, average, rtol=1e-4, atol=1e-6)
+            assert not np.allclose(ours, last, rtol=1e-4, atol=1e-6)  # not the raw weights
+        checked += 1
+    assert checked == len(saved.weights)
+    # the validation loss Keras logged is the averaged model's: measure it again on the saved model
+    val = [float(x) for x in result.history["val_loss"]]
+    assert np.isclose(val[0], result.best_val_loss)
+
+
+def test_ema_run_resumes_from_the_raw_weights_and_the_averages(tiny_store, tmp_path):
+    # The checkpoint holds the averages in the model and the raw weights in the optimizer: a resumed run must
+    # train on from the raw weights of the last batch, and average on from the saved averages.
+    folder = tmp_path / "parts"
+    first = _RawWeights()
+    train(tiny_store, folder, train_config(tiny_store, epochs=1, ema=0.7), progress=None, extra_callbacks=[first])
+    averages = load_bundle(folder).model.get_weights()
+    second = _RawWeights()
+    train(tiny_store, folder, train_config(tiny_store, epochs=2, ema=0.7), resume=True, progress=None,
+          extra_callbacks=[second])
+    moved = 0
+    for start, raw, average in zip(second.start, first.after_batch[-1], averages):
+        np.testing.assert_allclose(start, raw, rtol=1e-6, atol=1e-7)  # (TF swaps by adding and subtracting)
+        moved += not np.allclose(raw, average)
+    assert moved > 0  # the averages differ from the raw weights, so the test tells them apart
+    # after the first resumed step the averages go on from the saved ones: m * saved + (1 - m) * new raw
+    model = keras.saving.load_model(folder / CHECKPOINT_DIR / "last.keras", compile=True)
+    steps = len(second.after_batch)
+    expected = [np.array(a, np.float64) for a in averages]
+    for weights in second.after_batch:
+        expected = [0.7 * e + 0.3 * w for e, w in zip(expected, weights)]
+    for ours, theirs in zip(model.get_weights(), expected):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+    assert steps > 0
+
+
+def test_ema_must_be_a_momentum():
+    from genmusic.config import TrainConfig
+    from genmusic.errors import ParameterError
+
+    assert TrainConfig(ema=0.99).ema == 0.99 and TrainConfig().ema == 0.0
+    for bad, said in ((1.0, r"ema must be a number in \[0, 1\).*got 1\.0"), (-0.1, "got -0.1"),
+                      (True, "ema must be a finite number, got True"), ("0.9", "a string")):
+        with pytest.raises(ParameterError, match=said):
+            TrainConfig(ema=bad)

@@ -9,6 +9,8 @@
 * :class:`EpochLine` -- one line per epoch on stdout (logs and pipes, where a progress bar is noise).
 * :class:`ResumeCheckpoint` -- ``checkpoint/last.keras`` (model and optimizer) and ``checkpoint/state.json``
   after every clean epoch, for ``train(..., resume=True)``.
+* :class:`AveragedWeights` -- with a weight-averaging optimizer (``TrainConfig.ema``), the averages are in the
+  model from the end of an epoch to the start of the next: validation, the best model and the checkpoint see them.
 * :class:`RecordNewFiles` -- records the files other callbacks name themselves (TensorBoard's event files)
   in the model folder's ledger as they appear, so that ``overwrite`` can remove them and nothing else.
 
@@ -30,7 +32,8 @@ from .._checks import check_number
 from .._io import atomic_path, atomic_write_json, json_float
 from .modelio import CHECKPOINT_DIR, LAST_MODEL_FILE, STATE_FILE
 
-__all__ = ["NaNGuard", "ThroughputMeter", "TimeLimit", "BestModel", "ResumeCheckpoint", "EpochLine", "RecordNewFiles"]
+__all__ = ["NaNGuard", "ThroughputMeter", "TimeLimit", "BestModel", "ResumeCheckpoint", "EpochLine", "RecordNewFiles",
+           "AveragedWeights"]
 
 
 class NaNGuard(keras.callbacks.Callback):
@@ -113,6 +116,26 @@ class TimeLimit(keras.callbacks.Callback):
         if time.perf_counter() - self._start >= self.seconds:
             self.stopped = True
             self.model.stop_training = True
+
+
+class AveragedWeights(keras.callbacks.SwapEMAWeights):
+    """Keras' ``SwapEMAWeights(swap_on_epoch=True)``, without its last-epoch shortcut.
+
+    At the end of every epoch the model takes the optimizer's moving averages and the optimizer keeps the raw
+    weights; the next epoch swaps them back. Keras' callback, at the configured last epoch, also copies the
+    averages over the raw weights (so that ``fit``'s closing ``finalize_variable_values`` leaves the averages in
+    the model): the resume checkpoint written then would hold no raw weights, and a resumed run would go on from
+    the averages. Here the raw weights stay in the checkpoint (``train`` swaps them back on resume) and the best
+    model's weights are restored after ``fit`` instead. Put it first, before the callbacks that read the weights.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(swap_on_epoch=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self._ema_weights_in_model:
+            self._swap_variables()
+            self._ema_weights_in_model = True
 
 
 class BestModel(keras.callbacks.Callback):

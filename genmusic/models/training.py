@@ -37,10 +37,10 @@ import numpy as np
 
 from .. import pretrained
 from .._io import OUTPUT_ERRNOS, folder_lock, json_float, output_failure, shown
-from ..config import GenmusicConfig, check_compatible
+from ..config import GenmusicConfig, TrainConfig, check_compatible
 from ..data.store import SpectrogramStore
 from ..errors import GenmusicError, ModelFolderError, ParameterError, TrainingError
-from .callbacks import (BestModel, EpochLine, NaNGuard, RecordNewFiles, ResumeCheckpoint, ThroughputMeter,
+from .callbacks import (AveragedWeights, BestModel, EpochLine, NaNGuard, RecordNewFiles, ResumeCheckpoint, ThroughputMeter,
                         TimeLimit)
 from .dataset import SpectrogramDataset, split_indices
 from .devices import (Devices, distribution, is_chief_task, mixed_precision, multi_worker_failure,
@@ -302,8 +302,33 @@ def _build_model(config: GenmusicConfig, store: SpectrogramStore, seed: int):
 
     model = build_model(config.model, store.segment_shape, seed=seed, sample_rate=config.audio.sample_rate,
                         db_range=config.spectrogram.top_db)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.train.learning_rate))
+    model.compile(optimizer=_optimizer(config.train))
     return model
+
+
+def _optimizer(tcfg: TrainConfig):
+    """Adam at the configured learning rate, keeping a moving average of the weights when ``tcfg.ema``."""
+    if tcfg.ema:
+        return keras.optimizers.Adam(learning_rate=tcfg.learning_rate, use_ema=True, ema_momentum=float(tcfg.ema))
+    return keras.optimizers.Adam(learning_rate=tcfg.learning_rate)
+
+
+def _ema_optimizer(model):
+    """The optimizer that holds the weights' moving average (inside a loss-scale wrapper), or None."""
+    opt = getattr(model, "optimizer", None)
+    opt = getattr(opt, "inner_optimizer", opt)
+    return opt if getattr(opt, "use_ema", False) and hasattr(opt, "_model_variables_moving_average") else None
+
+
+def _swap_ema(model) -> None:
+    """Swap the model's weights and the optimizer's averages (a resume checkpoint holds them swapped)."""
+    opt = _ema_optimizer(model)
+    if opt is None:
+        return
+    for var, average in zip(opt._trainable_variables, opt._model_variables_moving_average):
+        raw = keras.ops.convert_to_numpy(var)
+        var.assign(average)
+        average.assign(raw)
 
 
 def _start_from(model, source: Path) -> None:
@@ -326,6 +351,7 @@ def _restore_model(last: Path, learning_rate: float):
         raise ModelFolderError(f"{last}: cannot load the checkpoint ({type(exc).__name__}: {exc}); "
                                f"train again with overwrite=True") from None
     model.optimizer.learning_rate.assign(learning_rate)
+    _swap_ema(model)
     return model
 
 
@@ -362,6 +388,10 @@ def _callbacks(run: _Run, write_dir: Path, train_ds: SpectrogramDataset, *, resu
         truncate_history(history_path, run.initial_epoch)
     callbacks: List[keras.callbacks.Callback] = [
         guard, meter, tracker, keras.callbacks.CSVLogger(str(history_path), append=resume), resume_cb]
+    if run.config.train.ema:
+        # First at the end of an epoch: validation, the best model and the resume checkpoint see the averages
+        # (the checkpoint holds them swapped: _swap_ema puts them back when a run resumes).
+        callbacks.insert(0, AveragedWeights())
     if run.config.train.lr_patience:   # halve the learning rate when validation stalls
         lr = run.config.train.learning_rate
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
