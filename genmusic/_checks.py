@@ -68,6 +68,7 @@ LIMITS = {
     "width": (1_000, "segments averaged by smooth"),
     "n_iter": (10_000, "Griffin-Lim iterations"),
     "components": (64, "mixture components per genre of the prior"),
+    "exemplars": (100_000, "segment latents kept per genre as the prior's kernel centres"),
     "context_frames": (4_096, "latent frames the sequence model reads"),
     "hidden": (4_096, "units of the sequence model"),
     "songs_per_genre": (1_000, "songs per genre of the embedded dataset"),

@@ -77,6 +77,39 @@ def test_composing_is_seeded_and_genre_changes_the_latents(prior_folder):
     np.testing.assert_array_equal(pieces[0].audio, composer.compose(2, 1.0, genre="treble", seed=0)[0].audio)
 
 
+def test_pieces_are_drawn_around_the_training_segments_and_focus_makes_them_more_typical(prior_folder):
+    gen = SoundGenerator.from_folder(prior_folder, n_iter=2)
+    composer = Composer.from_folder(gen)
+    prior = composer.prior
+    assert prior.has_kernel and composer.focus == 4
+    steps = composer.latent_steps
+    # temperature 0: every segment of a piece is one of the genre's exemplars (kernel draws without noise)
+    frames, _ = composer.compose_frames(3, 5 * steps, genre="mid", temperature=0.0, seed=2)
+    segments = frames.reshape(3 * 5, -1)
+    exemplars = prior.exemplars_[prior.genre_index("mid")]
+    gap = np.abs(segments[:, None, :] - exemplars[None]).max(axis=2).min(axis=1)
+    assert np.all(gap < 1e-5)
+    # focus k: each proposal is, of k draws, the one the mixtures place most surely in the genre (two genres
+    # that overlap, so that the mixtures are unsure of many draws)
+    from genmusic.generation.prior import LatentPrior
+
+    rng = np.random.default_rng(0)
+    d = prior.latent_dim
+    X = np.concatenate([rng.standard_normal((300, d)), rng.standard_normal((300, d)) + 0.3])
+    prior = LatentPrior(max_components=1).fit(X, ["bass"] * 300 + ["treble"] * 300)
+    loose = Composer(gen, prior, composer.sequence_model, focus=1)
+    sure = Composer(gen, prior, composer.sequence_model, focus=8)
+    a = loose._draw(["bass"] * 4, 16, 1.0, 7).reshape(64, -1)
+    b = sure._draw(["bass"] * 4, 16, 1.0, 7).reshape(64, -1)
+    assert prior.genre_posterior(b, "bass").mean() > prior.genre_posterior(a, "bass").mean()
+    draws = prior.sample(4 * 16 * 8, "bass", seed=7).reshape(4, 16, 8, -1)
+    best = np.argmax(prior.genre_posterior(draws.reshape(-1, draws.shape[-1]), "bass").reshape(4, 16, 8), axis=2)
+    np.testing.assert_array_equal(b.reshape(4, 16, -1), np.take_along_axis(draws, best[..., None, None], 2)[:, :, 0])
+    np.testing.assert_array_equal(a, prior.sample(64, "bass", seed=7))  # focus 1: the prior's draws themselves
+    assert np.all(np.exp(prior.genre_posterior(b, "bass")) <= 1 + 1e-12)
+    assert sure.describe()["focus"] == 8
+
+
 def test_continue_appends_seconds_to_the_input(prior_folder, tiny_store, tmp_path):
     song = tiny_store.songs[0]
     out = tmp_path / "continue"

@@ -63,7 +63,7 @@ def test_sampling_is_seeded_and_follows_the_genre(known):
     assert np.all(np.abs(np.abs(a1).mean(axis=1) - 4.0) < 2.5)       # around +-4 in every axis
     b = prior.sample(300, "b", seed=1)
     assert abs(b[:, 1:].mean()) < 0.3                                  # genre b sits near 0 off the first axis
-    means = prior.sample(50, "a", temperature=0.0, seed=0)            # temperature 0: the component means
+    means = prior.sample(50, "a", temperature=0.0, seed=0, source="mixture")  # temperature 0: the component means
     distance = np.abs(means[:, None, :] - prior.means_[0][None].astype(np.float32)).max(axis=2).min(axis=1)
     assert np.all(distance < 1e-5)
     both = prior.sample(400, None, seed=0)                              # no genre: each genre by its share
@@ -117,3 +117,76 @@ def test_bad_input(known, tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(ModelFolderError, match="cannot read"):
         LatentPrior.load(tmp_path / "bad.npz")
+
+
+# --------------------------------------------------------------------------------------------------
+# kernel draws
+
+
+def _three_points_prior(bandwidth=0.2, **kw):
+    """One genre of three far apart points (each 100 times), another of two: the kernel's centres are known."""
+    centres = np.array([[0.0] * DIM, [100.0] * DIM, [-100.0] + [50.0] * (DIM - 1)])
+    X = np.concatenate([np.repeat(centres, 100, axis=0), np.repeat(np.eye(DIM)[:2] * 30, 50, axis=0)])
+    g = ["a"] * 300 + ["b"] * 100
+    return LatentPrior(max_components=2, bandwidth=bandwidth, **kw).fit(X, g), centres, X[:300]
+
+
+def test_kernel_draws_are_exemplars_moved_by_the_kernel():
+    prior, centres, Xa = _three_points_prior(bandwidth=0.2)
+    assert prior.has_kernel and prior.exemplars_[0].shape == (300, DIM)
+    still = prior.sample(200, "a", temperature=0.0, seed=1)             # temperature 0: exemplars themselves
+    assert np.all(np.abs(still[:, None, :] - centres[None]).max(axis=2).min(axis=1) < 1e-5)
+    z = prior.sample(6000, "a", temperature=1.5, seed=2)
+    nearest = np.argmin(((z[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
+    assert set(np.bincount(nearest, minlength=3) // 1000) == {1, 2}     # every centre drawn, ~2000 times each
+    residual = z - centres[nearest]
+    # the kernel: temperature x bandwidth x the genre's standard deviation along each axis
+    np.testing.assert_allclose(residual.std(axis=0), 1.5 * 0.2 * Xa.std(axis=0), rtol=0.05)
+    np.testing.assert_allclose(residual.mean(axis=0), 0.0, atol=0.05 * Xa.std(axis=0).min())
+    np.testing.assert_array_equal(prior.sample(5, "b", seed=4), prior.sample(5, "b", seed=4))
+    mixture = prior.sample(2000, "a", seed=2, source="mixture")         # the mixtures still answer when asked
+    assert np.abs(mixture[:, None, :] - centres[None]).max(axis=2).min(axis=1).mean() > 5
+
+
+def test_exemplars_are_a_capped_subset_saved_with_the_prior(tmp_path):
+    prior, _, Xa = _three_points_prior(max_exemplars=7)
+    assert [len(e) for e in prior.exemplars_] == [7, 7]
+    rows = {tuple(r) for r in Xa.astype(np.float32)}
+    assert all(tuple(r) in rows for r in prior.exemplars_[0])
+    back = LatentPrior.load(prior.save(tmp_path / "prior.npz"))
+    assert back.bandwidth == prior.bandwidth and back.max_exemplars == 7
+    for x, y in zip(prior.exemplars_, back.exemplars_):
+        np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(back.sample(9, "a", seed=5), prior.sample(9, "a", seed=5))
+    none = _three_points_prior(max_exemplars=0)[0]
+    assert not none.has_kernel
+    np.testing.assert_array_equal(none.sample(9, "a", seed=5), none.sample(9, "a", seed=5, source="mixture"))
+
+
+def test_a_prior_saved_before_kernels_draws_from_its_mixtures(tmp_path):
+    prior = _three_points_prior()[0]
+    arrays = {k: v for k, v in prior.to_arrays().items()
+              if not (k.startswith("exemplars_") or k in ("kernel_settings", "kernel_scale"))}
+    np.savez(tmp_path / "old.npz", **arrays)
+    old = LatentPrior.load(tmp_path / "old.npz")
+    assert not old.has_kernel and old.describe()["draws"] == "the mixtures"
+    np.testing.assert_array_equal(old.sample(6, "a", seed=1), prior.sample(6, "a", seed=1, source="mixture"))
+    with pytest.raises(ParameterError, match="keeps no exemplars.*source='mixture'"):
+        old.sample(2, "a", source="kernel")
+    with pytest.raises(ParameterError, match="source must be one of"):
+        prior.sample(2, "a", source="kde")
+
+
+def test_damaged_exemplars_are_refused_by_name(tmp_path):
+    prior = _three_points_prior()[0]
+    arrays = prior.to_arrays()
+    arrays["exemplars_1"] = arrays["exemplars_1"].copy()
+    arrays["exemplars_1"][0, 0] = np.nan
+    np.savez(tmp_path / "nan.npz", **arrays)
+    with pytest.raises(ModelFolderError, match="exemplars_1 .*NaN"):
+        LatentPrior.load(tmp_path / "nan.npz")
+    arrays = prior.to_arrays()
+    arrays["kernel_scale"] = arrays["kernel_scale"][:, :3]
+    np.savez(tmp_path / "cut.npz", **arrays)
+    with pytest.raises(ModelFolderError, match="kernel_scale has shape"):
+        LatentPrior.load(tmp_path / "cut.npz")

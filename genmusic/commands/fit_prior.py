@@ -17,7 +17,8 @@ DEFAULT_MODEL = Path("saved_models") / "vae"
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="fit_prior",
-        description="Fit a Gaussian mixture per genre on a trained model's segment latents (prior.npz) and a "
+        description="Fit a Gaussian mixture and a kernel density per genre on a trained model's segment latents "
+                    "(prior.npz) and a "
                     "genre-conditioned sequence model over its songs' latent frames (sequence.keras), in the "
                     "model folder.")
     p.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL, help="model folder (default: %(default)s)")
@@ -29,6 +30,11 @@ def get_parser() -> argparse.ArgumentParser:
                                                               "(default: %(default)s)")
     p.add_argument("--covariance", choices=COVARIANCE_TYPES, default="diag",
                    help="covariance of the components (default: %(default)s)")
+    p.add_argument("--exemplars", type=int, default=512,
+                   help="segment latents kept per genre as the centres of the kernel density that new segments are "
+                        "drawn from; 0: draw from the mixtures (default: %(default)s)")
+    p.add_argument("--bandwidth", type=float, default=0.5,
+                   help="kernel width, in standard deviations of the genre's latents (default: %(default)s)")
     p.add_argument("--epochs", type=int, default=30, help="sequence model epochs (default: %(default)s)")
     p.add_argument("--context-frames", type=int, default=128,
                    help="latent frames the sequence model reads (default: %(default)s)")
@@ -50,6 +56,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         summary = fit_priors(args.model_dir, args.spectrograms, split=None if args.split == "all" else args.split,
                              max_components=args.components, covariance_type=args.covariance,
+                             max_exemplars=args.exemplars, bandwidth=args.bandwidth,
                              sequence=not args.no_sequence, epochs=args.epochs, context_frames=args.context_frames,
                              seed=args.seed, overwrite=args.overwrite)
         components = ", ".join(f"{g} {k}" for g, k in summary["prior"]["components"].items())
@@ -60,7 +67,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"wrote {' and '.join(str(args.model_dir / name) for name in summary['files'])}")
         return 0
 
-    return run_main(body, parser, {"overwrite=True": "--overwrite", "max_components": "--components"})
+    return run_main(body, parser, {"overwrite=True": "--overwrite", "max_components": "--components",
+                                   "max_exemplars": "--exemplars"})
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ logger = logging.getLogger("genmusic")
 
 def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.PathLike, None] = None, *,
                split: Optional[str] = "train", max_components: int = 4, covariance_type: str = "diag",
+               max_exemplars: int = 512, bandwidth: float = 0.5,
                sequence: bool = True, epochs: int = 30, context_frames: int = 128, hidden: int = 128, seed: int = 0,
                overwrite: bool = False) -> dict:
     """Fit the latent prior (and the sequence model) of a model folder on its training songs; save them there.
@@ -56,7 +57,7 @@ def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.P
         The store to take songs from (default: the one recorded in ``genmusic.json``).
     split : {"train", "validation", "test"} or None
         Songs used (None: all).
-    max_components, covariance_type :
+    max_components, covariance_type, max_exemplars, bandwidth :
         See :class:`~genmusic.generation.prior.LatentPrior`.
     sequence : bool
         Also train the sequence model (``sequence.keras``).
@@ -91,7 +92,9 @@ def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.P
                        f"reads; a song shorter than that is read whole)")
     check_integer(hidden, "hidden", minimum=1, limit="hidden")
     check_seed(seed)
-    LatentPrior(max_components=max_components, covariance_type=covariance_type, seed=seed)  # checks the settings
+    settings = dict(max_components=max_components, covariance_type=covariance_type, max_exemplars=max_exemplars,
+                    bandwidth=bandwidth, seed=seed)
+    LatentPrior(**settings)  # checks the settings
     meta = read_model_metadata(model_dir)
     unit = fitted_unit(model_dir)
     if unit.complete and not overwrite:
@@ -121,7 +124,7 @@ def fit_priors(model_dir: Union[str, os.PathLike], spectrograms: Union[str, os.P
         genres = [r.genre for r in records]
         seg_genres = np.concatenate([[g] * len(z) for g, z in zip(genres, latents)])
         db_stats = LatentPrior.genre_db_stats(genres, [r.db_min for r in records], [r.db_max for r in records])
-        prior = LatentPrior(max_components=max_components, covariance_type=covariance_type, seed=seed)
+        prior = LatentPrior(**settings)
         prior.fit(np.concatenate(latents), seg_genres, db_stats=db_stats)
         summary = {"prior": prior.describe(), "split": split, "songs": len(records),
                    "segments": int(sum(len(z) for z in latents)), "store": str(store.path),
@@ -232,12 +235,17 @@ class Composer:
         many draws of the genre's prior that the model finds likeliest after what came before
         (:func:`~genmusic.generation.sequence.choose_segments`: the prior proposes, the model chooses). 0: the model
         draws every frame itself (:func:`~genmusic.generation.sequence.roll_out`).
+    focus : int >= 1
+        Draws of the prior per proposal: the proposals (and each piece's first segment) are the ones of
+        ``focus`` times as many draws that the prior's mixtures place most surely in the asked genre
+        (:meth:`~genmusic.generation.prior.LatentPrior.genre_posterior`). 1: every draw is a proposal.
     """
 
     def __init__(self, generator, prior: Optional[LatentPrior] = None, sequence_model=None, *,
-                 overlap: float = 0.5, candidates: int = 16) -> None:
+                 overlap: float = 0.5, candidates: int = 16, focus: int = 4) -> None:
         self.gen = generator
         self.candidates = check_integer(candidates, "candidates", minimum=0)
+        self.focus = check_integer(focus, "focus", minimum=1, limit="draws")
         self.prior = prior
         self.sequence_model = sequence_model
         check_choice(overlap, "overlap", (0.0, 0.5))
@@ -323,13 +331,27 @@ class Composer:
         steps = self.latent_steps
         if self.sequence_model is None:
             n_seg = -(-n_frames // steps)
-            z = self.prior.sample(n * n_seg, [g for g in genres for _ in range(n_seg)], temperature=temperature,
-                                  seed=seed)
+            z = self._draw([g for g in genres for _ in range(n_seg)], 1, temperature, seed)
             frames = z.reshape(n, n_seg * steps, -1)
         else:
-            first = self.prior.sample(n, genres, temperature=temperature, seed=seed).reshape(n, steps, -1)
+            first = self._draw(genres, 1, temperature, seed).reshape(n, steps, -1)
             frames = self._continue(first, genres, max(0, n_frames - steps), temperature, seed + 1)
         return frames[:, :n_frames], genres
+
+    def _draw(self, genres: List[str], per_genre: int, temperature: float, seed: int) -> np.ndarray:
+        """``per_genre`` prior draws for each entry of ``genres``, each the most genre-typical of ``focus``
+        [shape=(len(genres), per_genre, latent_dim)]."""
+        k = self.focus
+        labels = [g for g in genres for _ in range(per_genre * k)]
+        z = self.prior.sample(len(labels), labels, temperature=temperature, seed=seed)
+        z = z.reshape(len(genres), per_genre, k, -1)
+        if k == 1:
+            return z[:, :, 0]
+        out = np.empty((len(genres), per_genre, z.shape[-1]), np.float32)
+        for i, g in enumerate(genres):
+            sure = self.prior.genre_posterior(z[i].reshape(per_genre * k, -1), g).reshape(per_genre, k)
+            out[i] = z[i, np.arange(per_genre), np.argmax(sure, axis=1)]
+        return out
 
     def _continue(self, frames: np.ndarray, genres: List[str], n_new: int, temperature: float, seed: int):
         """Frames [shape=(n, n_start, channels)] continued by ``n_new`` frames with the sequence model."""
@@ -341,9 +363,7 @@ class Composer:
         n_seg = -(-n_new // steps)
 
         def propose(k: int) -> np.ndarray:
-            labels = [g for g in genres for _ in range(self.candidates)]
-            z = self.prior.sample(n * self.candidates, labels, temperature=temperature,
-                                  seed=int(seed) * 1_000_003 + k + 1)
+            z = self._draw(list(genres), self.candidates, temperature, int(seed) * 1_000_003 + k + 1)
             return z.reshape(n, self.candidates, steps, -1)
         out = choose_segments(self.sequence_model, frames, genres, n_seg, propose)
         return out[:, :frames.shape[1] + n_new]
@@ -416,7 +436,8 @@ class Composer:
                "sequence_model": None,
                "sequence": "independent prior draws" if self.sequence_model is None else
                (f"each segment the likeliest of {self.candidates} prior draws" if self.candidates else
-                "frames drawn by the sequence model")}
+                "frames drawn by the sequence model"),
+               "focus": self.focus}
         if self.sequence_model is not None:
             m = self.sequence_model
             out["sequence_model"] = {"kind": "gru", "hidden": m.hidden, "context_frames": m.context_frames,

@@ -8,6 +8,14 @@ components chosen by BIC). Everything after fitting is plain NumPy on the stored
 the log-density, its gradient, the most likely genre of a song, and :meth:`LatentPrior.path`, an
 interpolation that passes through latents the prior finds likely.
 
+New segments are drawn from a second estimate of the same density, kept beside the mixtures: a Gaussian
+kernel density over each genre's segment latents (up to ``max_exemplars`` of them, the *exemplars*), with a
+kernel as wide as ``bandwidth`` times the genre's spread along each latent axis. A draw is an exemplar
+moved by kernel noise. The mixtures' 1-4 broad components put most of their draws between the places the
+encoder uses, which decode to a wash; the kernel draws stay near the music the model has heard (on the dev
+corpus the style of sampled pieces was recognised by an independent tagger 14 times in 32 against 8, and
+their Frechet distance to real music fell from 43.5 to 35.4: see the README).
+
 The prior is saved as ``prior.npz`` in the model folder (arrays only, read with ``allow_pickle=False``)
 with a format version; it also keeps each genre's typical dB statistics (the median ``db_min`` /
 ``db_max`` of its songs), which undo the normalisation of sampled pieces at the genre's usual level.
@@ -26,10 +34,12 @@ from .._io import atomic_save_npz
 from ..errors import ModelFolderError, ParameterError
 from ..models.modelio import PRIOR_FILE
 
-__all__ = ["PRIOR_FILE", "PRIOR_VERSION", "COVARIANCE_TYPES", "LatentPrior", "load_prior"]
+__all__ = ["PRIOR_FILE", "PRIOR_VERSION", "COVARIANCE_TYPES", "SOURCES", "LatentPrior", "load_prior"]
 
 PRIOR_VERSION = 1
 COVARIANCE_TYPES = ("diag", "full")
+#: Where :meth:`LatentPrior.sample` draws from.
+SOURCES = ("auto", "kernel", "mixture")
 #: Added to every variance (in units of the data's variance along that axis) so that no component collapses.
 _REG = 1e-3
 
@@ -46,6 +56,11 @@ class LatentPrior:
         ``"full"`` is regularised by shrinking towards the diagonal (``reg_covar``).
     min_per_component : int
         Latents needed per component (a genre with few segments gets fewer components).
+    max_exemplars : int >= 0
+        Segment latents kept per genre (a seeded random subset) as the centres of the kernel density that
+        :meth:`sample` draws from; 0 keeps none (draws come from the mixtures).
+    bandwidth : float >= 0
+        Width of the kernel, in units of the genre's standard deviation along each latent axis.
     seed : int
 
     Attributes
@@ -59,13 +74,20 @@ class LatentPrior:
     db_stats_ : np.ndarray [shape=(n_genres, 2)]
         Median ``(db_min, db_max)`` of each genre's songs (NaN when unknown).
     n_latents_ : np.ndarray [shape=(n_genres,)], int
+    exemplars_ : list of np.ndarray [shape=(m_g, latent_dim)], float32
+        The kernel centres of each genre (empty lists' worth of rows when ``max_exemplars`` is 0, or for a
+        prior saved before kernels existed).
+    kernel_scale_ : np.ndarray [shape=(n_genres, latent_dim)]
+        Standard deviation of each genre's latents along each axis (times ``bandwidth``: the kernel's width).
     """
 
     def __init__(self, *, max_components: int = 4, covariance_type: str = "diag", min_per_component: int = 40,
-                 seed: int = 0) -> None:
+                 max_exemplars: int = 512, bandwidth: float = 0.5, seed: int = 0) -> None:
         self.max_components = check_integer(max_components, "max_components", minimum=1, limit="components")
         self.covariance_type = check_choice(covariance_type, "covariance_type", COVARIANCE_TYPES)
         self.min_per_component = check_integer(min_per_component, "min_per_component", minimum=1)
+        self.max_exemplars = check_integer(max_exemplars, "max_exemplars", minimum=0, limit="exemplars")
+        self.bandwidth = check_number(bandwidth, "bandwidth", minimum=0, limit="temperature")
         self.seed = check_seed(seed)
 
     # ---- fitting
@@ -95,7 +117,9 @@ class LatentPrior:
             raise ParameterError(f"genres must give one genre per latent ({len(X)}), got {labels.shape}")
         self.genres_ = sorted(set(labels.tolist()))
         self.weights_, self.means_, self.covariances_, self.bic_ = [], [], [], []
+        self.exemplars_, scales = [], []
         counts = []
+        pick = np.random.default_rng([self.seed, 11])
         for genre in self.genres_:
             Xg = X[labels == genre]
             if len(Xg) < 2:
@@ -114,7 +138,11 @@ class LatentPrior:
             self.covariances_.append(gm.covariances_.astype(np.float64))
             self.bic_.append(bic)
             counts.append(len(Xg))
+            keep = np.sort(pick.permutation(len(Xg))[: self.max_exemplars])
+            self.exemplars_.append(Xg[keep].astype(np.float32))
+            scales.append(np.std(Xg, axis=0))
         self.n_latents_ = np.asarray(counts, dtype=np.int64)
+        self.kernel_scale_ = np.asarray(scales, dtype=np.float64)
         self.genre_weights_ = self.n_latents_ / self.n_latents_.sum()
         self.db_stats_ = (np.full((len(self.genres_), 2), np.nan) if db_stats is None
                           else np.asarray(db_stats, dtype=np.float64).reshape(len(self.genres_), 2))
@@ -168,17 +196,26 @@ class LatentPrior:
         rng = np.random.default_rng([int(seed), 7])
         return [self.genres_[i] for i in rng.choice(len(self.genres_), size=int(n), p=self.genre_weights_)]
 
+    @property
+    def has_kernel(self) -> bool:
+        """Whether every genre has exemplars to draw kernel samples around."""
+        self._check_fitted()
+        return bool(self.exemplars_) and all(len(e) for e in self.exemplars_)
+
     def sample(self, n: int, genre: Union[str, Sequence[str], None] = None, *, temperature: float = 1.0,
-               seed: int = 0) -> np.ndarray:
-        """Latents drawn from a genre's mixture (or, with ``genre=None``, from the mixture of all genres).
+               seed: int = 0, source: str = "auto") -> np.ndarray:
+        """Latents drawn from a genre's density (or, with ``genre=None``, from that of a genre drawn by share).
 
         Parameters
         ----------
         n : int >= 0
         genre : str, sequence of str [shape=(n,)] or None
         temperature : float >= 0
-            Scales each draw's deviation from its component mean (0: the component means).
+            Scales each draw's deviation from its centre, an exemplar or a component mean (0: the centres).
         seed : int
+        source : {"auto", "kernel", "mixture"}
+            ``"kernel"``: an exemplar of the genre plus kernel noise (see the module); ``"mixture"``: a draw
+            of the genre's Gaussian mixture; ``"auto"``: the kernel when the prior has exemplars.
 
         Returns
         -------
@@ -187,6 +224,11 @@ class LatentPrior:
         self._check_fitted()
         n = check_integer(n, "n", minimum=0)
         temperature = check_number(temperature, "temperature", minimum=0, limit="temperature")
+        check_choice(source, "source", SOURCES)
+        if source == "kernel" and not self.has_kernel:
+            raise ParameterError("this prior keeps no exemplars for kernel draws (fitted with max_exemplars=0, or "
+                                 "by an older genmusic); fit it again, or sample with source='mixture'")
+        kernel = source == "kernel" or (source == "auto" and self.has_kernel)
         rng = np.random.default_rng(int(seed))
         if genre is None:
             genres = [self.genres_[i] for i in rng.choice(len(self.genres_), size=n, p=self.genre_weights_)]
@@ -199,6 +241,11 @@ class LatentPrior:
         out = np.empty((n, self.latent_dim), dtype=np.float64)
         for i, g in enumerate(genres):
             gi = self.genres_.index(g)
+            if kernel:
+                centre = self.exemplars_[gi][rng.integers(len(self.exemplars_[gi]))]
+                eps = rng.standard_normal(self.latent_dim)
+                out[i] = centre + temperature * self.bandwidth * self.kernel_scale_[gi] * eps
+                continue
             k = rng.choice(len(self.weights_[gi]), p=self.weights_[gi])
             eps = rng.standard_normal(self.latent_dim)
             chol = self._chol[gi][k]
@@ -250,6 +297,13 @@ class LatentPrior:
         logp = np.concatenate(logp, axis=1)
         resp = np.exp(logp - _logsumexp(logp, axis=1)[:, None])          # (n, K) responsibilities
         return np.einsum("nk,nkd->nd", resp, np.concatenate(grads, axis=1))
+
+    def genre_posterior(self, latents: np.ndarray, genre: str) -> np.ndarray:
+        """Log-probability that each latent belongs to ``genre`` rather than another of the prior's genres
+        (the mixtures' densities, genres equally likely beforehand) [shape=(n,)], float64."""
+        X = self._check_latents(latents)
+        logs = np.stack([self.log_density(X, g) for g in self.genres_], axis=1)
+        return logs[:, self.genre_index(genre)] - _logsumexp(logs, axis=1)
 
     def genre_scores(self, latents: np.ndarray) -> np.ndarray:
         """Mean log-density of a song's latents under each genre's mixture [shape=(n_genres,)]."""
@@ -338,11 +392,14 @@ class LatentPrior:
         arrays = {"version": np.array(PRIOR_VERSION), "genres": np.array(self.genres_, dtype=str),
                   "covariance_type": np.array(self.covariance_type), "genre_weights": self.genre_weights_,
                   "db_stats": self.db_stats_, "n_latents": self.n_latents_, "bic": np.asarray(self.bic_),
-                  "settings": np.array([self.max_components, self.min_per_component, self.seed])}
+                  "settings": np.array([self.max_components, self.min_per_component, self.seed]),
+                  "kernel_settings": np.array([self.max_exemplars, self.bandwidth], dtype=np.float64),
+                  "kernel_scale": self.kernel_scale_}
         for i in range(len(self.genres_)):
             arrays[f"weights_{i}"] = self.weights_[i]
             arrays[f"means_{i}"] = self.means_[i]
             arrays[f"covariances_{i}"] = self.covariances_[i]
+            arrays[f"exemplars_{i}"] = self.exemplars_[i]
         return arrays
 
     def save(self, path: Union[str, os.PathLike]) -> Path:
@@ -391,6 +448,16 @@ class LatentPrior:
             prior.db_stats_ = arrays["db_stats"]
             prior.n_latents_ = arrays["n_latents"]
             prior.bic_ = arrays["bic"].tolist()
+            d = int(np.shape(prior.means_[0])[-1])
+            if "kernel_settings" in arrays:  # (a prior saved before kernels existed has none: mixture draws)
+                max_exemplars, bandwidth = (float(v) for v in arrays["kernel_settings"])
+                prior.max_exemplars, prior.bandwidth = int(max_exemplars), bandwidth
+                prior.exemplars_ = [arrays[f"exemplars_{i}"] for i in range(n)]
+                prior.kernel_scale_ = arrays["kernel_scale"]
+            else:
+                prior.max_exemplars = 0
+                prior.exemplars_ = [np.zeros((0, d), np.float32) for _ in range(n)]
+                prior.kernel_scale_ = np.zeros((n, d))
         except KeyError as exc:
             raise ModelFolderError(f"{path}: the prior lacks {exc}; fit it again with `genmusic fit-prior "
                                    f"--overwrite`") from None
@@ -425,19 +492,31 @@ class LatentPrior:
             if np.any(np.asarray(self.weights_[i]) < 0) or (self.covariance_type == "diag"
                                                               and np.any(np.asarray(self.covariances_[i]) <= 0)):
                 raise ModelFolderError(f"{path}: genre {self.genres_[i]!r} has negative weights or variances; {again}")
-        for name, shape in (("genre_weights", (n,)), ("db_stats", (n, 2)), ("n_latents", (n,))):
+            exemplars = np.asarray(self.exemplars_[i])
+            if exemplars.ndim != 2 or exemplars.shape[1] != d or not np.issubdtype(exemplars.dtype, np.floating) \
+                    or not np.isfinite(exemplars).all():
+                raise ModelFolderError(f"{path}: exemplars_{i} has shape {exemplars.shape} {exemplars.dtype} or holds "
+                                       f"NaN/inf, but the kernel needs finite ({'m'}, {d}) floats; {again}")
+        if not (np.isfinite(self.bandwidth) and self.bandwidth >= 0):
+            raise ModelFolderError(f"{path}: the kernel bandwidth {self.bandwidth} must be finite and >= 0; {again}")
+        for name, shape in (("genre_weights", (n,)), ("db_stats", (n, 2)), ("n_latents", (n,)), ("kernel_scale", (n, d))):
             if np.shape(getattr(self, f"{name}_")) != shape:
                 raise ModelFolderError(f"{path}: {name} has shape {np.shape(getattr(self, f'{name}_'))}, the prior's "
                                        f"{n} genres need {shape}; {again}")
         if not np.isfinite(self.genre_weights_).all() or np.any(self.genre_weights_ < 0):
             raise ModelFolderError(f"{path}: genre_weights must be finite and >= 0; {again}")
+        if not np.isfinite(self.kernel_scale_).all() or np.any(self.kernel_scale_ < 0):
+            raise ModelFolderError(f"{path}: kernel_scale must be finite and >= 0; {again}")
 
     def describe(self) -> dict:
         """JSON-friendly summary: genres, components and covariance type (for sidecars)."""
         self._check_fitted()
         return {"kind": "gaussian_mixture_per_genre", "covariance_type": self.covariance_type,
                 "components": {g: int(len(w)) for g, w in zip(self.genres_, self.weights_)},
-                "latents": {g: int(c) for g, c in zip(self.genres_, self.n_latents_)}}
+                "latents": {g: int(c) for g, c in zip(self.genres_, self.n_latents_)},
+                "draws": (f"kernel density around up to {self.max_exemplars} exemplars per genre, bandwidth "
+                          f"{self.bandwidth:g}" if self.has_kernel else "the mixtures"),
+                "exemplars": {g: int(len(e)) for g, e in zip(self.genres_, self.exemplars_)}}
 
 
 def load_prior(model_dir: Union[str, os.PathLike], *, latent_dim: Optional[int] = None) -> Optional[LatentPrior]:

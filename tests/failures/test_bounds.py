@@ -173,6 +173,8 @@ OTHERS = [
     (encode, ["--workers", "100000"], "--workers must be an integer >= 1 and <= 1024"),
     (encode, ["--batch-size", "100000000"], "--batch-size must be an integer >= 1 and <= 4096"),
     (fit_prior, ["--components", "100000"], "--components must be an integer >= 1 and <= 64"),
+    (fit_prior, ["--exemplars", "1000000"], "--exemplars must be an integer >= 0 and <= 100000"),
+    (fit_prior, ["--bandwidth", "-1"], "--bandwidth must be a finite number >= 0"),
     (fit_prior, ["--epochs", "1000000000"], "--epochs must be an integer >= 1 and <= 100000"),
     (fit_prior, ["--context-frames", "100000"], "--context-frames must be an integer >= 1 and <= 4096"),
     (fit_prior, ["--context-frames", "0"], "--context-frames must be an integer >= 1"),
