@@ -97,6 +97,37 @@ def halves(styles: Sequence[str], seed: int) -> np.ndarray:
     return first
 
 
+def held_out_fad(real: Sequence[np.ndarray], styles: Sequence[str], pieces: Sequence[np.ndarray], per_style: int,
+                 draws: int = 10, seed: int = 0) -> Dict[str, float]:
+    """The FAD of a set of pieces against real songs, beside that of real songs of the same size.
+
+    Each draw holds ``per_style`` real songs of every style out of the reference; the held-out real songs and
+    the pieces are measured against the songs left (so neither set is part of what it is compared with). A
+    set of 32 songs sits further from any reference than the two halves of a corpus do (small sets carry
+    more sampling noise into their Gaussian), so the real songs of the same size, not the halves, are what
+    the pieces' figure compares with.
+
+    Returns
+    -------
+    dict
+        ``real`` and ``pieces`` (means over the draws), ``ratio`` (their quotient), ``draws``, ``per_style``.
+    """
+    styles = np.asarray(styles)
+    real_fad, piece_fad = [], []
+    for d in range(draws):
+        rng = np.random.default_rng([seed, d])
+        held = np.zeros(len(real), bool)
+        for g in sorted(set(styles.tolist())):
+            held[rng.permutation(np.flatnonzero(styles == g))[:per_style]] = True
+        reference = [e for e, h in zip(real, held) if not h]
+        real_fad.append(frechet_audio_distance(reference, [e for e, h in zip(real, held) if h]))
+        piece_fad.append(frechet_audio_distance(reference, list(pieces)))
+    out = {"real": float(np.mean(real_fad)), "pieces": float(np.mean(piece_fad)), "draws": draws,
+           "per_style": int(per_style)}
+    out["ratio"] = out["pieces"] / out["real"]
+    return out
+
+
 class Ears:
     """Collects rows of songs and reports issue 16's figures for each.
 

@@ -127,9 +127,9 @@ class EpochClock:
 def _save_png(name, original, rebuilt, sr, path: Path, seconds=12.0):
     """Original vs rebuilt of one song: linear-frequency dB spectrogram up to 4 kHz (harmonic lines)."""
     import librosa
-    from genmusic.plotting import _plt, save_figure
+    from genmusic.analysis.plotting import pyplot, save_figure
 
-    plt = _plt()
+    plt = pyplot()
     n = int(seconds * sr)
     panels = [("original", original[:n])] + [(k, v[:n]) for k, v in rebuilt.items()]
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.6 * len(panels)), sharex=True)
