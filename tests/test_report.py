@@ -219,4 +219,13 @@ def test_pieces_from_a_fitted_prior_say_so():
     md = doc.markdown()
     assert "`generate --mode sample --genre G`" in md and "fitted prior" in md
     assert "after it, each segment the likeliest of 16 prior draws (the sequence model chooses)" in md
+    assert "drawn from its genre's mixture" in md and "genre-typical" not in md
+    for piece in pieces:   # what a prior with a kernel and a focused composer write
+        piece.update(draws="kernel density around up to 512 exemplars per genre, bandwidth 0.5", focus=4)
+    doc = Document()
+    _listening_section(doc, model)
+    md = doc.markdown()
+    assert "and a kernel density around up to 512 exemplars per genre, bandwidth 0.5)" in md
+    assert "the first segment is drawn from its genre's kernel density; after it" in md
+    assert "each draw is the most genre-typical of 4 (by the genre mixtures)" in md
     assert "N(0, I)" not in md and "probe" not in md

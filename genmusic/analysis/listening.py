@@ -412,7 +412,9 @@ def pieces_per_genre(gen, reference: LatentSet, writer: ClipWriter, model_name: 
         clip = writer.write(writer.path(model_name, "pieces", f"{piece.genre or 'song'}_{counts[piece.genre]:02d}"),
                             piece.audio)
         written.append(dict(clip, genre=piece.genre, probability=piece.probability, n_segments=piece.n_segments,
-                            source=piece.source, sequence=(piece.sampler or {}).get("sequence")))
+                            source=piece.source, sequence=(piece.sampler or {}).get("sequence"),
+                            draws=((piece.sampler or {}).get("prior") or {}).get("draws"),
+                            focus=(piece.sampler or {}).get("focus")))
     return written, notes
 
 

@@ -663,13 +663,19 @@ def _listening_section(doc: Document, m: dict) -> None:
     doc.h(4, "New pieces per genre")
     pieces = lis.get("pieces")
     if pieces and pieces[0].get("source") == FROM_PRIOR:
-        sequence = pieces[0].get("sequence")
-        how = ("every segment is an independent draw from its genre's mixture (no sequence model)"
+        sequence, draws, focus = pieces[0].get("sequence"), pieces[0].get("draws"), pieces[0].get("focus")
+        kernel = bool(draws) and draws.startswith("kernel")
+        source = "kernel density" if kernel else "mixture"
+        how = (f"every segment is an independent draw from its genre's {source} (no sequence model)"
                if sequence in (None, "independent prior draws") else
-               f"the first segment is drawn from its genre's mixture; after it, {sequence} (the sequence model "
+               f"the first segment is drawn from its genre's {source}; after it, {sequence} (the sequence model "
                "chooses)")
-        doc.p("Made as `generate --mode sample --genre G` makes them, from the model's fitted prior (a Gaussian "
-              f"mixture per genre over the segment latents): {how}; decoded with the genre's typical dB range.")
+        if focus and focus > 1:
+            how += f"; each draw is the most genre-typical of {focus} (by the genre mixtures)"
+        prior = (f"a Gaussian mixture per genre over the segment latents, and a {draws}" if kernel else
+                 "a Gaussian mixture per genre over the segment latents")
+        doc.p(f"Made as `generate --mode sample --genre G` makes them, from the model's fitted prior ({prior}): "
+              f"{how}; decoded with the genre's typical dB range.")
         doc.clips([Clip(p["path"], p["genre"] or NO_GENRE) for p in pieces])
     elif pieces:
         # The genres the probe was trained on: those of the labelled train + validation songs.
