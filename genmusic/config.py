@@ -406,8 +406,7 @@ class TrainConfig:
         require(self.minutes is None or (isinstance(self.minutes, (int, float)) and 0 < self.minutes <= 60 * 24 * 365),
                 f"minutes must be None (no budget) or > 0, got {self.minutes!r}")
         check_integer(self.lr_patience, "lr_patience", minimum=0, limit="patience")
-        require(isinstance(self.ema, (int, float)) and not isinstance(self.ema, bool) and 0 <= self.ema < 1,
-                f"ema must be a number in [0, 1) (0: no weight averaging), got {self.ema!r}")
+        require(0 <= self.ema < 1, f"ema must be a number in [0, 1) (0: no weight averaging), got {self.ema!r}")
         require(self.mixed_precision in ("auto", "on", "off"),
                f"mixed_precision must be 'auto', 'on' or 'off', got {self.mixed_precision!r}")
         require(self.distribution in ("auto", "none", "mirrored", "multi_worker", "data_parallel"),

@@ -496,7 +496,7 @@ class LatentPrior:
             if exemplars.ndim != 2 or exemplars.shape[1] != d or not np.issubdtype(exemplars.dtype, np.floating) \
                     or not np.isfinite(exemplars).all():
                 raise ModelFolderError(f"{path}: exemplars_{i} has shape {exemplars.shape} {exemplars.dtype} or holds "
-                                       f"NaN/inf, but the kernel needs finite ({'m'}, {d}) floats; {again}")
+                                       f"NaN/inf, but the kernel needs finite (m, {d}) floats; {again}")
         if not (np.isfinite(self.bandwidth) and self.bandwidth >= 0):
             raise ModelFolderError(f"{path}: the kernel bandwidth {self.bandwidth} must be finite and >= 0; {again}")
         for name, shape in (("genre_weights", (n,)), ("db_stats", (n, 2)), ("n_latents", (n,)), ("kernel_scale", (n, d))):

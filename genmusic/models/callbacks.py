@@ -132,6 +132,14 @@ class AveragedWeights(keras.callbacks.SwapEMAWeights):
     def __init__(self) -> None:
         super().__init__(swap_on_epoch=True)
 
+    @classmethod
+    def swap_back(cls, model) -> None:
+        """Give a model loaded from a resume checkpoint its raw weights back, and the optimizer its averages
+        (the checkpoint was written with them swapped, at an epoch's end), by the same swap that swapped them."""
+        averaging = cls()
+        averaging.set_model(model)
+        averaging._swap_variables()
+
     def on_epoch_end(self, epoch, logs=None):
         if not self._ema_weights_in_model:
             self._swap_variables()

@@ -313,24 +313,6 @@ def _optimizer(tcfg: TrainConfig):
     return keras.optimizers.Adam(learning_rate=tcfg.learning_rate)
 
 
-def _ema_optimizer(model):
-    """The optimizer that holds the weights' moving average (inside a loss-scale wrapper), or None."""
-    opt = getattr(model, "optimizer", None)
-    opt = getattr(opt, "inner_optimizer", opt)
-    return opt if getattr(opt, "use_ema", False) and hasattr(opt, "_model_variables_moving_average") else None
-
-
-def _swap_ema(model) -> None:
-    """Swap the model's weights and the optimizer's averages (a resume checkpoint holds them swapped)."""
-    opt = _ema_optimizer(model)
-    if opt is None:
-        return
-    for var, average in zip(opt._trainable_variables, opt._model_variables_moving_average):
-        raw = keras.ops.convert_to_numpy(var)
-        var.assign(average)
-        average.assign(raw)
-
-
 def _start_from(model, source: Path) -> None:
     """Step 4, fine-tuning: the freshly built model takes the weights of the model in ``source``."""
     theirs = load_bundle(source).model
@@ -351,7 +333,8 @@ def _restore_model(last: Path, learning_rate: float):
         raise ModelFolderError(f"{last}: cannot load the checkpoint ({type(exc).__name__}: {exc}); "
                                f"train again with overwrite=True") from None
     model.optimizer.learning_rate.assign(learning_rate)
-    _swap_ema(model)
+    if getattr(getattr(model.optimizer, "inner_optimizer", model.optimizer), "use_ema", False):
+        AveragedWeights.swap_back(model)
     return model
 
 
@@ -390,7 +373,7 @@ def _callbacks(run: _Run, write_dir: Path, train_ds: SpectrogramDataset, *, resu
         guard, meter, tracker, keras.callbacks.CSVLogger(str(history_path), append=resume), resume_cb]
     if run.config.train.ema:
         # First at the end of an epoch: validation, the best model and the resume checkpoint see the averages
-        # (the checkpoint holds them swapped: _swap_ema puts them back when a run resumes).
+        # (the checkpoint holds them swapped: _restore_model swaps them back when a run resumes).
         callbacks.insert(0, AveragedWeights())
     if run.config.train.lr_patience:   # halve the learning rate when validation stalls
         lr = run.config.train.learning_rate
