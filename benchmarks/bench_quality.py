@@ -61,6 +61,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="default", help="model preset (default: %(default)s)")
     p.add_argument("--train", type=json.loads, default={}, metavar="JSON",
                    help="TrainConfig settings that differ from the defaults, e.g. '{\"ema\": 0.995}' (a lever to measure)")
+    p.add_argument("--model", type=json.loads, default={}, metavar="JSON",
+                   help="ModelConfig settings that differ from the preset's, e.g. '{\"chroma_weight\": 0.5}'")
     p.add_argument("--seed", type=int, default=0, help="split, weights and Griffin-Lim seed (default: %(default)s)")
     p.add_argument("--n-iter", type=int, default=32, help="Griffin-Lim iterations (default: %(default)s)")
     p.add_argument("--workers", type=int, default=2, help="preprocessing processes (default: %(default)s)")
@@ -270,7 +272,7 @@ def main(argv=None) -> int:
     train_defaults = TrainConfig(**args.train)
     config = GenmusicConfig(split=SplitConfig(validation_fraction=0.1, test_fraction=0.2, seed=args.seed),
                             model=get_preset(args.preset))
-    config = config.replace(train={**args.train, "epochs": 100000, "seed": args.seed})
+    config = config.replace(model=args.model, train={**args.train, "epochs": 100000, "seed": args.seed})
 
     t0 = time.perf_counter()
     report = PreprocessingPipeline(config).run(_corpus_root(args.corpus), work / "store", workers=args.workers)
@@ -384,7 +386,7 @@ def main(argv=None) -> int:
     print(f"\nthroughput: {result.samples_per_second:.0f} segments/s "
           f"({result.audio_seconds_per_second:.0f} s of audio per second)")
 
-    out = {"corpus": str(args.corpus), "preset": args.preset, "train_settings": args.train, "latent_dim": model.latent_dim,
+    out = {"corpus": str(args.corpus), "preset": args.preset, "train_settings": args.train, "model_settings": args.model, "latent_dim": model.latent_dim,
            "samples_per_float": config.spectrogram.segment_samples / model.latent_dim,
            "store": {s: len(store.songs_in(s)) for s in ("train", "validation", "test")},
            "epochs_run": result.epochs_run, "wall_minutes": result.wall_seconds / 60, "cpu_minutes": cpu / 60,

@@ -299,7 +299,7 @@ class ModelConfig:
     spectral_weight: float = 0.0
     spectral_pools: Tuple[int, ...] = (1, 2, 4, 8)
     semitone_weight: float = 1.0
-    chroma_weight: float = 1.0
+    chroma_weight: float = 0.5
 
     def __post_init__(self) -> None:
         _check_types(self)

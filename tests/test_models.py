@@ -479,7 +479,7 @@ def test_semitone_bands_are_a_semitone_apart_non_empty_and_a_level_change_moves_
 
 def test_models_saved_before_the_pitch_terms_load_without_them():
     model = VAE(input_shape=(64, 16), **SMALL, latent_dim=8)
-    assert (model.model_config.semitone_weight, model.model_config.chroma_weight) == (1.0, 1.0)   # the defaults
+    assert (model.model_config.semitone_weight, model.model_config.chroma_weight) == (1.0, 0.5)   # the defaults
     config = model.get_config()
     for key in ("semitone_weight", "chroma_weight", "spectral_weight", "spectral_pools", "bins_as_channels"):
         config.pop(key)                                      # what genmusic wrote before issue 16
