@@ -228,7 +228,11 @@ class ModelConfig:
         (a kernel as tall as the feature map, with the same frequency stride, spans the whole frequency
         axis: the bins become channels, a learned spectral dictionary).
     conv_strides : tuple of (int, int)
-        Stride (frequency, time) of each encoder convolution.
+        Stride (frequency, time) of each encoder convolution. The default's last layer strides 4 along time
+        (with a kernel 5 frames long, so that it overlaps its neighbours): 128 frames become 4 latent steps
+        of 32 floats, each 0.37 s of music. Measured on real music against 8 steps of 16 floats (stride 2),
+        the same 128 floats, 30 minutes each: mel distance 0.230 against 0.240, more chroma (0.861 against
+        0.854) and partials kept, a slightly worse FAD (39.2 against 37.9); see the README.
     latent_dim : int
         Latent floats per segment.
     bottleneck : {"conv", "dense"}
@@ -283,8 +287,8 @@ class ModelConfig:
 
     kind: str = "vae"
     conv_filters: Tuple[int, ...] = (16, 32, 64, 128)
-    conv_kernels: Tuple[Union[int, Tuple[int, int]], ...] = (3, 3, 3, 3)
-    conv_strides: Tuple[Tuple[int, int], ...] = ((2, 2), (2, 2), (2, 2), (2, 2))
+    conv_kernels: Tuple[Union[int, Tuple[int, int]], ...] = (3, 3, 3, (3, 5))
+    conv_strides: Tuple[Tuple[int, int], ...] = ((2, 2), (2, 2), (2, 2), (2, 4))
     latent_dim: int = 128
     bottleneck: str = "conv"
     activation: str = "leaky_relu"
@@ -378,6 +382,9 @@ class TrainConfig:
         Momentum of an exponential moving average of the weights (Polyak averaging, Keras' ``use_ema``), in
         [0, 1): validation, the best-model tracker and the saved model use the averaged weights, training
         goes on with the raw ones. 0: off.
+    weight_decay : float
+        Decoupled weight decay (AdamW): every step shrinks the weights by ``learning_rate * weight_decay``
+        of themselves, a pull towards small weights against over-fitting a small corpus. 0: plain Adam.
     """
 
     epochs: int = 150
@@ -392,6 +399,7 @@ class TrainConfig:
     minutes: Optional[float] = 30.0
     lr_patience: int = 5
     ema: float = 0.0
+    weight_decay: float = 0.0
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -407,6 +415,7 @@ class TrainConfig:
                 f"minutes must be None (no budget) or > 0, got {self.minutes!r}")
         check_integer(self.lr_patience, "lr_patience", minimum=0, limit="patience")
         require(0 <= self.ema < 1, f"ema must be a number in [0, 1) (0: no weight averaging), got {self.ema!r}")
+        check_number(self.weight_decay, "weight_decay", minimum=0, limit="weight")
         require(self.mixed_precision in ("auto", "on", "off"),
                f"mixed_precision must be 'auto', 'on' or 'off', got {self.mixed_precision!r}")
         require(self.distribution in ("auto", "none", "mirrored", "multi_worker", "data_parallel"),

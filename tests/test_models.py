@@ -153,7 +153,11 @@ def test_presets():
     assert plan.feature_shapes[-1] == (8, 4, 32) and (plan.latent_steps, plan.latent_channels) == (1, 128)
     default = plan_architecture(PRESET_INPUT_SHAPES["default"], PRESETS["default"].conv_filters,
                                 PRESETS["default"].conv_strides, 128, PRESETS["default"].bottleneck)
-    assert (default.latent_steps, default.latent_channels) == (8, 16)
+    assert (default.latent_steps, default.latent_channels) == (4, 32)  # the last layer strides 4 along time
+    assert default.feature_shapes[-1] == (32, 4, 128)
+    large = plan_architecture(PRESET_INPUT_SHAPES["large"], PRESETS["large"].conv_filters,
+                              PRESETS["large"].conv_strides, 512, PRESETS["large"].bottleneck)
+    assert (large.latent_steps, large.latent_channels) == (8, 64)
     changed = get_preset("tutorial", kind="vae", latent_dim=64)
     assert changed == dataclasses.replace(get_preset("tutorial"), kind="vae", latent_dim=64)
 

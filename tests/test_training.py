@@ -209,6 +209,40 @@ def test_ema_run_resumes_from_the_raw_weights_and_the_averages(tiny_store, tmp_p
     assert steps > 0
 
 
+def test_weight_decay_shrinks_every_trained_weight_by_lr_times_decay_per_step(tiny_store, tmp_path):
+    # AdamW decays before its Adam step, and the first step's gradients are the same with and without decay
+    # (same seed, same weights, same batch): after it the two runs differ by exactly w0 * lr * decay.
+    decay, runs = 0.5, {}
+    for name, wd in (("plain", 0.0), ("decayed", decay)):
+        runs[name] = _RawWeights()
+        result = train(tiny_store, tmp_path / name, train_config(tiny_store, epochs=1, weight_decay=wd),
+                       progress=None, extra_callbacks=[runs[name]])
+        assert type(result.model.optimizer).__name__ == ("AdamW" if wd else "Adam")
+    lr = train_config(tiny_store).train.learning_rate
+    trainable = {id(v) for v in result.model.trainable_weights}
+    checked = 0
+    for var, start, plain, decayed in zip(result.model.weights, runs["plain"].start,
+                                          runs["plain"].after_batch[0], runs["decayed"].after_batch[0]):
+        np.testing.assert_array_equal(start, runs["decayed"].start[checked])
+        if id(var) in trainable:
+            np.testing.assert_allclose(plain - decayed, start * lr * decay, rtol=1e-3, atol=1e-7)
+        else:  # moving statistics are not weights to decay
+            np.testing.assert_allclose(plain, decayed, rtol=1e-6, atol=1e-7)
+        checked += 1
+    assert sum(np.abs(s).max() > 0 for s in runs["plain"].start) > 3  # the decay was visible on real weights
+
+
+def test_weight_decay_must_be_a_non_negative_number():
+    from genmusic.config import TrainConfig
+    from genmusic.errors import ParameterError
+
+    assert TrainConfig().weight_decay == 0.0 and TrainConfig(weight_decay=0.01).weight_decay == 0.01
+    for bad, said in ((-0.1, "weight_decay must be.*got -0.1"), (True, "weight_decay must be a finite number"),
+                      ("0.1", "a string")):
+        with pytest.raises(ParameterError, match=said):
+            TrainConfig(weight_decay=bad)
+
+
 def test_ema_must_be_a_momentum():
     from genmusic.config import TrainConfig
     from genmusic.errors import ParameterError

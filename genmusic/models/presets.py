@@ -1,9 +1,11 @@
 """Named model architectures.
 
-* ``"default"`` -- :class:`~genmusic.config.ModelConfig` ``()``: a VAE with 4 stride-2 layers of 16..128
-  filters and the time-keeping ``"conv"`` bottleneck, for 512 x 128 spectrograms.
-* ``"large"`` -- the default with 4x the latent floats (512 per segment: 64 per latent time step), for
-  reconstructions closer to the original at a quarter of the compression.
+* ``"default"`` -- :class:`~genmusic.config.ModelConfig` ``()``: a VAE with 4 layers of 16..128 filters
+  (stride 2, the last one 4 along time) and the time-keeping ``"conv"`` bottleneck, for 512 x 128
+  spectrograms: 4 latent steps of 32 floats per segment.
+* ``"large"`` -- 4x the latent floats (512 per segment) at 8 latent steps of 64 floats (every layer stride
+  2: the layout the README's large-model figures were measured with), for reconstructions closer to the
+  original at a quarter of the compression.
 * ``"tutorial"`` -- the classic "sound generation with a VAE" autoencoder: 5 layers of 512..32 filters,
   the last one striding only along frequency, a dense bottleneck, ReLU, for 256 x 64 spectrograms.
 
@@ -22,7 +24,7 @@ __all__ = ["PRESETS", "PRESET_INPUT_SHAPES", "get_preset"]
 
 PRESETS = MappingProxyType({
     "default": ModelConfig(),
-    "large": ModelConfig(latent_dim=512),
+    "large": ModelConfig(latent_dim=512, conv_kernels=(3, 3, 3, 3), conv_strides=((2, 2),) * 4),
     "tutorial": ModelConfig(kind="autoencoder", conv_filters=(512, 256, 128, 64, 32), conv_kernels=(3, 3, 3, 3, 3),
                             conv_strides=((2, 2), (2, 2), (2, 2), (2, 2), (2, 1)), latent_dim=128,
                             bottleneck="dense", activation="relu", batch_norm=True),

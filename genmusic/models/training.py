@@ -36,7 +36,7 @@ import keras
 import numpy as np
 
 from .. import pretrained
-from .._io import OUTPUT_ERRNOS, folder_lock, json_float, output_failure, shown
+from .._io import OUTPUT_ERRNOS, check_folder_kind, folder_lock, json_float, output_failure, shown
 from ..config import GenmusicConfig, TrainConfig, check_compatible
 from ..data.store import SpectrogramStore
 from ..errors import GenmusicError, ModelFolderError, ParameterError, TrainingError
@@ -254,6 +254,7 @@ def _plan_run(store: SpectrogramStore, model_dir: Path, config: Optional[Genmusi
     if resume and overwrite:
         raise ParameterError("resume and overwrite exclude each other: resume continues the model in the folder, "
                              "overwrite replaces it")
+    check_folder_kind(model_dir, "model", option="model_dir")  # a store or a latent folder is never a model's
     saved = read_resume_state(model_dir) if resume else None
     state = saved.state if saved else {}
     config = _resolve_config(store, config, kind, saved.config if saved else None)
@@ -307,10 +308,13 @@ def _build_model(config: GenmusicConfig, store: SpectrogramStore, seed: int):
 
 
 def _optimizer(tcfg: TrainConfig):
-    """Adam at the configured learning rate, keeping a moving average of the weights when ``tcfg.ema``."""
-    if tcfg.ema:
-        return keras.optimizers.Adam(learning_rate=tcfg.learning_rate, use_ema=True, ema_momentum=float(tcfg.ema))
-    return keras.optimizers.Adam(learning_rate=tcfg.learning_rate)
+    """Adam at the configured learning rate (AdamW when ``tcfg.weight_decay``), keeping a moving average of
+    the weights when ``tcfg.ema``."""
+    average = dict(use_ema=True, ema_momentum=float(tcfg.ema)) if tcfg.ema else {}
+    if tcfg.weight_decay:
+        return keras.optimizers.AdamW(learning_rate=tcfg.learning_rate, weight_decay=float(tcfg.weight_decay),
+                                      **average)
+    return keras.optimizers.Adam(learning_rate=tcfg.learning_rate, **average)
 
 
 def _start_from(model, source: Path) -> None:
