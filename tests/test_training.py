@@ -220,15 +220,14 @@ def test_weight_decay_shrinks_every_trained_weight_by_lr_times_decay_per_step(ti
         assert type(result.model.optimizer).__name__ == ("AdamW" if wd else "Adam")
     lr = train_config(tiny_store).train.learning_rate
     trainable = {id(v) for v in result.model.trainable_weights}
-    checked = 0
-    for var, start, plain, decayed in zip(result.model.weights, runs["plain"].start,
-                                          runs["plain"].after_batch[0], runs["decayed"].after_batch[0]):
-        np.testing.assert_array_equal(start, runs["decayed"].start[checked])
+    for var, start, same_start, plain, decayed in zip(result.model.weights, runs["plain"].start,
+                                                      runs["decayed"].start, runs["plain"].after_batch[0],
+                                                      runs["decayed"].after_batch[0], strict=True):
+        np.testing.assert_array_equal(start, same_start)
         if id(var) in trainable:
             np.testing.assert_allclose(plain - decayed, start * lr * decay, rtol=1e-3, atol=1e-7)
         else:  # moving statistics are not weights to decay
             np.testing.assert_allclose(plain, decayed, rtol=1e-6, atol=1e-7)
-        checked += 1
     assert sum(np.abs(s).max() > 0 for s in runs["plain"].start) > 3  # the decay was visible on real weights
 
 
